@@ -1,0 +1,114 @@
+"""One ASGI app for every service: pick the protocol, identify the caller, call the service, serialize."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from cronbridge.api.context import RequestContext
+from cronbridge.api.protocols import json as json_protocol
+from cronbridge.api.services import registry
+from cronbridge.errors import AwsError
+
+if TYPE_CHECKING:
+    from cronbridge.system import System
+
+log = logging.getLogger("cronbridge.api")
+_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
+
+
+def signing_scope(request: Request) -> tuple[str | None, str | None, str | None]:
+    """(access key, region, service) from the SigV4 Authorization header, when there is one."""
+    match = _SCOPE.search(request.headers.get("authorization", ""))
+    return (match.group(1), match.group(2), match.group(3)) if match else (None, None, None)
+
+
+def make_context(system: System, request: Request) -> RequestContext:
+    key, region, _service = signing_scope(request)
+    client = request.client
+    return RequestContext(
+        system=system,
+        region=region or system.settings.region,
+        account=system.settings.account_id,
+        access_key=key,
+        source_ip=client.host if client else None,
+    )
+
+
+async def aws_endpoint(request: Request) -> Response:
+    system: System = request.app.state.system
+    target = request.headers.get("x-amz-target")
+    body = await request.body()
+    if target:
+        return _json_call(system, request, target, body)
+    return _error_response(
+        AwsError("Missing X-Amz-Target: no operation named in the request.", "UnknownOperationException"),
+        "application/x-amz-json-1.1",
+    )
+
+
+def _json_call(system: System, request: Request, target: str, body: bytes) -> Response:
+    prefix, _, action = target.rpartition(".")
+    service = registry.json_services().get(prefix)
+    content_type = service.content_type if service else "application/x-amz-json-1.1"
+    try:
+        if service is None:
+            raise AwsError(f"Unknown target prefix {prefix!r}.", "UnknownOperationException")
+        result = json_protocol.dispatch(service, action, body, make_context(system, request))
+    except AwsError as err:
+        return _error_response(err, content_type)
+    except Exception:  # a bug of ours: say so in AWS's shape, keep serving
+        log.exception("internal error in %s", target)
+        return _error_response(AwsError("Internal error; see the server log.", "InternalFailure", 500), content_type)
+    return Response(json_protocol.encode_body(result), 200, media_type=content_type)
+
+
+def _error_response(err: AwsError, content_type: str) -> Response:
+    return Response(
+        json_protocol.error_body(err),
+        err.status,
+        headers={"X-Amzn-ErrorType": err.code},
+        media_type=content_type,
+    )
+
+
+async def reset(request: Request) -> Response:
+    system: System = request.app.state.system
+    if not system.settings.allow_reset:
+        return JSONResponse({"message": "reset is disabled; start the server with --allow-reset"}, 403)
+    system.reset()
+    return JSONResponse({"reset": True})
+
+
+async def advance_clock(request: Request) -> Response:
+    system: System = request.app.state.system
+    payload = await request.json()
+    try:
+        system.move_clock(advance=payload.get("advance"), to=payload.get("to"))
+    except AwsError as err:
+        return JSONResponse({"message": err.message}, err.status)
+    return JSONResponse({"now": system.clock.now()})
+
+
+async def health(request: Request) -> Response:
+    system: System = request.app.state.system
+    return JSONResponse(system.health())
+
+
+def create_app(system: System) -> Starlette:
+    routes = [
+        Route("/_cronbridge/health", health, methods=["GET"]),
+        Route("/_cronbridge/reset", reset, methods=["POST"]),
+        Route("/_cronbridge/clock", advance_clock, methods=["POST"]),
+        *registry.extra_routes(),
+        Route("/{path:path}", aws_endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.system = system
+    return app

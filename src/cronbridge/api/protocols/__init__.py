@@ -1,0 +1,1 @@
+"""AWS wire protocols: request parsing, shape validation and error serialization per protocol."""

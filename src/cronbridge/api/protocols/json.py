@@ -1,0 +1,69 @@
+"""The awsJson1.0/1.1 protocols: X-Amz-Target dispatch, shape validation, JSON bodies and error bodies."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cronbridge.api.context import RequestContext
+from cronbridge.api.protocols.shapes import operation, validate, validation_message
+from cronbridge.errors import AwsError
+
+Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class JsonService:
+    """A service spoken over awsJson: its X-Amz-Target prefix, botocore model name and operation handlers."""
+
+    target_prefix: str
+    model: str
+    operations: Mapping[str, Handler]
+    validation_code: str = "ValidationException"
+    json_version: str = "1.1"
+
+    @property
+    def content_type(self) -> str:
+        return f"application/x-amz-json-{self.json_version}"
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The request's JSON object; an empty body is {}; anything else malformed is a SerializationException."""
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AwsError(f"Malformed JSON: {exc}", "SerializationException") from exc
+    if not isinstance(value, dict):
+        raise AwsError("Start of structure or map found where not expected.", "SerializationException")
+    return value
+
+
+def dispatch(service: JsonService, action: str, body: bytes, ctx: RequestContext) -> dict[str, Any]:
+    """Validate and run one operation; raises AwsError for anything the client got wrong."""
+    handler = service.operations.get(action)
+    op = operation(service.model, action)
+    if handler is None or op is None:
+        raise AwsError(f"Operation {action} is not supported.", "UnknownOperationException")
+    params = parse_body(body)
+    problems = validate(op, params, service.validation_code)
+    if problems:
+        raise AwsError(validation_message(problems), service.validation_code)
+    return handler(ctx, params)
+
+
+def encode_body(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), default=_default).encode()
+
+
+def _default(value: Any) -> Any:
+    if hasattr(value, "value"):
+        return value.value
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def error_body(err: AwsError) -> bytes:
+    return encode_body({"__type": err.code, "message": err.message})

@@ -1,0 +1,23 @@
+"""Which services the server speaks: the JSON services by X-Amz-Target prefix, and our own extra routes."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from cronbridge.api.protocols.json import JsonService
+
+
+@functools.cache
+def json_services() -> dict[str, JsonService]:
+    from cronbridge.api.services import ecs, events, logs
+
+    services = [ecs.SERVICE, events.SERVICE, logs.SERVICE]
+    return {s.target_prefix: s for s in services}
+
+
+def extra_routes() -> list[Any]:
+    """Routes of our own (invocations, explain, ...) beside the AWS ones."""
+    from cronbridge.api.services import cronbridge_api
+
+    return cronbridge_api.routes()

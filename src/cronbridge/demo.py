@@ -1,0 +1,135 @@
+"""`cronbridge demo`: the seed's scheduled batch, created through the AWS API and run once while you watch."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from cronbridge.config import Settings
+from cronbridge.schedule import parse
+from cronbridge.server import BackgroundServer
+
+REGION = "ap-northeast-1"
+CLUSTER = "ecs-scheduled-batch"
+FAMILY = "ecs-scheduled-batch-task"
+LOG_GROUP = "/ecs/fargate-task-definition"
+RULE = "hello"
+SCHEDULE = "cron(*/30 * * * ? *)"
+Say = Callable[[str], None]
+
+
+def container_definition(image: str) -> dict[str, Any]:
+    """The seed's container definition, with its placeholders filled (name `hello`, a runnable image)."""
+    return {
+        "name": "hello",
+        "image": image,
+        "cpu": 256,
+        "memory": 512,
+        "essential": True,
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": LOG_GROUP, "awslogs-region": REGION, "awslogs-stream-prefix": "ecs"},
+        },
+    }
+
+
+def create_seed_system(endpoint: str, image: str = "busybox") -> dict[str, str]:
+    """Cluster, log group, task definition, rule and target, as the seed's Terraform declares them."""
+    ecs, events, logs = (_client(endpoint, name) for name in ("ecs", "events", "logs"))
+    cluster_arn = ecs.create_cluster(clusterName=CLUSTER)["cluster"]["clusterArn"]
+    logs.create_log_group(logGroupName=LOG_GROUP)
+    taskdef_arn = ecs.register_task_definition(
+        family=FAMILY, networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
+        containerDefinitions=[container_definition(image)],
+    )["taskDefinition"]["taskDefinitionArn"]
+    rule_arn = events.put_rule(Name=RULE, ScheduleExpression=SCHEDULE, State="ENABLED")["RuleArn"]
+    events.put_targets(Rule=RULE, Targets=[{
+        "Id": "hello",
+        "Arn": cluster_arn,
+        "RoleArn": f"arn:aws:iam::000000000000:role/EcsEventsRole-sample",
+        "EcsParameters": {
+            "TaskDefinitionArn": taskdef_arn, "TaskCount": 1, "LaunchType": "FARGATE", "PlatformVersion": "1.4.0",
+            "EnableExecuteCommand": True,
+            "NetworkConfiguration": {"awsvpcConfiguration": {
+                "Subnets": ["subnet-local"], "SecurityGroups": ["sg-local"], "AssignPublicIp": "ENABLED"}},
+        },
+        "Input": json.dumps({"containerOverrides": [{"name": "hello", "command": ["echo", "Hello,World!"]}]}),
+    }])
+    return {"cluster": cluster_arn, "task_definition": taskdef_arn, "rule": rule_arn}
+
+
+def _client(endpoint: str, service: str) -> Any:
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=REGION,
+        aws_access_key_id="demo", aws_secret_access_key="demo",
+    )
+
+
+def run_now(endpoint: str, rule: str) -> dict[str, Any]:
+    """Ask the scheduler to fire the rule's targets now (recorded as a manual invocation)."""
+    request = urllib.request.Request(f"{endpoint}/_cronbridge/rules/{rule}/run-now", data=b"{}", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return dict(json.loads(response.read()))
+
+
+def follow_task(endpoint: str, cluster: str, task_arn: str, say: Say, timeout: float = 60) -> dict[str, Any]:
+    """Print each lifecycle status as it changes, until the task is STOPPED."""
+    ecs = _client(endpoint, "ecs")
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = ecs.describe_tasks(cluster=cluster, tasks=[task_arn])["tasks"][0]
+        if task["lastStatus"] != seen:
+            seen = task["lastStatus"]
+            say(f"  {datetime.now(UTC):%H:%M:%S.%f}"[:-3] + f"  {seen}")
+        if seen == "STOPPED":
+            return dict(task)
+        time.sleep(0.05)
+    raise TimeoutError(f"task {task_arn} did not stop within {timeout} s")
+
+
+def read_log(endpoint: str, task_arn: str) -> list[str]:
+    logs = _client(endpoint, "logs")
+    stream = f"ecs/hello/{task_arn.rsplit('/', 1)[-1]}"
+    events = logs.get_log_events(logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=True)["events"]
+    return [f"{stream}  {e['message']}" for e in events]
+
+
+def run(launcher: str = "process", data_dir: Path | None = None, say: Say = print) -> int:
+    directory = data_dir or Path(tempfile.mkdtemp(prefix="cronbridge-demo-"))
+    server = BackgroundServer(Settings(port=0, data_dir=directory, launcher=launcher)).start()
+    try:
+        return _demo(server, say)
+    finally:
+        server.stop()
+
+
+def _demo(server: BackgroundServer, say: Say) -> int:
+    endpoint = server.endpoint
+    say(f"cronbridge server on {endpoint} (launcher: {server.system.launcher.name}, state: {server.system.settings.db_path})")
+    made = create_seed_system(endpoint)
+    say(f"created cluster {made['cluster']}\n        task definition {made['task_definition']}\n        rule {made['rule']}")
+    schedule = parse(SCHEDULE)
+    say(f"\nrule {RULE}: {SCHEDULE} = {schedule.describe()}; next fire times (UTC):")
+    for instant in schedule.next_n(time.time(), 5):
+        say(f"  {datetime.fromtimestamp(instant, UTC):%Y-%m-%d %H:%M:%S}")
+    say("\nrunning the target once now:")
+    invocation = run_now(endpoint, RULE)
+    task_arn = invocation["taskArns"][0]
+    say(f"  task {task_arn}")
+    task = follow_task(endpoint, made["cluster"], task_arn, say)
+    container = task["containers"][0]
+    say(f"  stopCode={task.get('stopCode')} reason={task.get('stoppedReason')!r} exitCode={container.get('exitCode')}")
+    say(f"\nCloudWatch Logs {LOG_GROUP}:")
+    lines = read_log(endpoint, task_arn)
+    for line in lines:
+        say(f"  {line}")
+    return 0 if any(line.endswith("Hello,World!") for line in lines) else 1

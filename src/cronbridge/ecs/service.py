@@ -1,0 +1,193 @@
+"""Clusters, task definitions (validated and revisioned as ECS does) and the task registry."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from cronbridge import arn as arns
+from cronbridge.clock import Clock
+from cronbridge.ecs import fargate
+from cronbridge.errors import ClientError, ClusterNotFound, InvalidParameter
+from cronbridge.model.ecs import Cluster, ContainerDefinition, Tag, Task, TaskDefinition
+from cronbridge.store.db import Database
+from cronbridge.store.documents import Documents
+from cronbridge.store.tasks import TaskStore
+
+CLUSTER = "ecs.cluster"
+TASKDEF = "ecs.taskdef"
+
+
+def taskdef_key(family: str, revision: int) -> str:
+    return f"{family}:{revision:08d}"
+
+
+class EcsService:
+    """ECS's control plane state; the runner starts and follows tasks."""
+
+    def __init__(self, db: Database, docs: Documents, clock: Clock) -> None:
+        self.db = db
+        self.docs = docs
+        self.clock = clock
+        self.tasks = TaskStore(db)
+
+    # clusters -------------------------------------------------------------
+    def create_cluster(self, region: str, account: str, name: str, tags: list[Tag] | None = None) -> Cluster:
+        existing = self.docs.get(CLUSTER, name, Cluster)
+        if existing is not None and existing.status == "ACTIVE":
+            return existing
+        cluster = Cluster(
+            cluster_arn=arns.build("ecs", region, account, f"cluster/{name}"), cluster_name=name, tags=tags
+        )
+        self.docs.put(CLUSTER, name, cluster)
+        return cluster
+
+    def find_cluster(self, name_or_arn: str | None) -> Cluster | None:
+        name = arns.resource_name(name_or_arn or "default", "cluster")
+        cluster = self.docs.get(CLUSTER, name, Cluster)
+        return cluster if cluster is not None and cluster.status == "ACTIVE" else None
+
+    def cluster(self, name_or_arn: str | None) -> Cluster:
+        cluster = self.find_cluster(name_or_arn)
+        if cluster is None:
+            raise ClusterNotFound("Cluster not found.")
+        return cluster
+
+    def with_counts(self, cluster: Cluster) -> Cluster:
+        return dataclasses.replace(cluster, running_tasks_count=self.tasks.count_active(cluster.cluster_arn))
+
+    def list_clusters(self) -> list[Cluster]:
+        return [c for c in self.docs.list(CLUSTER, Cluster) if c.status == "ACTIVE"]
+
+    def delete_cluster(self, name_or_arn: str) -> Cluster:
+        cluster = self.cluster(name_or_arn)
+        if self.tasks.count_active(cluster.cluster_arn):
+            raise ClientError("The Cluster cannot be deleted while Tasks are active.", "ClusterContainsTasksException")
+        self.docs.delete(CLUSTER, cluster.cluster_name)
+        return dataclasses.replace(cluster, status="INACTIVE")
+
+    # task definitions -----------------------------------------------------
+    def register(self, region: str, account: str, definition: TaskDefinition) -> TaskDefinition:
+        validate_task_definition(definition)
+        revision = self.docs.next_value(f"{TASKDEF}:{definition.family}")
+        resource = f"task-definition/{definition.family}:{revision}"
+        compat = ["EC2", "FARGATE"] if definition.network_mode in (None, "awsvpc") else ["EC2"]
+        registered = dataclasses.replace(
+            definition,
+            revision=revision,
+            task_definition_arn=arns.build("ecs", region, account, resource),
+            status="ACTIVE",
+            compatibilities=compat,
+            registered_at=self.clock.now(),
+            registered_by=arns.build("iam", "", account, "root"),
+        )
+        self.docs.put(TASKDEF, taskdef_key(definition.family, revision), registered, parent=definition.family)
+        return registered
+
+    def task_definition(self, ref: str, active_only: bool = False) -> TaskDefinition:
+        """Resolve `family`, `family:rev` or an ARN; a bare family means its latest ACTIVE revision."""
+        name = arns.resource_name(ref, "task-definition")
+        family, _, rev = name.partition(":")
+        found = self._revision(family, int(rev)) if rev.isdigit() else self._latest_active(family)
+        if found is None or (active_only and found.status != "ACTIVE"):
+            raise ClientError("Unable to describe task definition.")
+        return found
+
+    def _revision(self, family: str, revision: int) -> TaskDefinition | None:
+        return self.docs.get(TASKDEF, taskdef_key(family, revision), TaskDefinition)
+
+    def _latest_active(self, family: str) -> TaskDefinition | None:
+        revisions = self.docs.list(TASKDEF, TaskDefinition, parent=family)
+        active = [d for d in revisions if d.status == "ACTIVE"]
+        return active[-1] if active else None
+
+    def deregister(self, ref: str) -> TaskDefinition:
+        name = arns.resource_name(ref, "task-definition")
+        family, _, rev = name.partition(":")
+        if not rev.isdigit():
+            raise ClientError("Invalid revision number. Number: " + (rev or "(none)"))
+        found = self._revision(family, int(rev))
+        if found is None:
+            raise ClientError("The specified task definition does not exist.")
+        inactive = dataclasses.replace(found, status="INACTIVE", deregistered_at=self.clock.now())
+        self.docs.put(TASKDEF, taskdef_key(family, int(rev)), inactive, parent=family)
+        return inactive
+
+    def list_task_definitions(self, family_prefix: str = "", status: str = "ACTIVE") -> list[TaskDefinition]:
+        return [d for d in self.docs.list(TASKDEF, TaskDefinition, prefix=family_prefix) if d.status == status]
+
+    def families(self, prefix: str = "", status: str = "ACTIVE") -> list[str]:
+        seen: dict[str, None] = {}
+        for d in self.docs.list(TASKDEF, TaskDefinition, prefix=prefix):
+            if status == "ALL" or d.status == status:
+                seen.setdefault(d.family)
+        return list(seen)
+
+    # tasks ----------------------------------------------------------------
+    def describe_tasks(self, cluster: Cluster, refs: Sequence[str]) -> tuple[list[Task], list[str]]:
+        """Tasks by ARN or id in `cluster`; returns (found, missing refs)."""
+        wanted = {self._task_arn(cluster, ref): ref for ref in refs}
+        found = [t for t in self.tasks.get_many(list(wanted)) if t.cluster_arn == cluster.cluster_arn]
+        missing = [ref for arn, ref in wanted.items() if arn not in {t.task_arn for t in found}]
+        return found, missing
+
+    def task(self, cluster: Cluster, ref: str) -> Task:
+        found = self.tasks.get(self._task_arn(cluster, ref))
+        if found is None or found.cluster_arn != cluster.cluster_arn:
+            raise InvalidParameter("The referenced task was not found.")
+        return found
+
+    @staticmethod
+    def _task_arn(cluster: Cluster, ref: str) -> str:
+        if ref.startswith("arn:"):
+            return ref
+        prefix = cluster.cluster_arn.replace(":cluster/", ":task/", 1)
+        return f"{prefix}/{ref}"
+
+
+def validate_task_definition(d: TaskDefinition) -> None:
+    """ECS's RegisterTaskDefinition checks, with ECS's ClientException messages."""
+    if not d.container_definitions:
+        raise ClientError("Container list cannot be empty.")
+    for c in d.container_definitions:
+        _check_container(c)
+    names = [c.name for c in d.container_definitions]
+    if len(set(names)) != len(names):
+        raise ClientError("Container names must be unique.")
+    task_cpu, task_memory = fargate.cpu_units(d.cpu), fargate.memory_mib(d.memory)
+    if "FARGATE" in (d.requires_compatibilities or []):
+        _check_fargate(d, task_cpu, task_memory)
+    _check_container_sizes(d, task_memory)
+    if not any(c.essential is not False for c in d.container_definitions):
+        raise ClientError("Task definition must have at least one essential container.")
+
+
+def _check_container(c: ContainerDefinition) -> None:
+    if not c.name:
+        raise ClientError("Container.name should not be null or empty.")
+    if not c.image:
+        raise ClientError("Container.image should not be null or empty.")
+    if c.memory is not None and c.memory_reservation is not None and c.memory_reservation > c.memory:
+        raise ClientError(
+            f"Invalid setting for container '{c.name}'. 'memoryReservation' must be less than or equal to 'memory'."
+        )
+
+
+def _check_fargate(d: TaskDefinition, cpu: int | None, memory: int | None) -> None:
+    if d.network_mode != "awsvpc":
+        raise ClientError("Fargate only supports network mode \u2018awsvpc\u2019.")
+    fargate.check_pair(cpu, memory)
+
+
+def _check_container_sizes(d: TaskDefinition, task_memory: int | None) -> None:
+    for c in d.container_definitions:
+        if task_memory is None and c.memory is None and c.memory_reservation is None:
+            raise ClientError(
+                f"Invalid setting for container '{c.name}'. At least one of 'memory' or 'memoryReservation' "
+                "must be specified."
+            )
+        if task_memory is not None and c.memory is not None and c.memory > task_memory:
+            raise ClientError(
+                f"Invalid setting for container '{c.name}'. Its 'memory' ({c.memory} MiB) is above the "
+                f"task's memory ({task_memory} MiB)."
+            )

@@ -1,0 +1,84 @@
+"""The one error base: every domain error carries its AWS error code, message and HTTP status."""
+
+from __future__ import annotations
+
+
+class AwsError(Exception):
+    """An error a client should see, shaped as AWS shapes it (code, message, HTTP status)."""
+
+    code: str = "InternalFailure"
+    status: int = 400
+
+    def __init__(self, message: str, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code}: {self.message})"
+
+
+class ValidationError(AwsError):
+    """A request that does not satisfy the service's constraints."""
+
+    code = "ValidationException"
+
+
+class NotFound(AwsError):
+    """A named resource does not exist."""
+
+    code = "ResourceNotFoundException"
+
+
+class AlreadyExists(AwsError):
+    """A resource with that name exists already."""
+
+    code = "ResourceAlreadyExistsException"
+
+
+class Conflict(AwsError):
+    """The request conflicts with the current state (e.g. a reused idempotency token)."""
+
+    code = "ConflictException"
+
+
+class AccessDenied(AwsError):
+    """The caller may not do this; the message says why."""
+
+    code = "AccessDeniedException"
+
+
+class Throttled(AwsError):
+    """Too many requests; retryable."""
+
+    code = "ThrottlingException"
+
+
+class ClientError(AwsError):
+    """ECS's generic client fault."""
+
+    code = "ClientException"
+
+
+class InvalidParameter(AwsError):
+    """ECS's and Logs' invalid-parameter fault."""
+
+    code = "InvalidParameterException"
+
+
+class ClusterNotFound(AwsError):
+    """ECS: the named cluster does not exist."""
+
+    code = "ClusterNotFoundException"
+
+
+class LaunchError(Exception):
+    """A task could not be started; `kind` is ECS's error prefix (CannotPullContainerError, ...)."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.detail = message

@@ -1,0 +1,90 @@
+"""The Launcher protocol and the values that cross it (what to run, what happened)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Stream = Literal["stdout", "stderr"]
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A volume mounted into a container: a host path, or a named Docker volume."""
+
+    container_path: str
+    host_path: str | None = None
+    volume_name: str | None = None
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """One container of a task, with overrides already applied. Limits: cpu in ECS units (1024 = 1 vCPU), memory in MiB."""
+
+    task_id: str
+    name: str
+    image: str
+    command: tuple[str, ...] | None = None
+    entry_point: tuple[str, ...] | None = None
+    environment: tuple[tuple[str, str], ...] = ()
+    working_directory: str | None = None
+    user: str | None = None
+    cpu: int | None = None
+    memory: int | None = None
+    memory_reservation: int | None = None
+    readonly_root_filesystem: bool = False
+    ulimits: tuple[tuple[str, int, int], ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    network_mode: str = "awsvpc"
+    labels: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ExitInfo:
+    """How a container ended. `oom` is true only when the kernel recorded an OOM kill."""
+
+    exit_code: int | None
+    reason: str | None = None
+    oom: bool = False
+    finished_at: float | None = None
+
+
+@dataclass
+class Limits:
+    """Which limits a launcher really enforced for a container (shown in DescribeTasks)."""
+
+    enforced: list[str] = field(default_factory=list)
+
+
+class ContainerSink(Protocol):
+    """Receives what a running container does. Called from launcher threads; must be thread-safe."""
+
+    def log(self, stream: Stream, timestamp: float, line: str) -> None:
+        """One line of output (without its trailing newline)."""
+        ...
+
+    def exited(self, info: ExitInfo) -> None:
+        """The container has ended and every log line has been delivered before this call."""
+        ...
+
+
+class ContainerHandle(Protocol):
+    """A started container."""
+
+    runtime_id: str
+    limits: Limits
+
+    def stop(self, timeout: float) -> None:
+        """SIGTERM, then SIGKILL after `timeout` seconds. Returns at once; `exited` reports the end."""
+        ...
+
+
+class Launcher(Protocol):
+    """Starts containers. `start` raises errors.LaunchError (kind = ECS error prefix) when it cannot."""
+
+    name: str
+
+    def start(self, spec: ContainerSpec, sink: ContainerSink) -> ContainerHandle:
+        """Start the container and return at once; output and exit go to `sink`."""
+        ...

@@ -1,0 +1,91 @@
+"""ECS tasks: one row per task with indexed columns for listing, the task itself as a JSON body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from cronbridge.codec import decode, encode
+from cronbridge.model.ecs import Task
+from cronbridge.store.db import Database, schema
+
+schema(
+    """
+    CREATE TABLE IF NOT EXISTS tasks (
+        arn TEXT PRIMARY KEY, cluster TEXT NOT NULL, family TEXT NOT NULL,
+        last_status TEXT NOT NULL, desired_status TEXT NOT NULL, started_by TEXT,
+        created_at REAL NOT NULL, stopped_at REAL, client_token TEXT, body TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS tasks_cluster ON tasks (cluster, desired_status, created_at);
+    CREATE INDEX IF NOT EXISTS tasks_token ON tasks (client_token) WHERE client_token IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS tasks_stopped ON tasks (stopped_at) WHERE stopped_at IS NOT NULL;
+    """
+)
+
+
+def _family(task_definition_arn: str) -> str:
+    return task_definition_arn.rsplit("/", 1)[-1].split(":", 1)[0]
+
+
+class TaskStore:
+    """Tasks by ARN, listable by cluster, family, startedBy and desired status."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def save(self, task: Task) -> None:
+        body = json.dumps(encode(task), separators=(",", ":"))
+        self.db.execute(
+            "INSERT INTO tasks (arn, cluster, family, last_status, desired_status, started_by, created_at,"
+            " stopped_at, client_token, body) VALUES (?,?,?,?,?,?,?,?,?,?)"
+            " ON CONFLICT (arn) DO UPDATE SET last_status=excluded.last_status,"
+            " desired_status=excluded.desired_status, stopped_at=excluded.stopped_at, body=excluded.body",
+            (
+                task.task_arn, task.cluster_arn, _family(task.task_definition_arn), task.last_status.value,
+                task.desired_status, task.started_by, task.created_at or 0.0, task.stopped_at,
+                task.client_token, body,
+            ),
+        )
+
+    def get(self, arn: str) -> Task | None:
+        row = self.db.one("SELECT body FROM tasks WHERE arn = ?", (arn,))
+        return None if row is None else decode(Task, json.loads(row["body"]))
+
+    def get_many(self, arns: Sequence[str]) -> list[Task]:
+        if not arns:
+            return []
+        marks = ",".join("?" * len(arns))
+        rows = self.db.query(f"SELECT body FROM tasks WHERE arn IN ({marks})", list(arns))
+        return [decode(Task, json.loads(r["body"])) for r in rows]
+
+    def by_client_token(self, token: str) -> list[Task]:
+        rows = self.db.query("SELECT body FROM tasks WHERE client_token = ? ORDER BY arn", (token,))
+        return [decode(Task, json.loads(r["body"])) for r in rows]
+
+    def list_arns(
+        self, cluster_arn: str, family: str | None = None, started_by: str | None = None,
+        desired_status: str | None = None, after: str = "", limit: int = 100,
+    ) -> list[str]:
+        sql = "SELECT arn FROM tasks WHERE cluster = ? AND arn > ?"
+        params: list[Any] = [cluster_arn, after]
+        for column, value in (("family", family), ("started_by", started_by), ("desired_status", desired_status)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        sql += " ORDER BY arn LIMIT ?"
+        params.append(limit)
+        return [r["arn"] for r in self.db.query(sql, params)]
+
+    def unfinished(self) -> list[Task]:
+        rows = self.db.query("SELECT body FROM tasks WHERE last_status != 'STOPPED'")
+        return [decode(Task, json.loads(r["body"])) for r in rows]
+
+    def count_active(self, cluster_arn: str) -> int:
+        row = self.db.one(
+            "SELECT COUNT(*) AS n FROM tasks WHERE cluster = ? AND last_status != 'STOPPED'", (cluster_arn,)
+        )
+        return int(row["n"]) if row else 0
+
+    def expire_stopped(self, before: float) -> int:
+        """Forget tasks stopped before `before` (ECS shows stopped tasks for about an hour)."""
+        return self.db.execute("DELETE FROM tasks WHERE stopped_at IS NOT NULL AND stopped_at < ?", (before,))

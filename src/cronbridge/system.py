@@ -1,0 +1,77 @@
+"""The composition root: builds the database, services, runner, launcher and scheduler from Settings."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from cronbridge.clock import Clock, FakeClock, SystemClock
+from cronbridge.config import Settings
+from cronbridge.ecs.service import EcsService
+from cronbridge.errors import ValidationError
+from cronbridge.events.service import EventsService
+from cronbridge.launchers.base import Launcher
+from cronbridge.launchers.select import choose_launcher
+from cronbridge.logs.service import LogService
+from cronbridge.runner import Runner
+from cronbridge.scheduler.engine import Scheduler
+from cronbridge.store.db import Database
+from cronbridge.store.documents import Documents
+
+log = logging.getLogger("cronbridge")
+
+
+class System:
+    """Everything one cronbridge server runs, wired once."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None, launcher: Launcher | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or (FakeClock() if settings.manual_clock else SystemClock())
+        self.db = Database(settings.db_path)
+        self.docs = Documents(self.db)
+        self.launcher = launcher or choose_launcher(settings.launcher, settings.docker_host)
+        self.logs = LogService(self.db, self.clock, region=settings.region, account=settings.account_id)
+        self.ecs = EcsService(self.db, self.docs, self.clock)
+        self.runner = Runner(self.ecs, self.logs, self.launcher, self.clock)
+        self.events = EventsService(self.docs, self.clock)
+        self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock)
+        self.events.on_change = self.scheduler.wake
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Recover tasks left running by a previous process, then start firing schedules."""
+        self.runner.recover()
+        self.scheduler.start()
+        log.info("cronbridge: launcher=%s data=%s", self.launcher.name, self.settings.db_path)
+
+    def close(self) -> None:
+        self.scheduler.stop()
+        self.runner.close()
+        self.db.close()
+
+    def reset(self) -> None:
+        """Wipe all state (only with --allow-reset): stop running tasks, empty every table."""
+        with self._lock:
+            self.scheduler.pause()
+            self.runner.stop_all()
+            self.db.wipe()
+            self.scheduler.resume()
+
+    def move_clock(self, advance: float | None = None, to: float | None = None) -> None:
+        if not isinstance(self.clock, FakeClock):
+            raise ValidationError("the clock can be moved only when the server runs with --manual-clock")
+        if to is not None:
+            self.clock.set(float(to))
+        elif advance is not None:
+            self.clock.advance(float(advance))
+        self.scheduler.wake()
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "launcher": self.launcher.name,
+            "database": str(self.settings.db_path),
+            "clock": "manual" if isinstance(self.clock, FakeClock) else "system",
+            "now": self.clock.now(),
+        }

@@ -1,0 +1,45 @@
+"""aws_ecs_cluster: CreateCluster, UpdateCluster, DeleteCluster."""
+
+from __future__ import annotations
+
+from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, tags_list
+from cronbridge.terraform.schema import Attr, BlockSpec, computed, required
+
+SCHEMA = BlockSpec(
+    attrs={
+        "name": required(force_new=True),
+        "tags": Attr(("map", "string")),
+        "tags_all": computed(("map", "string")),
+        "arn": computed(),
+        "id": computed(),
+    },
+    blocks={"setting": BlockSpec({"name": required(), "value": required()})},
+)
+
+
+def _settings(values: Values) -> list[dict[str, str]]:
+    return [{"name": s["name"], "value": s["value"]} for s in values.get("setting") or []]
+
+
+def create(aws: Aws, values: Values) -> Values:
+    """Create the cluster."""
+    reply = aws.client("ecs").create_cluster(**drop_none(
+        clusterName=values["name"], settings=_settings(values),
+        tags=tags_list(values.get("tags"), "key", "value")))
+    arn = reply["cluster"]["clusterArn"]
+    return {**values, "arn": arn, "id": arn, "tags_all": values.get("tags") or {}}
+
+
+def update(aws: Aws, old: Values, new: Values) -> Values:
+    """Change settings in place."""
+    if _settings(old) != _settings(new):
+        aws.client("ecs").update_cluster(cluster=old["arn"], settings=_settings(new))
+    return {**new, "arn": old["arn"], "id": old["id"], "tags_all": new.get("tags") or {}}
+
+
+def delete(aws: Aws, values: Values) -> None:
+    """Delete the cluster."""
+    aws.client("ecs").delete_cluster(cluster=values["arn"])
+
+
+TYPE = ResourceType("aws_ecs_cluster", SCHEMA, create, delete, update)
