@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from cronbridge import __version__
+from cronbridge import cli_terraform
 from cronbridge.config import from_environment
 
 
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     _server_parser(sub)
     _demo_parser(sub)
+    cli_terraform.add_parsers(sub)
     return parser
 
 
@@ -53,4 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         from cronbridge import demo
 
         return demo.run(launcher=args.launcher, data_dir=args.data_dir)
+    if args.command in ("plan", "apply", "destroy"):
+        return cli_terraform.run(args)
     return 2

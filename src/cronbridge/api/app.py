@@ -47,6 +47,10 @@ async def aws_endpoint(request: Request) -> Response:
     body = await request.body()
     if target:
         return _json_call(system, request, target, body)
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return _query_call(system, request, body)
+    if request.query_params.get("Action"):
+        return _query_call(system, request, request.url.query.encode())
     return _error_response(
         AwsError("Missing X-Amz-Target: no operation named in the request.", "UnknownOperationException"),
         "application/x-amz-json-1.1",
@@ -67,6 +71,14 @@ def _json_call(system: System, request: Request, target: str, body: bytes) -> Re
         log.exception("internal error in %s", target)
         return _error_response(AwsError("Internal error; see the server log.", "InternalFailure", 500), content_type)
     return Response(json_protocol.encode_body(result), 200, media_type=content_type)
+
+
+def _query_call(system: System, request: Request, body: bytes) -> Response:
+    """AWS's query protocol (IAM, STS): form-encoded parameters in, XML out."""
+    from cronbridge.api.protocols import query
+
+    _key, _region, service_name = signing_scope(request)
+    return query.handle(service_name, body, make_context(system, request))
 
 
 def _error_response(err: AwsError, content_type: str) -> Response:

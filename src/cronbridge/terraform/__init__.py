@@ -1,0 +1,189 @@
+"""Terraform folders read, planned, checked, applied and destroyed against a cronbridge server.
+
+Entry points (used by the CLI): plan(), apply(), destroy(); see docs/terraform.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cronbridge.terraform import state as state_file
+from cronbridge.terraform.checks import Checker
+from cronbridge.terraform.config import load_module
+from cronbridge.terraform.diagnostics import Diagnostic, Severity, TerraformError
+from cronbridge.terraform.engine import Engine, apply_walk, destroy_all
+from cronbridge.terraform.planner import Action, Change, Walk, plan_walk
+from cronbridge.terraform.render import plan_text
+from cronbridge.terraform.resources import Aws
+from cronbridge.terraform.variables import gather, resolve
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:4599"
+DEFAULT_REGION = "us-east-1"
+
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "PlanResult",
+    "TerraformError",
+    "apply",
+    "destroy",
+    "plan",
+    "resolve_endpoint",
+]
+
+
+@dataclass
+class PlanResult:
+    """A plan: the changes, the diagnostics, the outputs as far as known."""
+
+    changes: list[Change] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    walk: Walk | None = None
+
+    @property
+    def has_errors(self) -> bool:
+        """True when any diagnostic is an error (apply refuses to run)."""
+        return any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+    @property
+    def has_changes(self) -> bool:
+        """True when applying would do something."""
+        return any(c.action is not Action.NOOP for c in self.changes)
+
+    def render(self) -> str:
+        """Diagnostics, then the plan as Terraform prints it."""
+        parts = [d.render() for d in self.diagnostics]
+        if not self.has_errors:
+            parts.append(plan_text(self.changes))
+        return "\n\n".join(parts)
+
+
+def resolve_endpoint(flag: str | None, env: dict[str, str]) -> str:
+    """--endpoint, else CRONBRIDGE_ENDPOINT, else AWS_ENDPOINT_URL, else the local server."""
+    return flag or env.get("CRONBRIDGE_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
+
+
+def _aws(
+    endpoint_url: str | None, region: str | None, credentials: dict[str, str] | None
+) -> Aws | None:
+    return (
+        None if endpoint_url is None else Aws(endpoint_url, region or DEFAULT_REGION, credentials)
+    )
+
+
+def _existing_log_groups(aws: Aws | None) -> set[str]:
+    if aws is None:
+        return set()
+    try:
+        pages = aws.client("logs").get_paginator("describe_log_groups").paginate()
+        return {g["logGroupName"] for page in pages for g in page.get("logGroups", [])}
+    except Exception:  # noqa: BLE001 - a server without Logs just means "nothing known to exist"
+        return set()
+
+
+def plan(
+    directory: str | Path,
+    vars: dict[str, Any] | None = None,
+    var_files: list[str | Path] | None = None,
+    state_path: str | Path | None = None,
+    region: str | None = None,
+    aws: Aws | None = None,
+) -> PlanResult:
+    """Read the folder, evaluate it against its state file and check it; nothing is changed."""
+    base = Path(directory).resolve()
+    try:
+        module = load_module(base)
+        raw = gather(module, dict(vars or {}), [Path(p) for p in var_files or []])
+    except TerraformError as exc:
+        return PlanResult(diagnostics=exc.diagnostics)
+    values, problems = resolve(module, raw)
+    current = state_file.load(Path(state_path) if state_path else state_file.default_path(base))
+    try:
+        result = plan_walk(module, values, current, region or DEFAULT_REGION, aws)
+    except TerraformError as exc:
+        return PlanResult(diagnostics=problems + exc.diagnostics)
+    found = Checker(result, base, _existing_log_groups(aws)).run()
+    diagnostics = problems + result.diagnostics + found
+    return PlanResult(result.changes, diagnostics, result.outputs, result)
+
+
+def apply(
+    directory: str | Path,
+    vars: dict[str, Any] | None = None,
+    var_files: list[str | Path] | None = None,
+    state_path: str | Path | None = None,
+    *,
+    endpoint_url: str = DEFAULT_ENDPOINT,
+    region: str | None = None,
+    credentials: dict[str, str] | None = None,
+    auto_approve: bool = False,
+    out: Callable[[str], None] = print,
+    confirm: Callable[[str], bool] | None = None,
+) -> PlanResult:
+    """Plan, show, confirm (unless auto_approve), then perform, saving state after each step."""
+    base = Path(directory).resolve()
+    aws = _aws(endpoint_url, region, credentials)
+    result = plan(base, vars, var_files, state_path, region, aws)
+    out(result.render())
+    if result.has_errors or not result.has_changes or result.walk is None:
+        return result
+    if not auto_approve and not (confirm or _ask)("Do you want to perform these actions?"):
+        out("Apply cancelled.")
+        return result
+    path = Path(state_path) if state_path else state_file.default_path(base)
+    engine = Engine(
+        Aws(endpoint_url, result.walk.region, credentials), state_file.load(path), path, out
+    )
+    module = load_module(base)
+    values, _ = resolve(
+        module, gather(module, dict(vars or {}), [Path(p) for p in var_files or []])
+    )
+    final = apply_walk(module, values, engine, result.walk.region, result.walk)
+    out(f"Apply complete! Resources: {len(engine.state.resources)} in state.")
+    return PlanResult(final.changes, result.diagnostics, final.outputs, final)
+
+
+def destroy(
+    directory: str | Path,
+    vars: dict[str, Any] | None = None,
+    var_files: list[str | Path] | None = None,
+    state_path: str | Path | None = None,
+    *,
+    endpoint_url: str = DEFAULT_ENDPOINT,
+    region: str | None = None,
+    credentials: dict[str, str] | None = None,
+    auto_approve: bool = False,
+    out: Callable[[str], None] = print,
+    confirm: Callable[[str], bool] | None = None,
+) -> int:
+    """Delete everything the state file records (and nothing else); return how many were deleted."""
+    base = Path(directory).resolve()
+    path = Path(state_path) if state_path else state_file.default_path(base)
+    current = state_file.load(path)
+    if not current.resources:
+        out("No objects need to be destroyed.")
+        return 0
+    out("\n".join(f"  - {a} will be destroyed" for a in current.resources))
+    if not auto_approve and not (confirm or _ask)("Do you really want to destroy all resources?"):
+        out("Destroy cancelled.")
+        return 0
+    order = _config_order(base)
+    engine = Engine(Aws(endpoint_url, region or DEFAULT_REGION, credentials), current, path, out)
+    count = destroy_all(engine, order)
+    out(f"Destroy complete! Resources: {count} destroyed.")
+    return count
+
+
+def _config_order(base: Path) -> list[str]:
+    from cronbridge.terraform import graph
+
+    try:
+        return graph.order(graph.build(load_module(base)))
+    except TerraformError:
+        return []
+
+
+def _ask(question: str) -> bool:
+    return input(f"{question} Only 'yes' will be accepted: ").strip() == "yes"

@@ -1,4 +1,4 @@
-"""The expression and configuration tree that the Terraform reader builds: every node knows its file and line."""
+"""The tree the Terraform reader builds (expressions, bodies, blocks); every node knows its line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The expression evaluator: ast nodes plus a scope of roots (var, local, resources...) give values."""
+"""The expression evaluator: ast nodes and a scope of roots (var, local, resources) give values."""
 
 from __future__ import annotations
 
@@ -10,20 +10,31 @@ from cronbridge.terraform import ast
 from cronbridge.terraform.diagnostics import TerraformError
 from cronbridge.terraform.functions import FUNCTIONS, LENIENT_ON_UNKNOWN, FunctionContext
 from cronbridge.terraform.syntax import parse_template
-from cronbridge.terraform.values import UNKNOWN, is_unknown, to_bool, to_number, to_string, type_name
+from cronbridge.terraform.values import (
+    UNKNOWN,
+    is_unknown,
+    to_bool,
+    to_number,
+    to_string,
+    type_name,
+)
 
 _ROOT_HINTS = {
-    "var": ("input variable", 'declare it with `variable "{name}" {{ type = string }}` and set it '
-            "with -var, a .tfvars file or a default"),
+    "var": (
+        "input variable",
+        'declare it with `variable "{name}" {{ type = string }}` and set it '
+        "with -var, a .tfvars file or a default",
+    ),
     "local": ("local value", "define it in a `locals { {name} = ... }` block"),
 }
 
 
 class Evaluator:
-    """Evaluates expressions against named roots; `unknown_text` turns unknowns into text (lenient)."""
+    """Evaluates expressions against named roots; `unknown_text` makes unknowns text."""
 
-    def __init__(self, roots: Mapping[str, Any], base_dir: Path,
-                 unknown_text: str | None = None) -> None:
+    def __init__(
+        self, roots: Mapping[str, Any], base_dir: Path, unknown_text: str | None = None
+    ) -> None:
         self.roots = roots
         self.base_dir = base_dir
         self.unknown_text = unknown_text
@@ -73,8 +84,11 @@ class Evaluator:
 
     def _Ref(self, node: ast.Ref) -> Any:
         if node.name not in self.roots:
-            raise TerraformError.at(node.pos, f'Reference to undeclared name "{node.name}"',
-                                    "declare the resource, variable or local it names, or fix the spelling")
+            raise TerraformError.at(
+                node.pos,
+                f'Reference to undeclared name "{node.name}"',
+                "declare the resource, variable or local it names, or fix the spelling",
+            )
         return self.roots[node.name]
 
     def _GetAttr(self, node: ast.GetAttr) -> Any:
@@ -111,14 +125,20 @@ class Evaluator:
         if node.name == "try":
             return self._try(node)
         if node.name not in FUNCTIONS:
-            raise TerraformError.at(node.pos, f'Call to unsupported function "{node.name}"',
-                                    "use one of: try, " + ", ".join(sorted(FUNCTIONS)))
+            raise TerraformError.at(
+                node.pos,
+                f'Call to unsupported function "{node.name}"',
+                "use one of: try, " + ", ".join(sorted(FUNCTIONS)),
+            )
         impl, least, most = FUNCTIONS[node.name]
         args = self._arguments(node)
         if len(args) < least or (most is not None and len(args) > most):
-            raise ValueError(f"{node.name}() takes {least}..{most or 'any'} arguments, got {len(args)}")
+            raise ValueError(
+                f"{node.name}() takes {least}..{most or 'any'} arguments, got {len(args)}"
+            )
         if any(a is UNKNOWN for a in args) or (
-                node.name not in LENIENT_ON_UNKNOWN and any(is_unknown(a) for a in args)):
+            node.name not in LENIENT_ON_UNKNOWN and any(is_unknown(a) for a in args)
+        ):
             return UNKNOWN
         return impl(self.functions, args)
 
@@ -147,9 +167,8 @@ class Evaluator:
 
     def _Binary(self, node: ast.Binary) -> Any:
         left = self.eval(node.left)
-        if node.op in ("&&", "||") and left is not UNKNOWN:
-            if to_bool(left) == (node.op == "||"):
-                return node.op == "||"
+        if node.op in ("&&", "||") and left is not UNKNOWN and to_bool(left) == (node.op == "||"):
+            return node.op == "||"
         right = self.eval(node.right)
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
@@ -167,7 +186,11 @@ class Evaluator:
             return UNKNOWN
         pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(_as_list(coll)))
         if node.key is None:
-            return [self._for_one(node, k, v, node.value) for k, v in pairs if self._for_keep(node, k, v)]
+            return [
+                self._for_one(node, k, v, node.value)
+                for k, v in pairs
+                if self._for_keep(node, k, v)
+            ]
         out: dict[str, Any] = {}
         for k, v in pairs:
             if not self._for_keep(node, k, v):
@@ -224,30 +247,50 @@ def _binary(op: str, left: Any, right: Any) -> Any:
         return to_bool(left) and to_bool(right) if op == "&&" else to_bool(left) or to_bool(right)
     a, b = to_number(left), to_number(right)
     ops: dict[str, Callable[[Any, Any], Any]] = {
-        "+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
-        "/": lambda x, y: x / y, "%": lambda x, y: x % y, "<": lambda x, y: x < y,
-        ">": lambda x, y: x > y, "<=": lambda x, y: x <= y, ">=": lambda x, y: x >= y,
+        "+": lambda x, y: x + y,
+        "-": lambda x, y: x - y,
+        "*": lambda x, y: x * y,
+        "/": lambda x, y: x / y,
+        "%": lambda x, y: x % y,
+        "<": lambda x, y: x < y,
+        ">": lambda x, y: x > y,
+        "<=": lambda x, y: x <= y,
+        ">=": lambda x, y: x >= y,
     }
     if op in ("/", "%") and b == 0:
         raise ValueError("division by zero")
     result = ops[op](a, b)
-    return int(result) if isinstance(result, float) and result.is_integer() and op != "/" else result
+    return (
+        int(result) if isinstance(result, float) and result.is_integer() and op != "/" else result
+    )
 
 
 def _missing_attribute(node: ast.GetAttr, obj: Any) -> TerraformError:
     root = node.obj.name if isinstance(node.obj, ast.Ref) else None
     if root in _ROOT_HINTS:
         what, hint = _ROOT_HINTS[root]
-        return TerraformError.at(node.pos, f'Reference to undeclared {what} "{root}.{node.name}"',
-                                 hint.replace("{name}", node.name).replace("{{", "{").replace("}}", "}"))
+        return TerraformError.at(
+            node.pos,
+            f'Reference to undeclared {what} "{root}.{node.name}"',
+            hint.replace("{name}", node.name).replace("{{", "{").replace("}}", "}"),
+        )
     if isinstance(node.obj, ast.Ref) and isinstance(obj, dict):
-        return TerraformError.at(node.pos, f'Reference to undeclared resource "{root}.{node.name}"',
-                                 f'declare `resource "{root}" "{node.name}"` or fix the name')
+        return TerraformError.at(
+            node.pos,
+            f'Reference to undeclared resource "{root}.{node.name}"',
+            f'declare `resource "{root}" "{node.name}"` or fix the name',
+        )
     if isinstance(obj, dict):
-        return TerraformError.at(node.pos, f'Unsupported attribute "{node.name}"',
-                                 "use one of: " + ", ".join(sorted(obj)[:12]))
-    return TerraformError.at(node.pos, f'Cannot read attribute "{node.name}" of a {type_name(obj)}',
-                             "check the expression before the dot")
+        return TerraformError.at(
+            node.pos,
+            f'Unsupported attribute "{node.name}"',
+            "use one of: " + ", ".join(sorted(obj)[:12]),
+        )
+    return TerraformError.at(
+        node.pos,
+        f'Cannot read attribute "{node.name}" of a {type_name(obj)}',
+        "check the expression before the dot",
+    )
 
 
 def _hint_for(node: ast.Expr) -> str:

@@ -71,14 +71,18 @@ def _format(ctx: FunctionContext, args: list[Any]) -> Any:
         if not values:
             raise ValueError("not enough arguments for the format string")
         return _format_verb(spec, values.pop(0))
+
     return _VERB.sub(one, to_string(args[0]))
 
 
 def _format_verb(spec: str, value: Any) -> str:
     verb = spec[-1]
     if verb == "v":
-        return json_text(value) if spec.startswith("#") or isinstance(value, list | dict) \
+        return (
+            json_text(value)
+            if spec.startswith("#") or isinstance(value, list | dict)
             else to_string(value)
+        )
     if verb == "q":
         return json.dumps(to_string(value))
     if verb == "s":
@@ -190,7 +194,7 @@ FUNCTIONS: dict[str, tuple[Function, int, int | None]] = {
     "tonumber": (_tonumber, 1, 1),
     "coalesce": (_coalesce, 1, None),
 }
-"""name -> (implementation, least arguments, most arguments or None); `try` lives in the evaluator."""
+"""name -> (implementation, fewest arguments, most or None); `try` lives in the evaluator."""
 
 LENIENT_ON_UNKNOWN = {"jsonencode", "templatefile", "merge", "concat", "length"}
 """Functions that handle unknown arguments themselves instead of returning unknown outright."""

@@ -76,7 +76,9 @@ class BodyEvaluator:
         self.evaluator = evaluator
         self.diagnostics: list[Diagnostic] = []
 
-    def block(self, body: ast.Body, spec: BlockSpec, pos: ast.Pos, top: bool = True) -> dict[str, Any]:
+    def block(
+        self, body: ast.Body, spec: BlockSpec, pos: ast.Pos, top: bool = True
+    ) -> dict[str, Any]:
         """All schema attributes: configured values converted, defaults filled, computed unknown."""
         self._reject_unknown(body, spec, top)
         values = {name: self.attribute(body, name, attr, pos) for name, attr in spec.attrs.items()}
@@ -88,13 +90,23 @@ class BodyEvaluator:
         node = body.attributes.get(name)
         if node is None:
             if attr.required:
-                self.diagnostics.append(error(pos, f'Missing required argument "{name}"',
-                                              f"add `{name} = ...` ({describe(attr.type)})"))
+                self.diagnostics.append(
+                    error(
+                        pos,
+                        f'Missing required argument "{name}"',
+                        f"add `{name} = ...` ({describe(attr.type)})",
+                    )
+                )
                 return UNKNOWN
             return UNKNOWN if attr.computed and attr.default is None else attr.default
         if not attr.configurable:
-            self.diagnostics.append(error(node.pos, f'Invalid argument "{name}": it is read-only',
-                                          f"remove `{name}`: AWS sets it"))
+            self.diagnostics.append(
+                error(
+                    node.pos,
+                    f'Invalid argument "{name}": it is read-only',
+                    f"remove `{name}`: AWS sets it",
+                )
+            )
             return UNKNOWN
         return self._value(node, attr)
 
@@ -107,45 +119,70 @@ class BodyEvaluator:
         try:
             value = convert(value, attr.type)
         except ValueError as exc:
-            self.diagnostics.append(error(node.pos, f'Inappropriate value for attribute "{node.name}": '
-                                          f"{describe(attr.type)} required",
-                                          _type_hint(node.name, attr.type, str(exc))))
+            self.diagnostics.append(
+                error(
+                    node.pos,
+                    f'Inappropriate value for attribute "{node.name}": '
+                    f"{describe(attr.type)} required",
+                    _type_hint(node.name, attr.type, str(exc)),
+                )
+            )
             return UNKNOWN
         return normalize_json(value) if attr.json else value
 
     def nested(self, body: ast.Body, name: str, spec: BlockSpec, pos: ast.Pos) -> list[Any]:
         blocks = body.blocks_of(name)
         if spec.required and not blocks:
-            self.diagnostics.append(error(pos, f'Missing required block "{name}"',
-                                          f"add a `{name} {{ ... }}` block"))
+            self.diagnostics.append(
+                error(pos, f'Missing required block "{name}"', f"add a `{name} {{ ... }}` block")
+            )
         if spec.max_items is not None and len(blocks) > spec.max_items:
-            self.diagnostics.append(error(blocks[spec.max_items].pos, f'Too many "{name}" blocks',
-                                          f"keep at most {spec.max_items}"))
+            self.diagnostics.append(
+                error(
+                    blocks[spec.max_items].pos,
+                    f'Too many "{name}" blocks',
+                    f"keep at most {spec.max_items}",
+                )
+            )
         return [self.block(b.body, spec, b.pos, top=False) for b in blocks]
 
     def _reject_unknown(self, body: ast.Body, spec: BlockSpec, top: bool) -> None:
         allowed = set(spec.attrs) | (META_ARGUMENTS if top else set())
         for name, node in body.attributes.items():
             if name not in allowed:
-                self.diagnostics.append(error(node.pos, f'Unsupported argument "{name}"',
-                                              "remove it or use one of: " + ", ".join(sorted(spec.attrs))))
+                self.diagnostics.append(
+                    error(
+                        node.pos,
+                        f'Unsupported argument "{name}"',
+                        "remove it or use one of: " + ", ".join(sorted(spec.attrs)),
+                    )
+                )
         for block in body.blocks:
             if block.type not in spec.blocks and not (top and block.type == "lifecycle"):
-                what = "Dynamic blocks are not supported" if block.type == "dynamic" else \
-                    f'Unsupported block type "{block.type}"'
-                self.diagnostics.append(error(block.pos, what, "write the blocks out, or remove it"
-                                              if block.type == "dynamic" else
-                                              "use one of: " + ", ".join(sorted(spec.blocks)) or "none"))
+                what = (
+                    "Dynamic blocks are not supported"
+                    if block.type == "dynamic"
+                    else f'Unsupported block type "{block.type}"'
+                )
+                self.diagnostics.append(
+                    error(
+                        block.pos,
+                        what,
+                        "write the blocks out, or remove it"
+                        if block.type == "dynamic"
+                        else "use one of: " + ", ".join(sorted(spec.blocks)) or "none",
+                    )
+                )
 
 
 def _type_hint(name: str, type_: Type, reason: str) -> str:
     if isinstance(type_, tuple) and type_[0] in ("list", "set"):
-        return f"{reason}; write a list: {name} = [\"...\"]"
+        return f'{reason}; write a list: {name} = ["..."]'
     return f"{reason}; give a {describe(type_)}"
 
 
 def configured_view(values: dict[str, Any], spec: BlockSpec) -> dict[str, Any]:
-    """Only the arguments the configuration decides (what a plan compares); unset computed ones skip."""
+    """Only the arguments the configuration decides (what a plan compares)."""
     out: dict[str, Any] = {}
     for name, attr in spec.attrs.items():
         value = values.get(name)

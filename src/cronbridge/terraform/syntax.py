@@ -1,4 +1,4 @@
-"""HCL2 text to our tree: python-hcl2's Lark grammar parses, this module converts, keeping file and line."""
+"""HCL2 text to our tree: python-hcl2's grammar parses, this converts, keeping file and line."""
 
 from __future__ import annotations
 
@@ -14,8 +14,26 @@ from cronbridge.terraform.ast import Pos
 from cronbridge.terraform.diagnostics import TerraformError
 
 _SKIP = {"new_line_or_comment"}
-_PUNCT = {"LPAR", "RPAR", "LSQB", "RSQB", "LBRACE", "RBRACE", "COMMA", "DOT", "EQ", "COLON",
-          "QMARK", "DBLQUOTE", "INTERP_START", "FOR", "IN", "IF", "FOR_OBJECT_ARROW", "COLONS"}
+_PUNCT = {
+    "LPAR",
+    "RPAR",
+    "LSQB",
+    "RSQB",
+    "LBRACE",
+    "RBRACE",
+    "COMMA",
+    "DOT",
+    "EQ",
+    "COLON",
+    "QMARK",
+    "DBLQUOTE",
+    "INTERP_START",
+    "FOR",
+    "IN",
+    "IF",
+    "FOR_OBJECT_ARROW",
+    "COLONS",
+}
 
 
 def parse_body(text: str, file: str) -> ast.Body:
@@ -41,8 +59,11 @@ def parse_template(text: str, pos: Pos) -> ast.Template:
             literal.append(text[i + 1 : i + 3])
             i += 3
         elif text.startswith("%{", i):
-            raise TerraformError.at(_line_at(text, i, pos), "Template directive %{...} is not supported",
-                                    "rewrite the directive with a for expression or a conditional")
+            raise TerraformError.at(
+                _line_at(text, i, pos),
+                "Template directive %{...} is not supported",
+                "rewrite the directive with a for expression or a conditional",
+            )
         elif text.startswith("${", i):
             end = _matching_brace(text, i + 2, pos)
             parts.extend(["".join(literal)] if literal else [])
@@ -77,8 +98,11 @@ def _matching_brace(text: str, start: int, pos: Pos) -> int:
                 return i
             depth -= 1
         i += 1
-    raise TerraformError.at(_line_at(text, start, pos), "Unterminated template interpolation",
-                            "close the `${` with a matching `}`")
+    raise TerraformError.at(
+        _line_at(text, start, pos),
+        "Unterminated template interpolation",
+        "close the `${` with a matching `}`",
+    )
 
 
 def _lark_parse(text: str, file: str, line_offset: int) -> Tree:
@@ -86,11 +110,17 @@ def _lark_parse(text: str, file: str, line_offset: int) -> Tree:
         return parses_to_tree(text)
     except UnexpectedInput as exc:
         line = (getattr(exc, "line", 0) or 0) + line_offset
-        raise TerraformError.at(Pos(file, max(line, 1)), f"Invalid HCL syntax: {_short(exc)}",
-                                "correct the syntax at this line") from exc
+        raise TerraformError.at(
+            Pos(file, max(line, 1)),
+            f"Invalid HCL syntax: {_short(exc)}",
+            "correct the syntax at this line",
+        ) from exc
     except LarkError as exc:
-        raise TerraformError.at(Pos(file, max(line_offset, 1)), f"Invalid HCL syntax: {_short(exc)}",
-                                "correct the syntax") from exc
+        raise TerraformError.at(
+            Pos(file, max(line_offset, 1)),
+            f"Invalid HCL syntax: {_short(exc)}",
+            "correct the syntax",
+        ) from exc
 
 
 def _short(exc: Exception) -> str:
@@ -127,8 +157,11 @@ class _Converter:
             if child.data == "attribute":
                 attr = self.attribute(child)
                 if attr.name in attributes:
-                    raise TerraformError.at(attr.pos, f'Duplicate argument "{attr.name}"',
-                                            f"remove one of the two `{attr.name} = ...` lines")
+                    raise TerraformError.at(
+                        attr.pos,
+                        f'Duplicate argument "{attr.name}"',
+                        f"remove one of the two `{attr.name} = ...` lines",
+                    )
                 attributes[attr.name] = attr
             else:
                 blocks.append(self.block(child))
@@ -152,11 +185,16 @@ class _Converter:
 
     def expr(self, node: Tree | Token) -> ast.Expr:
         if isinstance(node, Token):
-            raise TerraformError.at(self.pos(node), f"Unsupported syntax {node.type}", "simplify it")
+            raise TerraformError.at(
+                self.pos(node), f"Unsupported syntax {node.type}", "simplify it"
+            )
         handler = getattr(self, f"x_{node.data}", None)
         if handler is None:
-            raise TerraformError.at(self.pos(node), f"Unsupported expression: {node.data}",
-                                    "rewrite it with supported constructs (see docs/terraform.md)")
+            raise TerraformError.at(
+                self.pos(node),
+                f"Unsupported expression: {node.data}",
+                "rewrite it with supported constructs (see docs/terraform.md)",
+            )
         result: ast.Expr = handler(node)
         return result
 
@@ -183,8 +221,11 @@ class _Converter:
             if isinstance(inner, Tree) and inner.data == "interpolation":
                 parts.append(self.expr(_kids(inner)[0]))
             elif isinstance(inner, Tree):
-                raise TerraformError.at(self.pos(inner), "Template directive %{...} is not supported",
-                                        "rewrite the directive with a for expression or conditional")
+                raise TerraformError.at(
+                    self.pos(inner),
+                    "Template directive %{...} is not supported",
+                    "rewrite the directive with a for expression or conditional",
+                )
             elif inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
                 parts.append(str(inner)[1:])
             else:
@@ -233,8 +274,11 @@ class _Converter:
     def x_function_call(self, node: Tree) -> ast.Expr:
         kids = _kids(node)
         if len(kids) > 2 or (len(kids) == 2 and kids[1].data != "arguments"):
-            raise TerraformError.at(self.pos(node), "Provider-defined functions are not supported",
-                                    "use a built-in function instead")
+            raise TerraformError.at(
+                self.pos(node),
+                "Provider-defined functions are not supported",
+                "use a built-in function instead",
+            )
         name = self.name_of(kids[0])
         if len(kids) == 1:
             return ast.Call(self.pos(node), name, ())
@@ -301,12 +345,21 @@ class _Converter:
     def x_for_tuple_expr(self, node: Tree) -> ast.Expr:
         kids = _kids(node)
         key_var, value_var, coll = self._for_intro(kids[0])
-        return ast.ForExpr(self.pos(node), key_var, value_var, coll, self.expr(kids[1]),
-                           cond=self._for_cond(kids))
+        return ast.ForExpr(
+            self.pos(node), key_var, value_var, coll, self.expr(kids[1]), cond=self._for_cond(kids)
+        )
 
     def x_for_object_expr(self, node: Tree) -> ast.Expr:
         kids = _kids(node)
         key_var, value_var, coll = self._for_intro(kids[0])
         grouping = any(isinstance(k, Token) and k.type == "ELLIPSIS" for k in kids)
-        return ast.ForExpr(self.pos(node), key_var, value_var, coll, self.expr(kids[2]),
-                           key=self.expr(kids[1]), cond=self._for_cond(kids), grouping=grouping)
+        return ast.ForExpr(
+            self.pos(node),
+            key_var,
+            value_var,
+            coll,
+            self.expr(kids[2]),
+            key=self.expr(kids[1]),
+            cond=self._for_cond(kids),
+            grouping=grouping,
+        )

@@ -11,7 +11,7 @@ Type = Any
 
 
 class Unknown:
-    """A value that will be known only after apply (a computed attribute of a resource to create)."""
+    """A value that will be known only after apply (e.g. the ARN of a resource to create)."""
 
     _instance: Unknown | None = None
 
@@ -166,10 +166,12 @@ def _convert_tuple(value: Any, types: list[Type]) -> list[Any]:
 
 def json_text(value: Any, unknown_text: str | None = None) -> str:
     """jsonencode: compact JSON; unknowns become `unknown_text` (lenient mode) or raise."""
+
     def default(obj: Any) -> Any:
         if obj is UNKNOWN and unknown_text is not None:
             return unknown_text
         raise ValueError("value is not known yet")
+
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return json.dumps(value, separators=(",", ":"), default=default, ensure_ascii=False)

@@ -16,6 +16,14 @@ def json_services() -> dict[str, JsonService]:
     return {s.target_prefix: s for s in services}
 
 
+@functools.cache
+def query_services() -> dict[str, Any]:
+    """Query-protocol services by their SigV4 signing name ('iam', 'sts')."""
+    from cronbridge.api.services import iam, sts
+
+    return {s.signing_name: s for s in (iam.SERVICE, sts.SERVICE)}
+
+
 def extra_routes() -> list[Any]:
     """Routes of our own (invocations, explain, ...) beside the AWS ones."""
     from cronbridge.api.services import cronbridge_api

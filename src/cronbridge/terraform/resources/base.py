@@ -51,7 +51,7 @@ class ResourceType:
 
 @dataclass(frozen=True)
 class DataSourceType:
-    """One data source: its schema and how to read it (`aws` is None when no server is reachable)."""
+    """One data source: its schema and how to read it (`aws` None: no server)."""
 
     name: str
     schema: BlockSpec
@@ -63,7 +63,9 @@ def generated_name(prefix: str = "terraform-") -> str:
     return prefix + secrets.token_hex(12)
 
 
-def tags_list(tags: dict[str, str] | None, key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
+def tags_list(
+    tags: dict[str, str] | None, key: str = "Key", value: str = "Value"
+) -> list[dict[str, str]]:
     """A tag map as AWS's list of {Key, Value} pairs."""
     return [{key: k, value: v} for k, v in (tags or {}).items()]
 

@@ -12,20 +12,22 @@ from cronbridge.terraform.resources.base import (
 )
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed
 
-SCHEMA = BlockSpec(attrs={
-    "name": optional_computed(force_new=True),
-    "schedule_expression": Attr("string"),
-    "event_pattern": Attr("string", json=True),
-    "description": Attr("string"),
-    "is_enabled": Attr("bool"),
-    "state": Attr("string"),
-    "role_arn": Attr("string"),
-    "event_bus_name": Attr("string", default="default", force_new=True),
-    "tags": Attr(("map", "string"), force_new=True),
-    "tags_all": computed(("map", "string")),
-    "arn": computed(),
-    "id": computed(),
-})
+SCHEMA = BlockSpec(
+    attrs={
+        "name": optional_computed(force_new=True),
+        "schedule_expression": Attr("string"),
+        "event_pattern": Attr("string", json=True),
+        "description": Attr("string"),
+        "is_enabled": Attr("bool"),
+        "state": Attr("string"),
+        "role_arn": Attr("string"),
+        "event_bus_name": Attr("string", default="default", force_new=True),
+        "tags": Attr(("map", "string"), force_new=True),
+        "tags_all": computed(("map", "string")),
+        "arn": computed(),
+        "id": computed(),
+    }
+)
 
 
 def state_of(values: Values) -> str:
@@ -36,12 +38,18 @@ def state_of(values: Values) -> str:
 
 
 def _put(aws: Aws, values: Values, name: str, tags: bool) -> str:
-    reply = aws.client("events").put_rule(**drop_none(
-        Name=name, ScheduleExpression=values.get("schedule_expression"),
-        EventPattern=values.get("event_pattern"), Description=values.get("description"),
-        State=state_of(values), RoleArn=values.get("role_arn"),
-        EventBusName=values.get("event_bus_name"),
-        Tags=tags_list(values.get("tags")) if tags else None))
+    reply = aws.client("events").put_rule(
+        **drop_none(
+            Name=name,
+            ScheduleExpression=values.get("schedule_expression"),
+            EventPattern=values.get("event_pattern"),
+            Description=values.get("description"),
+            State=state_of(values),
+            RoleArn=values.get("role_arn"),
+            EventBusName=values.get("event_bus_name"),
+            Tags=tags_list(values.get("tags")) if tags else None,
+        )
+    )
     return str(reply["RuleArn"])
 
 
@@ -55,14 +63,20 @@ def create(aws: Aws, values: Values) -> Values:
 def update(aws: Aws, old: Values, new: Values) -> Values:
     """PutRule again with the new settings."""
     _put(aws, new, old["name"], tags=False)
-    return {**new, "name": old["name"], "arn": old["arn"], "id": old["id"],
-            "tags_all": old.get("tags_all")}
+    return {
+        **new,
+        "name": old["name"],
+        "arn": old["arn"],
+        "id": old["id"],
+        "tags_all": old.get("tags_all"),
+    }
 
 
 def delete(aws: Aws, values: Values) -> None:
     """Delete the rule (its targets are separate resources, removed first)."""
-    aws.client("events").delete_rule(Name=values["name"], EventBusName=values.get("event_bus_name")
-                                     or "default")
+    aws.client("events").delete_rule(
+        Name=values["name"], EventBusName=values.get("event_bus_name") or "default"
+    )
 
 
 TYPE = ResourceType("aws_cloudwatch_event_rule", SCHEMA, create, delete, update)

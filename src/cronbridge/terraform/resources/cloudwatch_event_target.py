@@ -37,11 +37,20 @@ SCHEMA = BlockSpec(
 
 def _put(aws: Aws, values: Values, target_id: str) -> None:
     target = drop_none(
-        Id=target_id, Arn=values["arn"], RoleArn=values.get("role_arn"), Input=values.get("input"),
-        InputPath=values.get("input_path"), EcsParameters=ecs_wire(first(values.get("ecs_target"))),
-        RetryPolicy=retry_wire(values), DeadLetterConfig=dead_letter_wire(values))
+        Id=target_id,
+        Arn=values["arn"],
+        RoleArn=values.get("role_arn"),
+        Input=values.get("input"),
+        InputPath=values.get("input_path"),
+        EcsParameters=ecs_wire(first(values.get("ecs_target"))),
+        RetryPolicy=retry_wire(values),
+        DeadLetterConfig=dead_letter_wire(values),
+    )
     reply = aws.client("events").put_targets(
-        Rule=values["rule"], EventBusName=values.get("event_bus_name") or "default", Targets=[target])
+        Rule=values["rule"],
+        EventBusName=values.get("event_bus_name") or "default",
+        Targets=[target],
+    )
     if reply.get("FailedEntryCount"):
         entry = reply["FailedEntries"][0]
         raise AwsError(entry.get("ErrorMessage", "PutTargets failed"), entry.get("ErrorCode"))
@@ -62,8 +71,11 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
 
 def delete(aws: Aws, values: Values) -> None:
     """Remove the target from its rule."""
-    aws.client("events").remove_targets(Rule=values["rule"], Ids=[values["target_id"]],
-                                        EventBusName=values.get("event_bus_name") or "default")
+    aws.client("events").remove_targets(
+        Rule=values["rule"],
+        Ids=[values["target_id"]],
+        EventBusName=values.get("event_bus_name") or "default",
+    )
 
 
 TYPE = ResourceType("aws_cloudwatch_event_target", SCHEMA, create, delete, update)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, generated_name
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed
 
-SCHEMA = BlockSpec(attrs={
-    "name": optional_computed(force_new=True),
-    "retention_in_days": Attr("number", default=0),
-    "kms_key_id": Attr("string", force_new=True),
-    "skip_destroy": Attr("bool", default=False),
-    "tags": Attr(("map", "string"), force_new=True),
-    "tags_all": computed(("map", "string")),
-    "arn": computed(),
-    "id": computed(),
-})
+SCHEMA = BlockSpec(
+    attrs={
+        "name": optional_computed(force_new=True),
+        "retention_in_days": Attr("number", default=0),
+        "kms_key_id": Attr("string", force_new=True),
+        "skip_destroy": Attr("bool", default=False),
+        "tags": Attr(("map", "string"), force_new=True),
+        "tags_all": computed(("map", "string")),
+        "arn": computed(),
+        "id": computed(),
+    }
+)
 
 
 def _retention(aws: Aws, name: str, days: int | None) -> None:
@@ -29,8 +31,9 @@ def create(aws: Aws, values: Values) -> Values:
     """Create the group, then its retention policy."""
     name = values.get("name") or generated_name()
     logs = aws.client("logs")
-    logs.create_log_group(**drop_none(logGroupName=name, kmsKeyId=values.get("kms_key_id"),
-                                      tags=values.get("tags")))
+    logs.create_log_group(
+        **drop_none(logGroupName=name, kmsKeyId=values.get("kms_key_id"), tags=values.get("tags"))
+    )
     if values.get("retention_in_days"):
         _retention(aws, name, values["retention_in_days"])
     found = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]

@@ -23,9 +23,13 @@ def _settings(values: Values) -> list[dict[str, str]]:
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the cluster."""
-    reply = aws.client("ecs").create_cluster(**drop_none(
-        clusterName=values["name"], settings=_settings(values),
-        tags=tags_list(values.get("tags"), "key", "value")))
+    reply = aws.client("ecs").create_cluster(
+        **drop_none(
+            clusterName=values["name"],
+            settings=_settings(values),
+            tags=tags_list(values.get("tags"), "key", "value"),
+        )
+    )
     arn = reply["cluster"]["clusterArn"]
     return {**values, "arn": arn, "id": arn, "tags_all": values.get("tags") or {}}
 

@@ -7,11 +7,14 @@ from typing import Any
 from cronbridge.terraform.resources.base import Values, drop_none, first
 from cronbridge.terraform.schema import Attr, BlockSpec, required
 
-NETWORK = BlockSpec({
-    "subnets": required(("set", "string")),
-    "security_groups": Attr(("set", "string")),
-    "assign_public_ip": Attr("bool", default=False),
-}, max_items=1)
+NETWORK = BlockSpec(
+    {
+        "subnets": required(("set", "string")),
+        "security_groups": Attr(("set", "string")),
+        "assign_public_ip": Attr("bool", default=False),
+    },
+    max_items=1,
+)
 
 ECS_ATTRS = {
     "task_definition_arn": required(),
@@ -25,10 +28,13 @@ ECS_ATTRS = {
     "tags": Attr(("map", "string")),
 }
 
-RETRY = BlockSpec({
-    "maximum_event_age_in_seconds": Attr("number"),
-    "maximum_retry_attempts": Attr("number"),
-}, max_items=1)
+RETRY = BlockSpec(
+    {
+        "maximum_event_age_in_seconds": Attr("number"),
+        "maximum_retry_attempts": Attr("number"),
+    },
+    max_items=1,
+)
 
 DEAD_LETTER = BlockSpec({"arn": Attr("string")}, max_items=1)
 
@@ -38,9 +44,13 @@ def network_wire(ecs: Values) -> dict[str, Any] | None:
     net = first(ecs.get("network_configuration"))
     if net is None:
         return None
-    return {"awsvpcConfiguration": drop_none(
-        Subnets=list(net.get("subnets") or []), SecurityGroups=list(net.get("security_groups") or []),
-        AssignPublicIp="ENABLED" if net.get("assign_public_ip") else "DISABLED")}
+    return {
+        "awsvpcConfiguration": drop_none(
+            Subnets=list(net.get("subnets") or []),
+            SecurityGroups=list(net.get("security_groups") or []),
+            AssignPublicIp="ENABLED" if net.get("assign_public_ip") else "DISABLED",
+        )
+    }
 
 
 def ecs_wire(ecs: Values | None) -> dict[str, Any] | None:
@@ -48,12 +58,16 @@ def ecs_wire(ecs: Values | None) -> dict[str, Any] | None:
     if ecs is None:
         return None
     return drop_none(
-        TaskDefinitionArn=ecs["task_definition_arn"], TaskCount=int(ecs.get("task_count") or 1),
-        LaunchType=ecs.get("launch_type"), PlatformVersion=ecs.get("platform_version"),
+        TaskDefinitionArn=ecs["task_definition_arn"],
+        TaskCount=int(ecs.get("task_count") or 1),
+        LaunchType=ecs.get("launch_type"),
+        PlatformVersion=ecs.get("platform_version"),
         EnableExecuteCommand=ecs.get("enable_execute_command"),
         EnableECSManagedTags=ecs.get("enable_ecs_managed_tags"),
-        PropagateTags=ecs.get("propagate_tags"), Group=ecs.get("group"),
-        NetworkConfiguration=network_wire(ecs))
+        PropagateTags=ecs.get("propagate_tags"),
+        Group=ecs.get("group"),
+        NetworkConfiguration=network_wire(ecs),
+    )
 
 
 def retry_wire(values: Values) -> dict[str, int] | None:
@@ -61,8 +75,13 @@ def retry_wire(values: Values) -> dict[str, int] | None:
     block = first(values.get("retry_policy"))
     if block is None:
         return None
-    return drop_none(MaximumEventAgeInSeconds=_int(block.get("maximum_event_age_in_seconds")),
-                     MaximumRetryAttempts=_int(block.get("maximum_retry_attempts"))) or None
+    return (
+        drop_none(
+            MaximumEventAgeInSeconds=_int(block.get("maximum_event_age_in_seconds")),
+            MaximumRetryAttempts=_int(block.get("maximum_retry_attempts")),
+        )
+        or None
+    )
 
 
 def dead_letter_wire(values: Values) -> dict[str, str] | None:

@@ -1,10 +1,17 @@
-"""aws_ecs_task_definition: RegisterTaskDefinition and DeregisterTaskDefinition (every change replaces)."""
+"""aws_ecs_task_definition: RegisterTaskDefinition and DeregisterTaskDefinition."""
 
 from __future__ import annotations
 
 import json
 
-from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, first, tags_list
+from cronbridge.terraform.resources.base import (
+    Aws,
+    ResourceType,
+    Values,
+    drop_none,
+    first,
+    tags_list,
+)
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, required
 
 SCHEMA = BlockSpec(
@@ -26,10 +33,14 @@ SCHEMA = BlockSpec(
         "id": computed(),
     },
     blocks={
-        "runtime_platform": BlockSpec({
-            "operating_system_family": Attr("string", force_new=True),
-            "cpu_architecture": Attr("string", force_new=True),
-        }, max_items=1, force_new=True),
+        "runtime_platform": BlockSpec(
+            {
+                "operating_system_family": Attr("string", force_new=True),
+                "cpu_architecture": Attr("string", force_new=True),
+            },
+            max_items=1,
+            force_new=True,
+        ),
     },
 )
 
@@ -38,23 +49,41 @@ def _platform(values: Values) -> dict[str, str] | None:
     block = first(values.get("runtime_platform"))
     if block is None:
         return None
-    return drop_none(operatingSystemFamily=block.get("operating_system_family"),
-                     cpuArchitecture=block.get("cpu_architecture")) or None
+    return (
+        drop_none(
+            operatingSystemFamily=block.get("operating_system_family"),
+            cpuArchitecture=block.get("cpu_architecture"),
+        )
+        or None
+    )
 
 
 def create(aws: Aws, values: Values) -> Values:
     """Register a new revision."""
-    reply = aws.client("ecs").register_task_definition(**drop_none(
-        family=values["family"], containerDefinitions=json.loads(values["container_definitions"]),
-        cpu=values.get("cpu"), memory=values.get("memory"), networkMode=values.get("network_mode"),
-        requiresCompatibilities=values.get("requires_compatibilities"),
-        executionRoleArn=values.get("execution_role_arn"), taskRoleArn=values.get("task_role_arn"),
-        runtimePlatform=_platform(values), tags=tags_list(values.get("tags"), "key", "value")))
+    reply = aws.client("ecs").register_task_definition(
+        **drop_none(
+            family=values["family"],
+            containerDefinitions=json.loads(values["container_definitions"]),
+            cpu=values.get("cpu"),
+            memory=values.get("memory"),
+            networkMode=values.get("network_mode"),
+            requiresCompatibilities=values.get("requires_compatibilities"),
+            executionRoleArn=values.get("execution_role_arn"),
+            taskRoleArn=values.get("task_role_arn"),
+            runtimePlatform=_platform(values),
+            tags=tags_list(values.get("tags"), "key", "value"),
+        )
+    )
     definition = reply["taskDefinition"]
     arn = definition["taskDefinitionArn"]
-    return {**values, "arn": arn, "arn_without_revision": arn.rsplit(":", 1)[0],
-            "revision": definition["revision"], "id": values["family"],
-            "tags_all": values.get("tags") or {}}
+    return {
+        **values,
+        "arn": arn,
+        "arn_without_revision": arn.rsplit(":", 1)[0],
+        "revision": definition["revision"],
+        "id": values["family"],
+        "tags_all": values.get("tags") or {},
+    }
 
 
 def delete(aws: Aws, values: Values) -> None:

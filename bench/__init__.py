@@ -1,0 +1,1 @@
+"""Benchmarks: each bench_<name>.py measures cronbridge against a peer in the same run."""

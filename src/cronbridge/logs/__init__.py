@@ -1,0 +1,1 @@
+"""CloudWatch Logs: log groups, streams and events (service.py), filter patterns (filter.py)."""

@@ -1,0 +1,76 @@
+"""aws_iam_policy: CreatePolicy, CreatePolicyVersion (update), DeletePolicy."""
+
+from __future__ import annotations
+
+from cronbridge.terraform.resources.base import (
+    Aws,
+    ResourceType,
+    Values,
+    drop_none,
+    generated_name,
+    tags_list,
+)
+from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed, required
+
+SCHEMA = BlockSpec(
+    attrs={
+        "name": optional_computed(force_new=True),
+        "path": Attr("string", default="/", force_new=True),
+        "description": Attr("string", force_new=True),
+        "policy": required(json=True),
+        "tags": Attr(("map", "string"), force_new=True),
+        "tags_all": computed(("map", "string")),
+        "arn": computed(),
+        "policy_id": computed(),
+        "id": computed(),
+    }
+)
+
+
+def create(aws: Aws, values: Values) -> Values:
+    """Create the managed policy."""
+    name = values.get("name") or generated_name()
+    policy = aws.client("iam").create_policy(
+        **drop_none(
+            PolicyName=name,
+            Path=values.get("path"),
+            PolicyDocument=values["policy"],
+            Description=values.get("description"),
+            Tags=tags_list(values.get("tags")),
+        )
+    )["Policy"]
+    return {
+        **values,
+        "name": name,
+        "arn": policy["Arn"],
+        "policy_id": policy["PolicyId"],
+        "id": policy["Arn"],
+        "tags_all": values.get("tags") or {},
+    }
+
+
+def _old_versions(aws: Aws, arn: str) -> list[str]:
+    versions = aws.client("iam").list_policy_versions(PolicyArn=arn)["Versions"]
+    return [v["VersionId"] for v in versions if not v["IsDefaultVersion"]]
+
+
+def update(aws: Aws, old: Values, new: Values) -> Values:
+    """A new default version; the oldest is deleted when five exist."""
+    iam = aws.client("iam")
+    others = _old_versions(aws, old["arn"])
+    if len(others) >= 4:
+        iam.delete_policy_version(PolicyArn=old["arn"], VersionId=sorted(others)[0])
+    iam.create_policy_version(PolicyArn=old["arn"], PolicyDocument=new["policy"], SetAsDefault=True)
+    keep = {k: old[k] for k in ("name", "arn", "policy_id", "id", "tags_all")}
+    return {**new, **keep}
+
+
+def delete(aws: Aws, values: Values) -> None:
+    """Delete the non-default versions, then the policy."""
+    iam = aws.client("iam")
+    for version in _old_versions(aws, values["arn"]):
+        iam.delete_policy_version(PolicyArn=values["arn"], VersionId=version)
+    iam.delete_policy(PolicyArn=values["arn"])
+
+
+TYPE = ResourceType("aws_iam_policy", SCHEMA, create, delete, update)

@@ -1,0 +1,76 @@
+"""aws_sqs_queue: CreateQueue, SetQueueAttributes, DeleteQueue."""
+
+from __future__ import annotations
+
+from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, generated_name
+from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed
+
+_WIRE = {
+    "visibility_timeout_seconds": "VisibilityTimeout",
+    "message_retention_seconds": "MessageRetentionPeriod",
+    "delay_seconds": "DelaySeconds",
+    "max_message_size": "MaximumMessageSize",
+    "receive_wait_time_seconds": "ReceiveMessageWaitTimeSeconds",
+    "policy": "Policy",
+}
+
+SCHEMA = BlockSpec(
+    attrs={
+        "name": optional_computed(force_new=True),
+        "fifo_queue": Attr("bool", default=False, force_new=True),
+        "visibility_timeout_seconds": Attr("number", default=30),
+        "message_retention_seconds": Attr("number", default=345600),
+        "delay_seconds": Attr("number", default=0),
+        "max_message_size": Attr("number", default=262144),
+        "receive_wait_time_seconds": Attr("number", default=0),
+        "policy": Attr("string", json=True),
+        "tags": Attr(("map", "string"), force_new=True),
+        "tags_all": computed(("map", "string")),
+        "arn": computed(),
+        "url": computed(),
+        "id": computed(),
+    }
+)
+
+
+def _attributes(values: Values) -> dict[str, str]:
+    out = {wire: str(values[name]) for name, wire in _WIRE.items() if values.get(name) is not None}
+    if values.get("fifo_queue"):
+        out["FifoQueue"] = "true"
+    return out
+
+
+def create(aws: Aws, values: Values) -> Values:
+    """Create the queue and read its ARN."""
+    sqs = aws.client("sqs")
+    name = values.get("name") or generated_name() + (".fifo" if values.get("fifo_queue") else "")
+    url = sqs.create_queue(
+        **drop_none(QueueName=name, Attributes=_attributes(values), tags=values.get("tags"))
+    )["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return {
+        **values,
+        "name": name,
+        "arn": arn,
+        "url": url,
+        "id": url,
+        "tags_all": values.get("tags") or {},
+    }
+
+
+def update(aws: Aws, old: Values, new: Values) -> Values:
+    """Set the changed attributes."""
+    attributes = {k: v for k, v in _attributes(new).items() if k != "FifoQueue"}
+    aws.client("sqs").set_queue_attributes(QueueUrl=old["url"], Attributes=attributes)
+    keep = {k: old[k] for k in ("name", "arn", "url", "id", "tags_all")}
+    return {**new, **keep}
+
+
+def delete(aws: Aws, values: Values) -> None:
+    """Delete the queue."""
+    aws.client("sqs").delete_queue(QueueUrl=values["url"])
+
+
+TYPE = ResourceType("aws_sqs_queue", SCHEMA, create, delete, update)

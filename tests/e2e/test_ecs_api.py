@@ -1,0 +1,160 @@
+"""ECS through boto3 against a real server: clusters, task definitions, RunTask and the task lifecycle."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"], "assignPublicIp": "ENABLED"}}
+
+
+def container(name: str = "app", **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name, "image": "busybox", "essential": True,
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": "/ecs/test", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}},
+        **extra,
+    }
+
+
+def register(ecs: Any, **extra: Any) -> str:
+    params: dict[str, Any] = {
+        "family": "batch", "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+        "requiresCompatibilities": ["FARGATE"], "containerDefinitions": [container()],
+    }
+    params.update(extra)
+    return str(ecs.register_task_definition(**params)["taskDefinition"]["taskDefinitionArn"])
+
+
+def wait_stopped(ecs: Any, cluster: str, arn: str, timeout: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
+        if task["lastStatus"] == "STOPPED":
+            return dict(task)
+        time.sleep(0.05)
+    raise AssertionError(f"task {arn} did not stop")
+
+
+@pytest.fixture
+def ecs(cronbridge_server: Any) -> Any:
+    cronbridge_server.client("logs").create_log_group(logGroupName="/ecs/test")
+    client = cronbridge_server.client("ecs")
+    client.create_cluster(clusterName="work")
+    return client
+
+
+def test_a_cluster_is_created_listed_described_and_deleted(ecs: Any) -> None:
+    arn = ecs.describe_clusters(clusters=["work"])["clusters"][0]["clusterArn"]
+    assert arn == "arn:aws:ecs:us-east-1:000000000000:cluster/work"
+    assert arn in ecs.list_clusters()["clusterArns"]
+    ecs.delete_cluster(cluster="work")
+    assert ecs.describe_clusters(clusters=["work"])["failures"] == [{"arn": arn, "reason": "MISSING"}]
+
+
+def test_task_definitions_keep_revisions_and_resolve_the_latest(ecs: Any) -> None:
+    first, second = register(ecs), register(ecs)
+    assert first.endswith("task-definition/batch:1") and second.endswith("task-definition/batch:2")
+    assert ecs.describe_task_definition(taskDefinition="batch")["taskDefinition"]["revision"] == 2
+    ecs.deregister_task_definition(taskDefinition="batch:2")
+    assert ecs.describe_task_definition(taskDefinition="batch")["taskDefinition"]["revision"] == 1
+    assert ecs.describe_task_definition(taskDefinition="batch:2")["taskDefinition"]["status"] == "INACTIVE"
+
+
+def test_an_invalid_fargate_size_is_a_client_exception(ecs: Any) -> None:
+    with pytest.raises(ClientError) as caught:
+        register(ecs, cpu="256", memory="4096")
+    assert caught.value.response["Error"]["Code"] == "ClientException"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_a_task_runs_its_command_override_and_stops_with_ecs_stop_code(ecs: Any, cronbridge_server: Any) -> None:
+    register(ecs)
+    overrides = {"containerOverrides": [{"name": "app", "command": ["echo", "Hello,World!"]}]}
+    task = ecs.run_task(cluster="work", taskDefinition="batch", overrides=overrides,
+                        networkConfiguration=NETWORK, startedBy="me")["tasks"][0]
+    assert task["lastStatus"] in ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "STOPPED")
+    stopped = wait_stopped(ecs, "work", task["taskArn"])
+    assert stopped["stopCode"] == "EssentialContainerExited"
+    assert stopped["stoppedReason"] == "Essential container in task exited"
+    assert stopped["containers"][0]["exitCode"] == 0
+    assert stopped["startedBy"] == "me"
+    assert {"name": "cronbridge.launcher", "value": "process"} in stopped["attributes"]
+    for key in ("createdAt", "startedAt", "stoppedAt"):
+        assert key in stopped
+    task_id = task["taskArn"].rsplit("/", 1)[-1]
+    events = cronbridge_server.client("logs").get_log_events(
+        logGroupName="/ecs/test", logStreamName=f"ecs/app/{task_id}", startFromHead=True)["events"]
+    assert [e["message"] for e in events] == ["Hello,World!"]
+
+
+def test_a_failing_command_reports_its_exit_code(ecs: Any) -> None:
+    register(ecs)
+    overrides = {"containerOverrides": [{"name": "app", "command": ["sh", "-c", "exit 3"]}]}
+    arn = ecs.run_task(cluster="work", taskDefinition="batch", overrides=overrides,
+                       networkConfiguration=NETWORK)["tasks"][0]["taskArn"]
+    assert wait_stopped(ecs, "work", arn)["containers"][0]["exitCode"] == 3
+
+
+def test_stop_task_ends_a_running_task_as_user_initiated(ecs: Any) -> None:
+    register(ecs)
+    overrides = {"containerOverrides": [{"name": "app", "command": ["sleep", "60"]}]}
+    arn = ecs.run_task(cluster="work", taskDefinition="batch", overrides=overrides,
+                       networkConfiguration=NETWORK)["tasks"][0]["taskArn"]
+    time.sleep(0.3)
+    ecs.stop_task(cluster="work", task=arn, reason="enough")
+    stopped = wait_stopped(ecs, "work", arn)
+    assert stopped["stopCode"] == "UserInitiated"
+    assert stopped["stoppedReason"] == "enough"
+
+
+def test_a_missing_log_group_fails_the_task_at_log_set_up(ecs: Any, cronbridge_server: Any) -> None:
+    cronbridge_server.client("logs").delete_log_group(logGroupName="/ecs/test")
+    register(ecs)
+    arn = ecs.run_task(cluster="work", taskDefinition="batch", networkConfiguration=NETWORK,
+                       overrides={"containerOverrides": [{"name": "app", "command": ["true"]}]})["tasks"][0]["taskArn"]
+    stopped = wait_stopped(ecs, "work", arn)
+    assert stopped["stopCode"] == "TaskFailedToStart"
+    assert stopped["stoppedReason"].startswith("ResourceInitializationError: failed to validate logger args")
+
+
+def test_list_tasks_filters_by_started_by_and_desired_status(ecs: Any) -> None:
+    register(ecs)
+    overrides = {"containerOverrides": [{"name": "app", "command": ["true"]}]}
+    arn = ecs.run_task(cluster="work", taskDefinition="batch", overrides=overrides,
+                       networkConfiguration=NETWORK, startedBy="events-rule/x")["tasks"][0]["taskArn"]
+    wait_stopped(ecs, "work", arn)
+    assert ecs.list_tasks(cluster="work", startedBy="events-rule/x", desiredStatus="STOPPED")["taskArns"] == [arn]
+    assert ecs.list_tasks(cluster="work", startedBy="someone-else", desiredStatus="STOPPED")["taskArns"] == []
+
+
+def test_the_same_client_token_returns_the_same_task(ecs: Any) -> None:
+    register(ecs)
+    params = {"cluster": "work", "taskDefinition": "batch", "networkConfiguration": NETWORK,
+              "overrides": {"containerOverrides": [{"name": "app", "command": ["true"]}]}, "clientToken": "tok-1"}
+    first = ecs.run_task(**params)["tasks"][0]["taskArn"]
+    assert ecs.run_task(**params)["tasks"][0]["taskArn"] == first
+    with pytest.raises(ClientError) as caught:
+        ecs.run_task(**{**params, "count": 2})
+    assert caught.value.response["Error"]["Code"] == "ConflictException"
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"cluster": "nope", "taskDefinition": "batch"}, "ClusterNotFoundException"),
+        ({"cluster": "work", "taskDefinition": "missing"}, "ClientException"),
+        ({"cluster": "work", "taskDefinition": "batch", "count": 11}, "InvalidParameterException"),
+        ({"cluster": "work", "taskDefinition": "batch",
+          "overrides": {"containerOverrides": [{"name": "ghost", "command": ["x"]}]}}, "InvalidParameterException"),
+    ],
+)
+def test_bad_run_task_calls_get_ecs_errors(ecs: Any, params: dict[str, Any], code: str) -> None:
+    register(ecs)
+    with pytest.raises(ClientError) as caught:
+        ecs.run_task(networkConfiguration=NETWORK, **params)
+    assert caught.value.response["Error"]["Code"] == code
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400

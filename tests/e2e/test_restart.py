@@ -1,0 +1,52 @@
+"""A restarted server keeps every resource, task and log event."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from test_ecs_api import NETWORK, register, wait_stopped
+
+
+def test_a_restart_keeps_resources_tasks_and_log_events(server_factory: Any) -> None:
+    server = server_factory()
+    ecs, events, logs = server.client("ecs"), server.client("events"), server.client("logs")
+    logs.create_log_group(logGroupName="/ecs/test")
+    ecs.create_cluster(clusterName="work")
+    register(ecs)
+    events.put_rule(Name="nightly", ScheduleExpression="cron(0 3 * * ? *)")
+    overrides = {"containerOverrides": [{"name": "app", "command": ["echo", "kept"]}]}
+    arn = ecs.run_task(cluster="work", taskDefinition="batch", overrides=overrides,
+                       networkConfiguration=NETWORK)["tasks"][0]["taskArn"]
+    before = wait_stopped(ecs, "work", arn)
+    logs.put_log_events(logGroupName="/ecs/test", logStreamName=f"ecs/app/{arn.rsplit('/', 1)[-1]}",
+                        logEvents=[{"timestamp": int(time.time() * 1000), "message": "written by hand"}])
+
+    server.restart()
+    ecs, events, logs = server.client("ecs"), server.client("events"), server.client("logs")
+
+    assert ecs.describe_clusters(clusters=["work"])["clusters"][0]["clusterName"] == "work"
+    assert ecs.describe_task_definition(taskDefinition="batch")["taskDefinition"]["revision"] == 1
+    assert events.describe_rule(Name="nightly")["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    after = ecs.describe_tasks(cluster="work", tasks=[arn])["tasks"][0]
+    assert after["lastStatus"] == "STOPPED" and after["stoppedAt"] == before["stoppedAt"]
+    messages = [e["message"] for e in logs.get_log_events(
+        logGroupName="/ecs/test", logStreamName=f"ecs/app/{arn.rsplit('/', 1)[-1]}", startFromHead=True)["events"]]
+    assert messages == ["kept", "written by hand"]
+
+
+def test_a_task_running_when_the_server_dies_is_stopped_with_a_reason_after_restart(server_factory: Any) -> None:
+    server = server_factory()
+    ecs = server.client("ecs")
+    server.client("logs").create_log_group(logGroupName="/ecs/test")
+    ecs.create_cluster(clusterName="work")
+    register(ecs)
+    overrides = {"containerOverrides": [{"name": "app", "command": ["sleep", "30"]}]}
+    arn = ecs.run_task(cluster="work", taskDefinition="batch", overrides=overrides,
+                       networkConfiguration=NETWORK)["tasks"][0]["taskArn"]
+    time.sleep(0.5)
+    server.kill()
+    server.start()
+    task = server.client("ecs").describe_tasks(cluster="work", tasks=[arn])["tasks"][0]
+    assert task["lastStatus"] == "STOPPED"
+    assert "restarted" in task["stoppedReason"]

@@ -1,0 +1,58 @@
+"""Bad input on the wire: AWS-shaped errors (code in body and header, HTTP 400), and the server keeps serving."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+
+ECS = "AmazonEC2ContainerServiceV20141113"
+
+
+def raw(server: Any, target: str | None, body: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    headers = {"Content-Type": "application/x-amz-json-1.1",
+               "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/ecs/aws4_request, "
+                                "SignedHeaders=host, Signature=0"}
+    if target:
+        headers["X-Amz-Target"] = target
+    request = urllib.request.Request(server.endpoint + "/", data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), json.loads(err.read())
+
+
+@pytest.mark.parametrize(
+    ("target", "body", "code"),
+    [
+        (f"{ECS}.ListClusters", b"{not json", "SerializationException"),
+        (f"{ECS}.ListClusters", b"[1, 2]", "SerializationException"),
+        (f"{ECS}.NoSuchThing", b"{}", "UnknownOperationException"),
+        ("Nobody_2020.ListThings", b"{}", "UnknownOperationException"),
+        (f"{ECS}.RegisterTaskDefinition", b"{}", "InvalidParameterException"),
+        (f"{ECS}.RegisterTaskDefinition", b'{"family": 5, "containerDefinitions": "x"}', "InvalidParameterException"),
+        (f"{ECS}.DescribeTasks", b'{"tasks": ["a"], "cluster": "ghost"}', "ClusterNotFoundException"),
+        ("AWSEvents.DescribeRule", b'{"Name": "ghost"}', "ResourceNotFoundException"),
+        ("AWSEvents.PutRule", b'{"Name": "r", "ScheduleExpression": "cron(* * * * * *)"}', "ValidationException"),
+        ("Logs_20140328.CreateLogStream", b'{"logGroupName": "ghost", "logStreamName": "s"}',
+         "ResourceNotFoundException"),
+    ],
+)
+def test_bad_requests_get_aws_errors_and_the_server_keeps_serving(
+    cronbridge_server: Any, target: str, body: bytes, code: str
+) -> None:
+    status, headers, payload = raw(cronbridge_server, target, body)
+    assert status == 400
+    assert payload["__type"] == code and payload["message"]
+    assert headers["X-Amzn-ErrorType"] == code
+    assert cronbridge_server.client("ecs").list_clusters()["clusterArns"] == []
+
+
+def test_arns_carry_the_region_of_the_signing_scope(cronbridge_server: Any) -> None:
+    status, _, payload = raw(cronbridge_server, f"{ECS}.CreateCluster", b'{"clusterName": "eu"}')
+    assert status == 200
+    assert payload["cluster"]["clusterArn"] == "arn:aws:ecs:eu-west-1:000000000000:cluster/eu"
