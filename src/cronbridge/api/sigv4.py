@@ -1,4 +1,4 @@
-"""Signature Version 4 verification, pure: a request's parts and a key lookup in, the caller or an error out."""
+"""SigV4 verification, pure: a request's parts and a key lookup in, the caller or an error out."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class SigV4Error(AwsError):
         self.kind: Kind = kind
 
     def for_protocol(self, protocol: Protocol) -> AwsError:
-        """The same failure as AWS words it for `protocol` (query drops the JSON trailing period)."""
+        """The same failure as AWS words it for `protocol` (JSON adds a trailing period)."""
         code, status = error_code(self.kind, protocol)
         message = self.message
         if protocol == "json" and self.kind in ("unknown_key", "expired_token"):
@@ -87,7 +87,7 @@ class Caller:
 
 @dataclass(frozen=True)
 class Signed:
-    """The signature parameters of one request, from its Authorization header or its query string."""
+    """The signature parameters of a request, from its Authorization header or query string."""
 
     access_key_id: str
     date: str
@@ -144,7 +144,7 @@ def sign(
     service: str,
     amz_date: str,
 ) -> str:
-    """The Authorization header value for a request signing every header given (for tests, tools)."""
+    """The Authorization header value signing every header given (for tests and tools)."""
     lowered = {name.lower(): value for name, value in headers.items()}
     names = tuple(sorted(lowered))
     payload = lowered.get("x-amz-content-sha256") or hashlib.sha256(body).hexdigest()
@@ -164,7 +164,7 @@ def read_signature(query: str, headers: Mapping[str, str]) -> Signed:
     params = dict(_query_pairs(query))
     if "X-Amz-Algorithm" in params:
         return _from_query(params)
-    raise SigV4Error("missing", "Missing Authentication Token")
+    raise SigV4Error("missing", "Request is missing Authentication Token")
 
 
 def _from_header(authorization: str, headers: Mapping[str, str]) -> Signed:
@@ -183,7 +183,8 @@ def _from_header(authorization: str, headers: Mapping[str, str]) -> Signed:
 
 def _from_query(params: Mapping[str, str]) -> Signed:
     if params["X-Amz-Algorithm"] != ALGORITHM:
-        raise SigV4Error("incomplete", f"Unsupported AWS 'algorithm': '{params['X-Amz-Algorithm']}'")
+        algorithm = params["X-Amz-Algorithm"]
+        raise SigV4Error("incomplete", f"Unsupported AWS 'algorithm': '{algorithm}'")
     needed = ("X-Amz-Credential", "X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Date")
     missing = [name for name in needed if name not in params]
     if missing:

@@ -36,6 +36,7 @@ TOO_OLD_MS = 14 * 24 * 3600 * 1000
 DAY_MS = 24 * 3600 * 1000
 MAX_TAGS = 50
 SCAN_CHUNK = 2000
+SCAN_ROWS = 40_000
 _GROUP_NAME = re.compile(r"[\.\-_/#A-Za-z0-9]+")
 _STREAM_NAME = re.compile(r"[^:*]*")
 
@@ -188,7 +189,8 @@ class LogService:
         if days not in RETENTION_DAYS:
             raise InvalidParameter(
                 f"1 validation error detected: Value '{days}' at 'retentionInDays' failed to"
-                f" satisfy constraint: Member must satisfy enum value set: [{', '.join(map(str, RETENTION_DAYS))}]"
+                " satisfy constraint: Member must satisfy enum value set:"
+                f" [{', '.join(map(str, RETENTION_DAYS))}]"
             )
         if not self.store.set_retention(name, days):
             raise NotFound(GROUP_NOT_FOUND)
@@ -278,7 +280,7 @@ class LogService:
         return rejected, f"{sequence:056d}"
 
     def append(self, group: str, stream: str, events: Sequence[tuple[int, str]]) -> None:
-        """The log driver's path: no batch rules, one transaction; NotFound if the stream is gone."""
+        """The log driver's path: no batch rules, one transaction; NotFound without the stream."""
         if events:
             clean = [(ts, m.encode("utf-8", "replace").decode("utf-8")) for ts, m in events]
             size = sum(len(m) for _, m in clean) + EVENT_OVERHEAD * len(clean)
@@ -336,15 +338,15 @@ class LogService:
             return FilterPage([], [], None)
         count = limit or 10_000
         low, high = start or 0, END_OF_TIME if end is None else end
-        found = self._matching(
-            group_id, compiled, after or Position(), (low, high), chosen, count + 1
+        found, resume = self._matching(
+            group_id, compiled, after or Position(), (low, high), chosen, count
         )
         events = [
             LogEvent(e.timestamp, e.message, e.ingestion_time, e.event_id, names.get(sid, ""))
-            for sid, e in found[:count]
+            for sid, e in found
         ]
         searched = sorted(names[i] for i in (chosen if chosen is not None else names))
-        return FilterPage(events, searched, events[-1].position if len(found) > count else None)
+        return FilterPage(events, searched, resume)
 
     def _matching(
         self,
@@ -354,18 +356,27 @@ class LogService:
         window: tuple[int, int],
         streams: list[int] | None,
         count: int,
-    ) -> list[tuple[int, LogEvent]]:
-        """Up to `count` matches: in SQL when exact, else prefiltered chunks checked here."""
+    ) -> tuple[list[tuple[int, LogEvent]], Position | None]:
+        """Up to `count` matches and where to resume (None: searched to the end).
+
+        Exact patterns run in SQL; others run over SQL-prefiltered chunks checked here, at most
+        SCAN_ROWS rows per call (then, as AWS does, the page may be short but carry a token).
+        """
         if pattern.exact:
-            return self.store.scan(group_id, after, *window, streams, pattern.sql(), count)
-        found: list[tuple[int, LogEvent]] = []
-        while len(found) < count:
+            found = self.store.scan(group_id, after, *window, streams, pattern.sql(), count + 1)
+            return found[:count], found[count - 1][1].position if len(found) > count else None
+        found = []
+        for _ in range(SCAN_ROWS // SCAN_CHUNK):
             chunk = self.store.scan(group_id, after, *window, streams, pattern.sql(), SCAN_CHUNK)
-            found.extend(item for item in chunk if pattern.matches(item[1].message))
+            for item in chunk:
+                if pattern.matches(item[1].message):
+                    if len(found) == count:
+                        return found, found[-1][1].position
+                    found.append(item)
             if len(chunk) < SCAN_CHUNK:
-                break
+                return found, None
             after = chunk[-1][1].position
-        return found[:count]
+        return found, after
 
     def _group_id(self, name: str) -> int:
         group_id = self.store.group_id(name)

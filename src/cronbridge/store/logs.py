@@ -73,6 +73,10 @@ def _event(row: sqlite3.Row, stream_name: str = "") -> LogEvent:
     return LogEvent(row["ts"], row["message"], row["ingestion"], row["id"], stream_name)
 
 
+def _key(position: Position) -> tuple[int, int]:
+    return position.timestamp, position.event_id
+
+
 class LogStore:
     """Groups, streams and events; every method is one short transaction (or one statement)."""
 
@@ -264,7 +268,7 @@ class LogStore:
             "SELECT id, ts, ingestion, message FROM log_events"
             " WHERE stream_id = ? AND (ts, id) > (?, ?)"
             " AND ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?",
-            (stream_id, position.timestamp, position.event_id, start, end, limit),
+            (stream_id, *_key(position), max(start, position.timestamp), end, limit),
         )
         return [_event(r) for r in rows]
 
@@ -281,8 +285,8 @@ class LogStore:
         rows = self.db.query(
             "SELECT id, ts, ingestion, message FROM log_events"
             " WHERE stream_id = ? AND (ts, id) < (?, ?)"
-            " AND ts >= ? AND ts < ? ORDER BY ts DESC, id DESC LIMIT ?",
-            (stream_id, before.timestamp, before.event_id, start, end, limit),
+            " AND ts >= ? AND ts <= ? ORDER BY ts DESC, id DESC LIMIT ?",
+            (stream_id, *_key(before), start, min(end - 1, before.timestamp), limit),
         )
         return [_event(r) for r in reversed(rows)]
 
@@ -296,12 +300,12 @@ class LogStore:
         where: tuple[str, list[Any]] | None,
         limit: int,
     ) -> list[tuple[int, LogEvent]]:
-        """A group's events after `after`, start <= ts <= end, matching `where`: (stream id, event)."""
+        """A group's events after `after`, start <= ts <= end, matching `where`, with stream ids."""
         sql = (
             "SELECT id, stream_id, ts, ingestion, message FROM log_events WHERE group_id = ?"
             " AND (ts, id) > (?, ?) AND ts >= ? AND ts <= ?"
         )
-        params: list[Any] = [group_id, after.timestamp, after.event_id, start, end]
+        params: list[Any] = [group_id, *_key(after), max(start, after.timestamp), end]
         if stream_ids is not None:
             sql += f" AND stream_id IN ({','.join('?' * len(stream_ids))})"
             params.extend(stream_ids)
