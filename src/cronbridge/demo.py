@@ -89,11 +89,28 @@ def follow_task(endpoint: str, cluster: str, task_arn: str, say: Say, timeout: f
         task = ecs.describe_tasks(cluster=cluster, tasks=[task_arn])["tasks"][0]
         if task["lastStatus"] != seen:
             seen = task["lastStatus"]
-            say(f"  {datetime.now(UTC):%H:%M:%S.%f}"[:-3] + f"  {seen}")
+            say(f"  {datetime.now(UTC):%H:%M:%S.%f}"[:-3] + f"  observed lastStatus={seen}")
         if seen == "STOPPED":
             return dict(task)
         time.sleep(0.05)
     raise TimeoutError(f"task {task_arn} did not stop within {timeout} s")
+
+
+_STEPS = (
+    ("createdAt", "PROVISIONING"), ("pullStartedAt", "ACTIVATING (pull/start)"), ("startedAt", "RUNNING"),
+    ("stoppingAt", "STOPPING"), ("executionStoppedAt", "container exited"), ("stoppedAt", "STOPPED"),
+)
+
+
+def lifecycle(task: dict[str, Any]) -> list[str]:
+    """The task's lifecycle as DescribeTasks records it, one line per timestamp."""
+    created = task["createdAt"]
+    lines = []
+    for key, label in _STEPS:
+        if key in task:
+            at = task[key]
+            lines.append(f"  {at:%H:%M:%S.%f}"[:-3] + f"  +{(at - created).total_seconds() * 1000:7.1f} ms  {label}")
+    return lines
 
 
 def read_log(endpoint: str, task_arn: str) -> list[str]:
@@ -126,6 +143,9 @@ def _demo(server: BackgroundServer, say: Say) -> int:
     task_arn = invocation["taskArns"][0]
     say(f"  task {task_arn}")
     task = follow_task(endpoint, made["cluster"], task_arn, say)
+    say("  lifecycle, from the task's timestamps:")
+    for line in lifecycle(task):
+        say(line)
     container = task["containers"][0]
     say(f"  stopCode={task.get('stopCode')} reason={task.get('stoppedReason')!r} exitCode={container.get('exitCode')}")
     say(f"\nCloudWatch Logs {LOG_GROUP}:")

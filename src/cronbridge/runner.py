@@ -279,17 +279,19 @@ class LiveTask:
                 container.runtime_id = handle.runtime_id
                 container.last_status = "RUNNING"
                 container.limits_enforced = list(handle.limits.enforced)
-            self._open_log(definition, handle.runtime_id)
+            sink.attach(self._open_log(definition, handle.runtime_id))
 
-    def _open_log(self, definition: ContainerDefinition, runtime_id: str) -> None:
+    def _open_log(self, definition: ContainerDefinition, runtime_id: str) -> AwsLogsWriter | None:
         config = definition.log_configuration
         if config is None or config.log_driver != "awslogs":
-            return
+            return None
         options = AwsLogsOptions.from_options(config.options)
         stream = options.stream_name(definition.name, self.task.task_id, runtime_id)
         self.runner.logs.ensure_stream(options.group, stream)
+        writer = AwsLogsWriter(self.runner.logs.append, options.group, stream)
         with self.lock:
-            self.writers[definition.name] = AwsLogsWriter(self.runner.logs.append, options.group, stream)
+            self.writers[definition.name] = writer
+        return writer
 
     def _spec(self, definition: ContainerDefinition) -> ContainerSpec:
         override = next(
@@ -344,6 +346,7 @@ class LiveTask:
             reason, code = self.stop_requested
         else:
             reason, code = "Essential container in task exited", StopCode.ESSENTIAL_CONTAINER_EXITED
+        self.task.stopping_at = self.task.stopping_at or self.now
         self.set_status(TaskStatus.DEACTIVATING)
         self.set_status(TaskStatus.STOPPING)
         self._stop_started(self._stop_timeout())
@@ -387,21 +390,44 @@ class LiveTask:
 
 
 class Sink:
-    """Where a launcher delivers one container's output and exit."""
+    """Where a launcher delivers one container's output and exit. Output that arrives before the log stream is
+    open (a fast container can finish before `start` returns) is held and delivered once it opens."""
 
     def __init__(self, task: LiveTask, name: str) -> None:
         self.task = task
         self.name = name
+        self._lock = threading.Lock()
+        self._held: list[tuple[float, str]] = []
+        self._writer: AwsLogsWriter | None = None
+        self._attached = False
+        self._exit: ExitInfo | None = None
 
     def log(self, stream: Stream, timestamp: float, line: str) -> None:
-        writer = self.task.writers.get(self.name)
-        if writer is None:
-            with self.task.lock:  # the writer opens right after start(); wait for it
-                writer = self.task.writers.get(self.name)
+        with self._lock:
+            if not self._attached:
+                self._held.append((timestamp, line))
+                return
+            writer = self._writer
         if writer is not None:
             writer.write(timestamp, line)
 
+    def attach(self, writer: AwsLogsWriter | None) -> None:
+        """The log destination is known (None: the container has no awslogs); deliver what was held."""
+        with self._lock:
+            self._writer, self._attached = writer, True
+            held, self._held = self._held, []
+            exit_info = self._exit
+        if writer is not None:
+            for timestamp, line in held:
+                writer.write(timestamp, line)
+        if exit_info is not None:
+            self.task.container_exited(self.name, exit_info)
+
     def exited(self, info: ExitInfo) -> None:
+        with self._lock:
+            if not self._attached:
+                self._exit = info
+                return
         self.task.container_exited(self.name, info)
 
 

@@ -8,36 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-1"], "securityGroups": ["sg-1"], "assignPublicIp": "ENABLED"}}
-
-
-def container(name: str = "app", **extra: Any) -> dict[str, Any]:
-    return {
-        "name": name, "image": "busybox", "essential": True,
-        "logConfiguration": {"logDriver": "awslogs", "options": {
-            "awslogs-group": "/ecs/test", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}},
-        **extra,
-    }
-
-
-def register(ecs: Any, **extra: Any) -> str:
-    params: dict[str, Any] = {
-        "family": "batch", "networkMode": "awsvpc", "cpu": "256", "memory": "512",
-        "requiresCompatibilities": ["FARGATE"], "containerDefinitions": [container()],
-    }
-    params.update(extra)
-    return str(ecs.register_task_definition(**params)["taskDefinition"]["taskDefinitionArn"])
-
-
-def wait_stopped(ecs: Any, cluster: str, arn: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        task = ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0]
-        if task["lastStatus"] == "STOPPED":
-            return dict(task)
-        time.sleep(0.05)
-    raise AssertionError(f"task {arn} did not stop")
-
+from fixtures.ecs import NETWORK, register, wait_stopped
 
 @pytest.fixture
 def ecs(cronbridge_server: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from test_ecs_api import NETWORK, register, wait_stopped
+from fixtures.ecs import NETWORK, register, wait_stopped
 
 
 def test_a_restart_keeps_resources_tasks_and_log_events(server_factory: Any) -> None:

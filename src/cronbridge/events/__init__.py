@@ -1,0 +1,1 @@
+"""EventBridge rules and targets (the default bus), as domain objects."""
