@@ -25,7 +25,9 @@ class AwsLogsOptions:
     def from_options(options: dict[str, str]) -> AwsLogsOptions:
         group = options.get("awslogs-group")
         if not group:
-            raise LaunchError("ResourceInitializationError", "failed to validate logger args: awslogs-group is required")
+            raise LaunchError(
+                "ResourceInitializationError", "failed to validate logger args: awslogs-group is required"
+            )
         create = options.get("awslogs-create-group", "false").lower() == "true"
         return AwsLogsOptions(group, options.get("awslogs-stream-prefix"), create)
 

@@ -7,8 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from cronbridge import __version__
-from cronbridge import cli_terraform
+from cronbridge import __version__, cli_terraform
 from cronbridge.config import from_environment
 
 
@@ -20,7 +19,10 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--launcher", choices=["auto", "docker", "process"], help="how tasks run (default auto)")
     p.add_argument("--region", help="default region when a request names none")
     p.add_argument("--allow-reset", action="store_true", default=None, help="enable POST /_cronbridge/reset (tests)")
-    p.add_argument("--manual-clock", action="store_true", default=None, help="time moves only via POST /_cronbridge/clock (tests)")
+    p.add_argument(
+        "--manual-clock", action="store_true", default=None,
+        help="time moves only via POST /_cronbridge/clock (tests)",
+    )
 
 
 def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -54,7 +54,7 @@ def create_seed_system(endpoint: str, image: str = "busybox") -> dict[str, str]:
     events.put_targets(Rule=RULE, Targets=[{
         "Id": "hello",
         "Arn": cluster_arn,
-        "RoleArn": f"arn:aws:iam::000000000000:role/EcsEventsRole-sample",
+        "RoleArn": "arn:aws:iam::000000000000:role/EcsEventsRole-sample",
         "EcsParameters": {
             "TaskDefinitionArn": taskdef_arn, "TaskCount": 1, "LaunchType": "FARGATE", "PlatformVersion": "1.4.0",
             "EnableExecuteCommand": True,
@@ -131,9 +131,12 @@ def run(launcher: str = "process", data_dir: Path | None = None, say: Say = prin
 
 def _demo(server: BackgroundServer, say: Say) -> int:
     endpoint = server.endpoint
-    say(f"cronbridge server on {endpoint} (launcher: {server.system.launcher.name}, state: {server.system.settings.db_path})")
+    system = server.system
+    say(f"cronbridge server on {endpoint} (launcher: {system.launcher.name}, state: {system.settings.db_path})")
     made = create_seed_system(endpoint)
-    say(f"created cluster {made['cluster']}\n        task definition {made['task_definition']}\n        rule {made['rule']}")
+    say(f"created cluster {made['cluster']}")
+    say(f"        task definition {made['task_definition']}")
+    say(f"        rule {made['rule']}")
     schedule = parse(SCHEDULE)
     say(f"\nrule {RULE}: {SCHEDULE} = {schedule.describe()}; next fire times (UTC):")
     for instant in schedule.next_n(time.time(), 5):

@@ -21,8 +21,16 @@ from cronbridge.errors import AwsError, ClientError, Conflict, InvalidParameter,
 from cronbridge.launchers.base import ContainerHandle, ContainerSpec, ExitInfo, Launcher, Stream
 from cronbridge.logs.service import LogService
 from cronbridge.model.ecs import (
-    Attachment, Container, ContainerDefinition, KeyValue, StopCode, Tag, Task, TaskDefinition,
-    TaskOverride, TaskStatus,
+    Attachment,
+    Container,
+    ContainerDefinition,
+    KeyValue,
+    StopCode,
+    Tag,
+    Task,
+    TaskDefinition,
+    TaskOverride,
+    TaskStatus,
 )
 
 log = logging.getLogger("cronbridge.runner")
@@ -442,9 +450,9 @@ def _check_request(req: RunTaskRequest, definition: TaskDefinition, overrides: T
             raise InvalidParameter(
                 f"Override for container named {override.name} is not a container in the TaskDefinition."
             )
-    if (req.launch_type or "FARGATE") == "FARGATE" and definition.network_mode == "awsvpc":
-        if not (req.network_configuration or {}).get("awsvpc_configuration"):
-            raise InvalidParameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+    fargate_awsvpc = (req.launch_type or "FARGATE") == "FARGATE" and definition.network_mode == "awsvpc"
+    if fargate_awsvpc and not (req.network_configuration or {}).get("awsvpc_configuration"):
+        raise InvalidParameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
 
 
 def _fingerprint(req: RunTaskRequest) -> str:

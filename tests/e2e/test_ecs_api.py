@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from fixtures.ecs import NETWORK, register, wait_stopped
 
+
 @pytest.fixture
 def ecs(cronbridge_server: Any) -> Any:
     cronbridge_server.client("logs").create_log_group(logGroupName="/ecs/test")

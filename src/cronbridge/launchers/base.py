@@ -20,7 +20,7 @@ class Mount:
 
 @dataclass(frozen=True)
 class ContainerSpec:
-    """One container of a task, with overrides already applied. Limits: cpu in ECS units (1024 = 1 vCPU), memory in MiB."""
+    """One container of a task, overrides applied. cpu in ECS units (1024 = 1 vCPU), memory in MiB."""
 
     task_id: str
     name: str

@@ -37,7 +37,9 @@ class ProcessLauncher:
     def start(self, spec: ContainerSpec, sink: ContainerSink) -> ProcessHandle:
         argv = list(spec.entry_point or ()) + list(spec.command or ())
         if not argv:
-            raise LaunchError("CannotStartContainerError", "no entryPoint or command: the process launcher has no image to take one from")
+            raise LaunchError(
+                "CannotStartContainerError", "no entryPoint or command (the process launcher has no image to ask)"
+            )
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **dict(spec.environment)}
         try:
             proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,

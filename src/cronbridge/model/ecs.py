@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-class TaskStatus(str, enum.Enum):
+class TaskStatus(enum.StrEnum):
     """ECS's task lifecycle, in order."""
 
     PROVISIONING = "PROVISIONING"
@@ -20,7 +20,7 @@ class TaskStatus(str, enum.Enum):
     STOPPED = "STOPPED"
 
 
-class StopCode(str, enum.Enum):
+class StopCode(enum.StrEnum):
     TASK_FAILED_TO_START = "TaskFailedToStart"
     ESSENTIAL_CONTAINER_EXITED = "EssentialContainerExited"
     USER_INITIATED = "UserInitiated"

@@ -1,4 +1,4 @@
-"""EventBridge's nouns: rules, their targets, and the ECS parameters, retry policy and dead-letter config of a target."""
+"""EventBridge's nouns: rules and targets, with a target's ECS parameters, retry policy and dead-letter config."""
 
 from __future__ import annotations
 

@@ -125,7 +125,7 @@ class Scheduler:
         cursor = max(self.log.last_slot(rule.arn) or 0.0, rule.enabled_at, rule.schedule_set_at)
         oldest_owed = now - self._max_age(rule)
         if cursor < oldest_owed:
-            log.warning("rule %s: slots before %s are older than the maximum event age; skipped", rule.name, oldest_owed)
+            log.warning("rule %s: slots before %s are past the maximum event age: skipped", rule.name, oldest_owed)
             cursor = oldest_owed
         return next_fire(rule, cursor)
 

@@ -1,4 +1,4 @@
-"""The durable invocation log: one row per (rule, target, scheduled instant), written before a launch, completed after."""
+"""The durable invocation log: a row per (rule, target, scheduled instant), written before a launch, completed after."""
 
 from __future__ import annotations
 

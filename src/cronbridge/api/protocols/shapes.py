@@ -135,11 +135,13 @@ def _check_range(shape: Shape, value: int, path: str, problems: list[str]) -> No
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     if low is not None and value < low:
         problems.append(
-            f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value greater than or equal to {low}"
+            f"Value '{value}' at '{path}' failed to satisfy constraint: "
+            f"Member must have value greater than or equal to {low}"
         )
     if high is not None and value > high:
         problems.append(
-            f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value less than or equal to {high}"
+            f"Value '{value}' at '{path}' failed to satisfy constraint: "
+            f"Member must have value less than or equal to {high}"
         )
 
 

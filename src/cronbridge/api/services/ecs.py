@@ -8,7 +8,7 @@ from cronbridge.api.context import RequestContext
 from cronbridge.api.protocols.json import JsonService
 from cronbridge.codec import camel, decode, encode
 from cronbridge.errors import ClientError, InvalidParameter
-from cronbridge.model.ecs import Cluster, Tag, Task, TaskDefinition, TaskOverride
+from cronbridge.model.ecs import Tag, Task, TaskDefinition, TaskOverride
 from cronbridge.runner import RunTaskRequest
 
 _INTERNAL_TASK_FIELDS = ("launcher", "clientToken", "requestFingerprint")
