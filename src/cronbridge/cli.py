@@ -16,7 +16,10 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--host", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 4599; 0 picks a free one)")
     p.add_argument("--data-dir", type=Path, help="where the SQLite state lives (default ~/.local/share/cronbridge)")
-    p.add_argument("--launcher", choices=["auto", "docker", "process"], help="how tasks run (default auto)")
+    p.add_argument(
+        "--launcher", choices=["auto", "docker", "process", "noop"],
+        help="how tasks run (default auto; noop runs nothing, for benchmarks)",
+    )
     p.add_argument("--region", help="default region when a request names none")
     p.add_argument("--allow-reset", action="store_true", default=None, help="enable POST /_cronbridge/reset (tests)")
     p.add_argument(
