@@ -23,7 +23,7 @@ class EventsService:
     def __init__(self, docs: Documents, clock: Clock) -> None:
         self.docs = docs
         self.clock = clock
-        self.on_change: Callable[[], None] = lambda: None
+        self.on_change: Callable[[str | None], None] = lambda name: None
 
     def put_rule(self, region: str, account: str, rule: Rule) -> Rule:
         _check_rule(rule)
@@ -39,7 +39,7 @@ class EventsService:
             tags=rule.tags if rule.tags is not None else (previous.tags if previous else None),
         )
         self.docs.put(RULE, rule.name, saved)
-        self.on_change()
+        self.on_change(rule.name)
         return saved
 
     def rule(self, name: str) -> Rule:
@@ -61,7 +61,7 @@ class EventsService:
             raise ValidationError("Rule can't be deleted since it has targets.")
         self.docs.delete_children(TARGET, name)
         self.docs.delete(RULE, name)
-        self.on_change()
+        self.on_change(name)
 
     def set_state(self, name: str, enabled: bool) -> Rule:
         rule = self.rule(name)
@@ -69,7 +69,7 @@ class EventsService:
         if rule.state != state:
             rule = dataclasses.replace(rule, state=state, enabled_at=self.clock.now() if enabled else rule.enabled_at)
             self.docs.put(RULE, name, rule)
-            self.on_change()
+            self.on_change(name)
         return rule
 
     def set_tags(self, name: str, tags: list[dict[str, str]]) -> None:
@@ -88,7 +88,7 @@ class EventsService:
                 failed.append((target.id, "ValidationException", problem))
                 continue
             self.docs.put(TARGET, f"{name}\x00{target.id}", target, parent=name)
-        self.on_change()
+        self.on_change(name)
         return failed
 
     def targets(self, name: str) -> list[Target]:
@@ -98,7 +98,7 @@ class EventsService:
         self.rule(name)
         for target_id in ids:
             self.docs.delete(TARGET, f"{name}\x00{target_id}")
-        self.on_change()
+        self.on_change(name)
         return []
 
     def rule_names_by_target(self, target_arn: str) -> list[str]:

@@ -56,7 +56,10 @@ class Scheduler:
         self._stop = threading.Event()
         self._paused = threading.Event()
         self._dirty = True
-        self._heap: list[tuple[float, str]] = []
+        self._changed: set[str] = set()
+        self._changed_lock = threading.Lock()
+        self._heap: list[tuple[float, str, int]] = []
+        self._generation: dict[str, int] = {}
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="launch")
         self._thread = threading.Thread(target=self._loop, daemon=True, name="scheduler")
 
@@ -73,8 +76,13 @@ class Scheduler:
             self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def wake(self) -> None:
-        self._dirty = True
+    def wake(self, rule_name: str | None = None) -> None:
+        """Something changed: one rule (re-plan just it) or, with no name, everything."""
+        if rule_name is None:
+            self._dirty = True
+        else:
+            with self._changed_lock:
+                self._changed.add(rule_name)
         self._wake.set()
 
     def pause(self) -> None:
@@ -102,6 +110,7 @@ class Scheduler:
         if self._dirty:
             self._dirty = False
             self._rebuild()
+        self._replan_changed()
         deadline = self._heap[0][0] if self._heap else self.clock.now() + 3600
         self._wake.clear()
         if self.clock.wait_until(deadline, self._wake) or self._stop.is_set():
@@ -109,15 +118,35 @@ class Scheduler:
         self._fire_due()
 
     def _rebuild(self) -> None:
+        with self._changed_lock:
+            self._changed.clear()
         now = self.clock.now()
-        heap: list[tuple[float, str]] = []
+        self._heap, self._generation = [], {}
         for rule in self.events.all_rules():
-            if rule.state == "ENABLED" and rule.schedule_expression:
-                when = self._first_slot(rule, now)
-                if when is not None:
-                    heap.append((when, rule.name))
-        heapq.heapify(heap)
-        self._heap = heap
+            self._plan(rule, now)
+        heapq.heapify(self._heap)
+
+    def _replan_changed(self) -> None:
+        with self._changed_lock:
+            names, self._changed = self._changed, set()
+        now = self.clock.now()
+        for name in names:
+            self._generation[name] = self._generation.get(name, 0) + 1  # retires the rule's old heap entry
+            rule = self._current(name)
+            if rule is not None:
+                self._plan(rule, now, push=True)
+
+    def _plan(self, rule: Rule, now: float, push: bool = False) -> None:
+        if rule.state != "ENABLED" or not rule.schedule_expression:
+            return
+        when = self._first_slot(rule, now)
+        if when is None:
+            return
+        entry = (when, rule.name, self._generation.setdefault(rule.name, 0))
+        if push:
+            heapq.heappush(self._heap, entry)
+        else:
+            self._heap.append(entry)
 
     def _first_slot(self, rule: Rule, now: float) -> float | None:
         """The oldest slot still owed: after the last one recorded, not before the rule was (re)enabled,
@@ -139,14 +168,16 @@ class Scheduler:
     def _fire_due(self) -> None:
         now = self.clock.now()
         while self._heap and self._heap[0][0] <= now and not self._dirty:
-            when, name = heapq.heappop(self._heap)
+            when, name, generation = heapq.heappop(self._heap)
+            if generation != self._generation.get(name):
+                continue
             rule = self._current(name)
             if rule is None:
                 continue
             self.fire(rule, when)
             following = next_fire(rule, when)
             if following is not None:
-                heapq.heappush(self._heap, (following, name))
+                heapq.heappush(self._heap, (following, name, generation))
 
     def _current(self, name: str) -> Rule | None:
         try:
