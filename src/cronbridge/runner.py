@@ -84,6 +84,7 @@ class Runner:
         self._live: dict[str, LiveTask] = {}
         self._lock = threading.RLock()
         self.on_transition: Callable[[Task], None] | None = None
+        self._last_sweep = 0.0
 
     # RunTask --------------------------------------------------------------
     def run_task(self, req: RunTaskRequest) -> RunTaskResult:
@@ -103,8 +104,15 @@ class Runner:
                 self.ecs.tasks.save(task)
         for task in tasks:
             self._launch(task, definition)
-        self.ecs.tasks.expire_stopped(self.clock.now() - STOPPED_TASK_TTL)
+        self._expire_old_tasks()
         return RunTaskResult(tasks=[dataclasses.replace(t) for t in tasks])
+
+    def _expire_old_tasks(self) -> None:
+        """Stopped tasks stay visible for an hour, as on ECS; swept at most once a minute."""
+        now = self.clock.now()
+        if now - self._last_sweep >= 60:
+            self._last_sweep = now
+            self.ecs.tasks.expire_stopped(now - STOPPED_TASK_TTL)
 
     def _replay(self, req: RunTaskRequest, cluster_arn: str) -> RunTaskResult | None:
         assert req.client_token is not None

@@ -56,6 +56,7 @@ class System:
             self.scheduler.pause()
             self.runner.stop_all()
             self.db.wipe()
+            self.ecs.forget_cached()
             self.scheduler.resume()
 
     def move_clock(self, advance: float | None = None, to: float | None = None) -> None:

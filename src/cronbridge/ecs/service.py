@@ -30,6 +30,8 @@ class EcsService:
         self.docs = docs
         self.clock = clock
         self.tasks = TaskStore(db)
+        self._clusters: dict[str, Cluster | None] = {}
+        self._latest: dict[str, TaskDefinition | None] = {}
 
     # clusters -------------------------------------------------------------
     def create_cluster(self, region: str, account: str, name: str, tags: list[Tag] | None = None) -> Cluster:
@@ -40,11 +42,14 @@ class EcsService:
             cluster_arn=arns.build("ecs", region, account, f"cluster/{name}"), cluster_name=name, tags=tags
         )
         self.docs.put(CLUSTER, name, cluster)
+        self._clusters.pop(name, None)
         return cluster
 
     def find_cluster(self, name_or_arn: str | None) -> Cluster | None:
         name = arns.resource_name(name_or_arn or "default", "cluster")
-        cluster = self.docs.get(CLUSTER, name, Cluster)
+        if name not in self._clusters:
+            self._clusters[name] = self.docs.get(CLUSTER, name, Cluster)
+        cluster = self._clusters[name]
         return cluster if cluster is not None and cluster.status == "ACTIVE" else None
 
     def cluster(self, name_or_arn: str | None) -> Cluster:
@@ -64,6 +69,7 @@ class EcsService:
         if self.tasks.count_active(cluster.cluster_arn):
             raise ClientError("The Cluster cannot be deleted while Tasks are active.", "ClusterContainsTasksException")
         self.docs.delete(CLUSTER, cluster.cluster_name)
+        self._clusters.pop(cluster.cluster_name, None)
         return dataclasses.replace(cluster, status="INACTIVE")
 
     # task definitions -----------------------------------------------------
@@ -82,6 +88,7 @@ class EcsService:
             registered_by=arns.build("iam", "", account, "root"),
         )
         self.docs.put(TASKDEF, taskdef_key(definition.family, revision), registered, parent=definition.family)
+        self._latest.pop(definition.family, None)
         return registered
 
     def task_definition(self, ref: str, active_only: bool = False) -> TaskDefinition:
@@ -97,9 +104,16 @@ class EcsService:
         return self.docs.get(TASKDEF, taskdef_key(family, revision), TaskDefinition)
 
     def _latest_active(self, family: str) -> TaskDefinition | None:
-        revisions = self.docs.list(TASKDEF, TaskDefinition, parent=family)
-        active = [d for d in revisions if d.status == "ACTIVE"]
-        return active[-1] if active else None
+        if family not in self._latest:
+            revisions = self.docs.list(TASKDEF, TaskDefinition, parent=family)
+            active = [d for d in revisions if d.status == "ACTIVE"]
+            self._latest[family] = active[-1] if active else None
+        return self._latest[family]
+
+    def forget_cached(self) -> None:
+        """Drop the read caches (after a reset wipes the database)."""
+        self._clusters.clear()
+        self._latest.clear()
 
     def deregister(self, ref: str) -> TaskDefinition:
         name = arns.resource_name(ref, "task-definition")
@@ -111,6 +125,7 @@ class EcsService:
             raise ClientError("The specified task definition does not exist.")
         inactive = dataclasses.replace(found, status="INACTIVE", deregistered_at=self.clock.now())
         self.docs.put(TASKDEF, taskdef_key(family, int(rev)), inactive, parent=family)
+        self._latest.pop(family, None)
         return inactive
 
     def list_task_definitions(self, family_prefix: str = "", status: str = "ACTIVE") -> list[TaskDefinition]:
