@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 from typing import TYPE_CHECKING
@@ -75,10 +76,14 @@ def _json_call(system: System, request: Request, target: str, body: bytes) -> Re
 
 def _query_call(system: System, request: Request, body: bytes) -> Response:
     """AWS's query protocol (IAM, STS): form-encoded parameters in, XML out."""
-    from cronbridge.api.protocols import query
-
     _key, _region, service_name = signing_scope(request)
-    return query.handle(service_name, body, make_context(system, request))
+    try:
+        query = importlib.import_module("cronbridge.api.protocols.query")
+    except ModuleNotFoundError:
+        err = AwsError(f"The query protocol ({service_name}) is not served yet.", "UnknownOperationException")
+        return _error_response(err, "application/x-amz-json-1.1")
+    response: Response = query.handle(service_name, body, make_context(system, request))
+    return response
 
 
 def _error_response(err: AwsError, content_type: str) -> Response:
