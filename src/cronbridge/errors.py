@@ -17,6 +17,11 @@ class AwsError(Exception):
         if status is not None:
             self.status = status
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Extra response headers a service's wire format needs (SQS's x-amzn-query-error)."""
+        return {}
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}: {self.message})"
 

@@ -16,6 +16,7 @@ from cronbridge.launchers.select import choose_launcher
 from cronbridge.logs.service import LogService
 from cronbridge.runner import Runner
 from cronbridge.scheduler.engine import Scheduler
+from cronbridge.sqs.service import SqsService
 from cronbridge.store.db import Database
 from cronbridge.store.documents import Documents
 
@@ -35,6 +36,7 @@ class System:
         self.ecs = EcsService(self.db, self.docs, self.clock)
         self.runner = Runner(self.ecs, self.logs, self.launcher, self.clock)
         self.events = EventsService(self.docs, self.clock)
+        self.sqs = SqsService(self.db, self.clock, region=settings.region, account=settings.account_id)
         self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock)
         self.events.on_change = self.scheduler.wake
         self._lock = threading.Lock()

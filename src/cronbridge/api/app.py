@@ -39,6 +39,7 @@ def make_context(system: System, request: Request) -> RequestContext:
         account=system.settings.account_id,
         access_key=key,
         source_ip=client.host if client else None,
+        extra={"host": request.headers.get("host")},
     )
 
 
@@ -90,7 +91,7 @@ def _error_response(err: AwsError, content_type: str) -> Response:
     return Response(
         json_protocol.error_body(err),
         err.status,
-        headers={"X-Amzn-ErrorType": err.code},
+        headers={"X-Amzn-ErrorType": err.code, **err.headers},
         media_type=content_type,
     )
 

@@ -11,9 +11,9 @@ from cronbridge.api.protocols.json import JsonService
 
 @functools.cache
 def json_services() -> dict[str, JsonService]:
-    from cronbridge.api.services import ecs, events, logs
+    from cronbridge.api.services import ecs, events, logs, sqs
 
-    services = [ecs.SERVICE, events.SERVICE, logs.SERVICE]
+    services = [ecs.SERVICE, events.SERVICE, logs.SERVICE, sqs.SERVICE]
     return {s.target_prefix: s for s in services}
 
 

@@ -1,0 +1,367 @@
+"""Amazon SQS's behaviour: queues, sending, receiving with visibility timeouts, redrive, FIFO deduplication."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import threading
+import uuid
+from collections.abc import Mapping
+
+from cronbridge import arn as arns
+from cronbridge.clock import Clock
+from cronbridge.model.sqs import (
+    DEDUPLICATION_WINDOW,
+    DEFAULT_ATTRIBUTES,
+    Message,
+    MessageAttribute,
+    OutgoingMessage,
+    Queue,
+    ReceiveRequest,
+    Sent,
+)
+from cronbridge.sqs import rules
+from cronbridge.sqs.digest import md5_of_attributes, md5_of_body
+from cronbridge.sqs.errors import (
+    InvalidAttributeName,
+    InvalidAttributeValue,
+    InvalidParameterValue,
+    MessageNotInflight,
+    MissingParameter,
+    PurgeQueueInProgress,
+    QueueDoesNotExist,
+    QueueNameExists,
+    ReceiptHandleIsInvalid,
+)
+from cronbridge.store.db import Database
+from cronbridge.store.sqs import SqsStore
+
+PURGE_INTERVAL = 60.0
+KNOWN_ATTRIBUTES = frozenset(
+    {"All", *rules.RANGES, *rules.FREE_TEXT, *rules.CHOICES, *rules.READ_ONLY}
+)
+
+
+def new_receipt(message_id: str) -> str:
+    token = f"{message_id}#{uuid.uuid4().hex}{uuid.uuid4().hex}"
+    return base64.urlsafe_b64encode(token.encode()).decode()
+
+
+def receipt_message_id(receipt: str) -> str:
+    """The message a receipt handle names; raises ReceiptHandleIsInvalid for anything we did not issue."""
+    try:
+        text = base64.urlsafe_b64decode(receipt.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    message_id, _, token = text.partition("#")
+    if not message_id or len(token) != 64:
+        raise ReceiptHandleIsInvalid(f'The input receipt handle "{receipt}" is not a valid receipt handle.')
+    return message_id
+
+
+class SqsService:
+    """Queues of one account and region, kept in SQLite; every instant comes from the injected clock."""
+
+    def __init__(self, db: Database, clock: Clock, region: str, account: str) -> None:
+        self.db = db
+        self.store = SqsStore(db)
+        self.clock = clock
+        self.region = region
+        self.account = account
+        self.long_polling = False  # True only where handlers run off the event loop: a receive may then block
+        self._waiters: set[threading.Event] = set()
+        self._waiters_lock = threading.Lock()
+
+    def arn(self, name: str) -> str:
+        return arns.build("sqs", self.region, self.account, name)
+
+    # queues
+
+    def create_queue(self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str] | None = None) -> Queue:
+        """A new queue, or the existing one when every given attribute matches; QueueNameExists otherwise."""
+        with self.db.transaction():
+            existing = self.store.queue(name)
+            if existing is not None:
+                self._check_same(existing, attributes)
+                return existing
+            values = rules.creation_attributes(name, attributes)
+            self._check_redrive_target(values, name.endswith(".fifo"))
+            now = self.clock.now()
+            queue = Queue(name, self.arn(name), values, now, now, dict(tags or {}))
+            self.store.put_queue(queue)
+            return queue
+
+    def _check_same(self, existing: Queue, given: Mapping[str, str]) -> None:
+        if "FifoQueue" in given and given["FifoQueue"].lower() != str(existing.is_fifo).lower():
+            raise QueueNameExists(
+                "A queue already exists with the same name and a different value for attribute FifoQueue"
+            )
+        for name, value in rules.checked_attributes(given, existing.is_fifo).items():
+            if name != "FifoQueue" and existing.attributes.get(name, DEFAULT_ATTRIBUTES.get(name, "")) != value:
+                raise QueueNameExists(
+                    f"A queue already exists with the same name and a different value for attribute {name}"
+                )
+
+    def _check_redrive_target(self, attributes: Mapping[str, str], fifo: bool) -> None:
+        text = attributes.get("RedrivePolicy")
+        if not text:
+            return
+        target_arn, _count = rules.check_redrive_policy(text)
+        target = self.store.queue_by_arn(target_arn)
+        if target is None:
+            reason = "Dead letter target does not exist."
+        elif target.is_fifo != fifo:
+            reason = "Dead-letter queue must be same type of queue as the source."
+        else:
+            return
+        raise InvalidParameterValue(f"Value {text} for parameter RedrivePolicy is invalid. Reason: {reason}")
+
+    def queue(self, name: str) -> Queue:
+        queue = self.store.queue(name)
+        if queue is None:
+            raise QueueDoesNotExist()
+        return queue
+
+    def queue_by_arn(self, queue_arn: str) -> Queue:
+        queue = self.store.queue_by_arn(queue_arn)
+        if queue is None:
+            raise QueueDoesNotExist()
+        return queue
+
+    def list_queues(self, prefix: str = "", after: str = "", limit: int = 1000) -> list[Queue]:
+        return self.store.queues(prefix, after, limit)
+
+    def queue_attributes(self, name: str, names: list[str]) -> dict[str, str]:
+        """The named attributes (or All), computed counts included."""
+        unknown = [n for n in names if n not in KNOWN_ATTRIBUTES]
+        if unknown:
+            raise InvalidAttributeName(f"Unknown Attribute {unknown[0]}.")
+        everything = self._all_attributes(self.queue(name))
+        return {n: everything[n] for n in rules.wanted(names, everything)}
+
+    def _all_attributes(self, queue: Queue) -> dict[str, str]:
+        now = self.clock.now()
+        self.store.expire(queue.name, now - queue.number("MessageRetentionPeriod"))
+        counts = self.store.counts(queue.name, now)
+        return {
+            "QueueArn": queue.arn,
+            "ApproximateNumberOfMessages": str(counts.get("visible", 0)),
+            "ApproximateNumberOfMessagesNotVisible": str(counts.get("in_flight", 0)),
+            "ApproximateNumberOfMessagesDelayed": str(counts.get("delayed", 0)),
+            "CreatedTimestamp": str(int(queue.created_at)),
+            "LastModifiedTimestamp": str(int(queue.modified_at)),
+            **queue.attributes,
+        }
+
+    def set_queue_attributes(self, name: str, attributes: Mapping[str, str]) -> Queue:
+        with self.db.transaction():
+            queue = self.queue(name)
+            if "FifoQueue" in attributes:
+                raise InvalidAttributeValue(
+                    "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
+                )
+            values = {**queue.attributes, **rules.checked_attributes(attributes, queue.is_fifo)}
+            if not values.get("RedrivePolicy"):
+                values.pop("RedrivePolicy", None)
+            self._check_redrive_target(values, queue.is_fifo)
+            changed = dataclasses.replace(queue, attributes=values, modified_at=self.clock.now())
+            self.store.put_queue(changed)
+            return changed
+
+    def delete_queue(self, name: str) -> None:
+        if not self.store.delete_queue(name):
+            raise QueueDoesNotExist()
+
+    def purge_queue(self, name: str) -> int:
+        """Delete every message; at most once a minute per queue."""
+        with self.db.transaction():
+            queue = self.queue(name)
+            now = self.clock.now()
+            if queue.purged_at is not None and now - queue.purged_at < PURGE_INTERVAL:
+                raise PurgeQueueInProgress(f"Only one PurgeQueue operation on {name} is allowed every 60 seconds.")
+            self.store.put_queue(dataclasses.replace(queue, purged_at=now))
+            return self.store.purge(name)
+
+    # sending
+
+    def send(self, name: str, message: OutgoingMessage, sender_id: str | None = None) -> Sent:
+        """Validate and enqueue one message; a FIFO duplicate within five minutes returns the first send."""
+        queue = self.queue(name)
+        self._check_message(queue, message)
+        dedup_id = self._dedup_id(queue, message)
+        with self.db.transaction():
+            now = self.clock.now()
+            seen = self.store.deduplicated(name, dedup_id, now) if dedup_id else None
+            if seen is not None:
+                return self._sent(queue, message, seen[0], seen[1])
+            stored = self._stored(queue, message, now, dedup_id, sender_id)
+            seq = self.store.add_message(stored)
+            if dedup_id:
+                self.store.remember(name, dedup_id, stored.message_id, seq, now + DEDUPLICATION_WINDOW)
+        self._wake_receivers()
+        return self._sent(queue, message, stored.message_id, seq)
+
+    def _check_message(self, queue: Queue, message: OutgoingMessage) -> None:
+        rules.check_message_attributes(message.attributes)
+        for key, attribute in message.system_attributes.items():
+            if key != "AWSTraceHeader" or attribute.data_type != "String" or not attribute.string_value:
+                raise InvalidParameterValue(f"Message system attribute name '{key}' is invalid.")
+        rules.check_body(message.body, message.attributes, queue.number("MaximumMessageSize"))
+        rules.check_range("DelaySeconds", message.delay_seconds, 0, 900)
+        if queue.is_fifo and message.delay_seconds:
+            raise InvalidParameterValue(
+                f"Value {message.delay_seconds} for parameter DelaySeconds is invalid. "
+                "Reason: The request include parameter that is not valid for this queue type."
+            )
+        if queue.is_fifo and not message.group_id:
+            raise MissingParameter("The request must contain the parameter MessageGroupId.")
+
+    def _dedup_id(self, queue: Queue, message: OutgoingMessage) -> str | None:
+        if not queue.is_fifo:
+            if message.dedup_id:
+                raise InvalidParameterValue(
+                    f"Value {message.dedup_id} for parameter MessageDeduplicationId is invalid. "
+                    "Reason: The request include parameter that is not valid for this queue type."
+                )
+            return None
+        if message.dedup_id:
+            return message.dedup_id
+        if queue.attributes.get("ContentBasedDeduplication") == "true":
+            return hashlib.sha256(message.body.encode("utf-8")).hexdigest()
+        raise InvalidParameterValue(
+            "The queue should either have ContentBasedDeduplication enabled "
+            "or MessageDeduplicationId provided explicitly"
+        )
+
+    def _stored(self, queue: Queue, message: OutgoingMessage, now: float, dedup_id: str | None,
+                sender_id: str | None) -> Message:
+        delay = queue.number("DelaySeconds") if message.delay_seconds is None else message.delay_seconds
+        return Message(
+            seq=0, queue=queue.name, message_id=str(uuid.uuid4()), body=message.body, sent_at=now,
+            visible_at=now + delay, attributes=dict(message.attributes),
+            system_attributes=dict(message.system_attributes), group_id=message.group_id, dedup_id=dedup_id,
+            sender_id=sender_id or self.account,
+        )
+
+    @staticmethod
+    def _sent(queue: Queue, message: OutgoingMessage, message_id: str, seq: int) -> Sent:
+        return Sent(
+            message_id=message_id, md5_of_body=md5_of_body(message.body),
+            md5_of_attributes=md5_of_attributes(message.attributes),
+            md5_of_system_attributes=md5_of_attributes(message.system_attributes),
+            sequence_number=f"{seq:020d}" if queue.is_fifo else None,
+        )
+
+    def send_by_arn(self, queue_arn: str, body: str, attributes: dict[str, str]) -> str:
+        """The dead-letter path: send `body` with String attributes to the queue of that ARN; returns the id.
+
+        Raises cronbridge.errors.NotFound (QueueDoesNotExist) when there is no such queue.
+        """
+        queue = self.queue_by_arn(queue_arn)
+        strings = {k: MessageAttribute("String", v) for k, v in attributes.items() if v}
+        group = "dead-letter" if queue.is_fifo else None
+        dedup = str(uuid.uuid4()) if queue.is_fifo else None
+        return self.send(queue.name, OutgoingMessage(body, strings, group_id=group, dedup_id=dedup)).message_id
+
+    # receiving
+
+    def receive(self, name: str, request: ReceiveRequest) -> list[Message]:
+        """Up to max_messages visible messages, now hidden for the visibility timeout, each with a new receipt.
+
+        With `long_polling` on, an empty queue is watched for up to WaitTimeSeconds (or the queue's
+        ReceiveMessageWaitTimeSeconds); otherwise the call answers at once.
+        """
+        rules.check_range("MaxNumberOfMessages", request.max_messages, 1, 10)
+        rules.check_range("VisibilityTimeout", request.visibility_timeout, 0, 43_200)
+        rules.check_range("WaitTimeSeconds", request.wait_seconds, 0, 20)
+        queue = self.queue(name)
+        wait = queue.number("ReceiveMessageWaitTimeSeconds") if request.wait_seconds is None else request.wait_seconds
+        deadline = self.clock.now() + (wait if self.long_polling else 0)
+        while True:
+            taken = self._receive_now(name, request)
+            if taken or self.clock.now() >= deadline:
+                return taken
+            self._wait(min(deadline, self.clock.now() + 1.0))
+
+    def _receive_now(self, name: str, request: ReceiveRequest) -> list[Message]:
+        with self.db.transaction():
+            queue = self.queue(name)
+            now = self.clock.now()
+            self.store.expire(name, now - queue.number("MessageRetentionPeriod"))
+            timeout = request.visibility_timeout
+            if timeout is None:
+                timeout = queue.number("VisibilityTimeout")
+            return self._take(queue, request.max_messages, now, now + timeout)
+
+    def _wait(self, until: float) -> None:
+        """Sleep until `until` (clock time) or until a message is sent, whichever comes first."""
+        wake = threading.Event()
+        with self._waiters_lock:
+            self._waiters.add(wake)
+        try:
+            self.clock.wait_until(until, wake)
+        finally:
+            with self._waiters_lock:
+                self._waiters.discard(wake)
+
+    def _wake_receivers(self) -> None:
+        with self._waiters_lock:
+            for waiter in self._waiters:
+                waiter.set()
+
+    def _take(self, queue: Queue, wanted: int, now: float, hidden_until: float) -> list[Message]:
+        busy = self.store.busy_groups(queue.name, now) if queue.is_fifo else set()
+        taken: list[Message] = []
+        after = 0
+        while len(taken) < wanted:
+            batch = self.store.visible(queue.name, now, wanted - len(taken), after, busy)
+            if not batch:
+                break
+            for message in batch:
+                after = message.seq
+                if not self._dead_lettered(queue, message, now):
+                    taken.append(self._mark(message, now, hidden_until))
+        return taken
+
+    def _mark(self, message: Message, now: float, hidden_until: float) -> Message:
+        receipt = new_receipt(message.message_id)
+        self.store.mark_received(message.message_id, now, hidden_until, receipt)
+        return dataclasses.replace(
+            message, receive_count=message.receive_count + 1, receipt=receipt, visible_at=hidden_until,
+            first_received_at=message.first_received_at or now,
+        )
+
+    def _dead_lettered(self, queue: Queue, message: Message, now: float) -> bool:
+        """Move a message received maxReceiveCount times to the dead-letter queue; True when moved."""
+        redrive = queue.redrive
+        if redrive is None or message.receive_count < redrive[1]:
+            return False
+        target = self.store.queue_by_arn(redrive[0])
+        if target is None:
+            return False
+        self.store.move(message.message_id, target.name, queue.arn, now)
+        return True
+
+    def delete_message(self, name: str, receipt: str) -> bool:
+        """Delete the message of the most recent receipt; an older receipt succeeds without deleting (as AWS)."""
+        message_id = receipt_message_id(receipt)
+        with self.db.transaction():
+            self.queue(name)
+            message = self.store.message(message_id)
+            if message is None or message.queue != name or message.receipt != receipt:
+                return False
+            return self.store.delete_message(message_id)
+
+    def change_visibility(self, name: str, receipt: str, timeout: int) -> None:
+        """Hide an in-flight message for `timeout` seconds from now (0 makes it visible at once)."""
+        rules.check_range("VisibilityTimeout", timeout, 0, 43_200)
+        message_id = receipt_message_id(receipt)
+        with self.db.transaction():
+            self.queue(name)
+            now = self.clock.now()
+            message = self.store.message(message_id)
+            if message is None or message.queue != name or message.receipt != receipt or message.visible_at <= now:
+                raise MessageNotInflight("Message does not exist or is not available for visibility timeout change.")
+            self.store.set_visible_at(message_id, now + timeout)
