@@ -29,6 +29,9 @@ def invocation_to_json(inv: Invocation) -> dict[str, Any]:
         "finishedTime": _iso(inv.finished_at), "latenessSeconds": lateness, "attempts": inv.attempts,
         "outcome": inv.state, "taskArns": inv.task_arns, "errorCode": inv.error_code,
         "errorMessage": inv.error_message, "manual": inv.manual,
+        "firedTime": _iso(inv.fired_at), "nextAttemptTime": _iso(inv.next_attempt_at),
+        "exhaustedRetryCondition": inv.exhausted, "deadLetter": inv.dead_letter,
+        "deadLetterDetail": inv.dead_letter_detail, "coversUntil": _iso(inv.covers_until), "slotCount": inv.slot_count,
     }
 
 
