@@ -36,12 +36,20 @@ class DeadLetter:
         if self.is_schedule:
             return self.target.input or "{}"
         parts = self.source_arn.split(":")
-        return json.dumps({
-            "version": "0", "id": str(uuid.uuid5(uuid.NAMESPACE_URL, self.token)),
-            "detail-type": "Scheduled Event", "source": "aws.events", "account": parts[4],
-            "time": iso(self.scheduled_at, millis=False), "region": parts[3], "resources": [self.source_arn],
-            "detail": {},
-        }, separators=(",", ":"))
+        return json.dumps(
+            {
+                "version": "0",
+                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, self.token)),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": parts[4],
+                "time": iso(self.scheduled_at, millis=False),
+                "region": parts[3],
+                "resources": [self.source_arn],
+                "detail": {},
+            },
+            separators=(",", ":"),
+        )
 
     def attributes(self) -> dict[str, str]:
         attrs = {

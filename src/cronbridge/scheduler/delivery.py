@@ -63,8 +63,16 @@ class Faults:
 class Delivery:
     """Launches claimed slots on a pool, keeps retries in a heap backed by the invocation log, dead-letters."""
 
-    def __init__(self, db: Database, log_: InvocationLog, runner: Runner, clock: Clock,
-                 dead_letters: DeadLetterSink | None = None, faults: Faults | None = None, workers: int = 32) -> None:
+    def __init__(
+        self,
+        db: Database,
+        log_: InvocationLog,
+        runner: Runner,
+        clock: Clock,
+        dead_letters: DeadLetterSink | None = None,
+        faults: Faults | None = None,
+        workers: int = 32,
+    ) -> None:
         self.db = db
         self.log = log_
         self.runner = runner
@@ -120,22 +128,45 @@ class Delivery:
         with self.db.transaction():
             for target in plan.targets:
                 self._expire(plan, target, first, boundary, count, sample, now)
-        log.warning("%s: %d slot(s) from %s to %s passed the maximum event age while cronbridge was down:"
-                    " recorded as expired", plan.key, count, iso(first), iso(boundary))
+        log.warning(
+            "%s: %d slot(s) from %s to %s passed the maximum event age while cronbridge was down: recorded as expired",
+            plan.key,
+            count,
+            iso(first),
+            iso(boundary),
+        )
 
-    def _expire(self, plan: Plan, target: Target, first: float, until: float, count: int,
-                sample: Sequence[float], now: float) -> None:
+    def _expire(
+        self, plan: Plan, target: Target, first: float, until: float, count: int, sample: Sequence[float], now: float
+    ) -> None:
         token = slot_token(plan.arn, target.id, first)
         what = f"{count} slots up to {iso(until)}" if count > 1 else "the slot"
-        message = (f"{what} passed the target's maximum event age ({RetryRules.of(target).max_age:.0f} s)"
-                   " before it could be launched")
+        message = (
+            f"{what} passed the target's maximum event age ({RetryRules.of(target).max_age:.0f} s)"
+            " before it could be launched"
+        )
         outcome = Outcome("FAILED", (), AGE_EXCEEDED, message, AGE_EXCEEDED)
         row = self.log.record_expired(plan.arn, plan.name, target.id, first, until, count, token, now, outcome)
         if row is None or not _dead_letter_arn(target):
             return
-        results = [self._send(plan, target, DeadLetter(
-            plan.arn, _is_schedule(plan), target, slot, slot_token(plan.arn, target.id, slot), 0,
-            AGE_EXCEEDED, message, AGE_EXCEEDED)) for slot in sample]
+        results = [
+            self._send(
+                plan,
+                target,
+                DeadLetter(
+                    plan.arn,
+                    _is_schedule(plan),
+                    target,
+                    slot,
+                    slot_token(plan.arn, target.id, slot),
+                    0,
+                    AGE_EXCEEDED,
+                    message,
+                    AGE_EXCEEDED,
+                ),
+            )
+            for slot in sample
+        ]
         sent = sum(1 for state, _ in results if state == "SENT")
         state = "SENT" if sent == len(results) else "FAILED"
         detail = results[-1][1] if state == "FAILED" else f"{sent} message(s)" if count > 1 else results[0][1]
@@ -158,8 +189,9 @@ class Delivery:
             return
         except Exception as exc:  # a bug of ours: record it rather than lose the slot silently
             log.exception("launch of %s failed", plan.key)
-            self._give_up(plan, target, invocation, attempt, AwsError(f"internal error: {exc}", "InternalFailure",
-                                                                      500), None)
+            self._give_up(
+                plan, target, invocation, attempt, AwsError(f"internal error: {exc}", "InternalFailure", 500), None
+            )
             return
         arns = tuple(t.task_arn for t in result.tasks)
         if arns:
@@ -169,12 +201,12 @@ class Delivery:
         failure = AwsError("; ".join(reasons) or "no task was started", "RunTaskFailures")
         self._failed(plan, target, invocation, attempt, failure, any(retryable_failure(r) for r in reasons))
 
-    def _failed(self, plan: Plan, target: Target, invocation: Invocation, attempt: int, err: AwsError,
-                retry: bool) -> None:
+    def _failed(
+        self, plan: Plan, target: Target, invocation: Invocation, attempt: int, err: AwsError, retry: bool
+    ) -> None:
         exhausted = None
         if retry:
-            following = RetryRules.of(target).next_attempt(attempt, invocation.scheduled_at, self.clock.now(),
-                                                           self.rng)
+            following = RetryRules.of(target).next_attempt(attempt, invocation.scheduled_at, self.clock.now(), self.rng)
             if isinstance(following, float):
                 self.log.retry_at(invocation.id, following, err.code, err.message)
                 self.schedule(invocation.id, following)
@@ -182,10 +214,20 @@ class Delivery:
             exhausted = following
         self._give_up(plan, target, invocation, attempt, err, exhausted)
 
-    def _give_up(self, plan: Plan, target: Target, invocation: Invocation, attempts: int, err: AwsError,
-                 exhausted: str | None) -> None:
-        letter = DeadLetter(plan.arn, _is_schedule(plan), target, invocation.scheduled_at, invocation.client_token,
-                            attempts, err.code, err.message, exhausted)
+    def _give_up(
+        self, plan: Plan, target: Target, invocation: Invocation, attempts: int, err: AwsError, exhausted: str | None
+    ) -> None:
+        letter = DeadLetter(
+            plan.arn,
+            _is_schedule(plan),
+            target,
+            invocation.scheduled_at,
+            invocation.client_token,
+            attempts,
+            err.code,
+            err.message,
+            exhausted,
+        )
         try:
             with self.db.transaction():
                 state, detail = self._send(plan, target, letter) if _dead_letter_arn(target) else (None, None)
@@ -297,15 +339,26 @@ def run_task_request(plan: Plan, target: Target, invocation: Invocation) -> RunT
     vpc = ecs.network_configuration.awsvpc_configuration if ecs.network_configuration else None
     network = None
     if vpc is not None:
-        network = {"awsvpc_configuration": {
-            "subnets": vpc.subnets, "security_groups": vpc.security_groups or [],
-            "assign_public_ip": vpc.assign_public_ip or "DISABLED"}}
+        network = {
+            "awsvpc_configuration": {
+                "subnets": vpc.subnets,
+                "security_groups": vpc.security_groups or [],
+                "assign_public_ip": vpc.assign_public_ip or "DISABLED",
+            }
+        }
     return RunTaskRequest(
-        region=plan.region, account=plan.account, task_definition=ecs.task_definition_arn,
-        cluster=target.arn, count=ecs.task_count or 1, launch_type=ecs.launch_type,
-        platform_version=ecs.platform_version, network_configuration=network,
-        overrides=parse_input(target.input), started_by=plan.started_by,
-        group=ecs.group, client_token=invocation.client_token,
+        region=plan.region,
+        account=plan.account,
+        task_definition=ecs.task_definition_arn,
+        cluster=target.arn,
+        count=ecs.task_count or 1,
+        launch_type=ecs.launch_type,
+        platform_version=ecs.platform_version,
+        network_configuration=network,
+        overrides=parse_input(target.input),
+        started_by=plan.started_by,
+        group=ecs.group,
+        client_token=invocation.client_token,
         enable_execute_command=bool(ecs.enable_execute_command),
         tags=[Tag(t.get("key") or t.get("Key"), t.get("value") or t.get("Value")) for t in ecs.tags or []] or None,
         propagate_tags=ecs.propagate_tags,

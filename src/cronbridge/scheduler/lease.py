@@ -31,8 +31,9 @@ class SchedulerLease:
     firing one renewal period before another process may take over. Times are wall-clock (time.time), never the
     scheduler's clock, which a test may hold still."""
 
-    def __init__(self, db: Database, holder: str | None = None, ttl: float = LEASE_SECONDS,
-                 period: float = RENEW_SECONDS) -> None:
+    def __init__(
+        self, db: Database, holder: str | None = None, ttl: float = LEASE_SECONDS, period: float = RENEW_SECONDS
+    ) -> None:
         self.db = db
         self.leases = Leases(db)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

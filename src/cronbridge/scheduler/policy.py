@@ -15,11 +15,21 @@ BACKOFF_CAP = 60.0
 
 # retried: throttling, server faults (5xx) and no capacity; everything else (permissions, a missing cluster or task
 # definition, invalid parameters) goes straight to the dead-letter path, as EventBridge does
-RETRYABLE_CODES = frozenset({
-    "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-    "ServerException", "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure",
-    "InternalServerException", "CapacityUnavailable", "InsufficientCapacity",
-})
+RETRYABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ServerException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "InternalServerException",
+        "CapacityUnavailable",
+        "InsufficientCapacity",
+    }
+)
 RETRYABLE_FAILURE_PREFIXES = ("RESOURCE:", "AGENT", "CAPACITY")
 
 AGE_EXCEEDED = "MaximumEventAgeExceeded"

@@ -94,13 +94,27 @@ class Outcome:
 
 def _row(row: Any) -> Invocation:
     return Invocation(
-        id=row["id"], rule_arn=row["rule_arn"], rule_name=row["rule_name"], target_id=row["target_id"],
-        scheduled_at=row["scheduled_at"], manual=bool(row["manual"]), state=row["state"],
-        client_token=row["client_token"], started_at=row["started_at"], finished_at=row["finished_at"],
-        attempts=row["attempts"], task_arns=json.loads(row["task_arns"]), error_code=row["error_code"],
-        error_message=row["error_message"], fired_at=row["fired_at"], next_attempt_at=row["next_attempt_at"],
-        exhausted=row["exhausted"], dead_letter=row["dead_letter"], dead_letter_detail=row["dead_letter_detail"],
-        covers_until=row["covers_until"], slot_count=row["slot_count"],
+        id=row["id"],
+        rule_arn=row["rule_arn"],
+        rule_name=row["rule_name"],
+        target_id=row["target_id"],
+        scheduled_at=row["scheduled_at"],
+        manual=bool(row["manual"]),
+        state=row["state"],
+        client_token=row["client_token"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+        attempts=row["attempts"],
+        task_arns=json.loads(row["task_arns"]),
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        fired_at=row["fired_at"],
+        next_attempt_at=row["next_attempt_at"],
+        exhausted=row["exhausted"],
+        dead_letter=row["dead_letter"],
+        dead_letter_detail=row["dead_letter_detail"],
+        covers_until=row["covers_until"],
+        slot_count=row["slot_count"],
     )
 
 
@@ -119,8 +133,15 @@ class InvocationLog:
                     conn.execute(f"ALTER TABLE invocations ADD COLUMN {name} {kind}")
             conn.execute(SUMMARY_INDEX)
 
-    def claim_slot(self, rule_arn: str, rule_name: str, scheduled_at: float, claims: Sequence[Claim],
-                   fired_at: float, manual: bool = False) -> list[Invocation]:
+    def claim_slot(
+        self,
+        rule_arn: str,
+        rule_name: str,
+        scheduled_at: float,
+        claims: Sequence[Claim],
+        fired_at: float,
+        manual: bool = False,
+    ) -> list[Invocation]:
         """Record a PENDING row for every target of the slot at once (a crash claims all or none); returns the
         rows claimed now: a target claimed before, or inside a run of expired slots, is not claimed again."""
         claimed: list[Invocation] = []
@@ -138,14 +159,25 @@ class InvocationLog:
                     claimed.append(_row(row))
         return claimed
 
-    def claim(self, rule_arn: str, rule_name: str, target_id: str, scheduled_at: float, token: str,
-              manual: bool = False) -> Invocation | None:
+    def claim(
+        self, rule_arn: str, rule_name: str, target_id: str, scheduled_at: float, token: str, manual: bool = False
+    ) -> Invocation | None:
         """Claim one target of a slot; None when it was claimed before."""
         found = self.claim_slot(rule_arn, rule_name, scheduled_at, [Claim(target_id, token)], scheduled_at, manual)
         return found[0] if found else None
 
-    def record_expired(self, rule_arn: str, rule_name: str, target_id: str, first: float, until: float,
-                       count: int, token: str, now: float, outcome: Outcome) -> Invocation | None:
+    def record_expired(
+        self,
+        rule_arn: str,
+        rule_name: str,
+        target_id: str,
+        first: float,
+        until: float,
+        count: int,
+        token: str,
+        now: float,
+        outcome: Outcome,
+    ) -> Invocation | None:
         """One row for a run of `count` slots from `first` to `until` that passed the maximum event age unlaunched."""
         with self.db.transaction() as conn:
             cursor = conn.execute(
@@ -153,9 +185,23 @@ class InvocationLog:
                 " client_token, fired_at, finished_at, error_code, error_message, exhausted, dead_letter,"
                 " dead_letter_detail, covers_until, slot_count)"
                 " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (rule_arn, rule_name, target_id, first, outcome.state, token, now, now, outcome.error_code,
-                 outcome.error_message, outcome.exhausted, outcome.dead_letter, outcome.dead_letter_detail,
-                 until if count > 1 or until != first else None, count),
+                (
+                    rule_arn,
+                    rule_name,
+                    target_id,
+                    first,
+                    outcome.state,
+                    token,
+                    now,
+                    now,
+                    outcome.error_code,
+                    outcome.error_message,
+                    outcome.exhausted,
+                    outcome.dead_letter,
+                    outcome.dead_letter_detail,
+                    until if count > 1 or until != first else None,
+                    count,
+                ),
             )
             if not cursor.rowcount:
                 return None
@@ -188,17 +234,35 @@ class InvocationLog:
 
     def complete(self, invocation_id: int, finished_at: float, outcome: Outcome) -> bool:
         """Record the outcome of a PENDING invocation; False when it was completed already (by another process)."""
-        return self.db.execute(
-            "UPDATE invocations SET state = ?, finished_at = ?, task_arns = ?, error_code = ?, error_message = ?,"
-            " exhausted = ?, dead_letter = ?, dead_letter_detail = ?, next_attempt_at = NULL"
-            " WHERE id = ? AND state = 'PENDING'",
-            (outcome.state, finished_at, json.dumps(list(outcome.task_arns)), outcome.error_code,
-             outcome.error_message, outcome.exhausted, outcome.dead_letter, outcome.dead_letter_detail,
-             invocation_id),
-        ) > 0
+        return (
+            self.db.execute(
+                "UPDATE invocations SET state = ?, finished_at = ?, task_arns = ?, error_code = ?, error_message = ?,"
+                " exhausted = ?, dead_letter = ?, dead_letter_detail = ?, next_attempt_at = NULL"
+                " WHERE id = ? AND state = 'PENDING'",
+                (
+                    outcome.state,
+                    finished_at,
+                    json.dumps(list(outcome.task_arns)),
+                    outcome.error_code,
+                    outcome.error_message,
+                    outcome.exhausted,
+                    outcome.dead_letter,
+                    outcome.dead_letter_detail,
+                    invocation_id,
+                ),
+            )
+            > 0
+        )
 
-    def finish(self, invocation_id: int, state: str, finished_at: float, task_arns: list[str],
-               error_code: str | None = None, error_message: str | None = None) -> None:
+    def finish(
+        self,
+        invocation_id: int,
+        state: str,
+        finished_at: float,
+        task_arns: list[str],
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> None:
         self.complete(invocation_id, finished_at, Outcome(state, tuple(task_arns), error_code, error_message))
 
     def pending(self) -> list[Invocation]:
