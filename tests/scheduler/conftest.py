@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cronbridge.clock import FakeClock
-from fixtures.scheduling import T0, Harness
+from fixtures.harness import T0, Harness
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from fixtures.scheduling import QUEUE_ARN, T0, Harness, target
+from fixtures.harness import QUEUE_ARN, T0, Harness, target
 
 DAY = 86400.0
 

@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from cronbridge.runner import RunTaskRequest, RunTaskResult
-from fixtures.scheduling import T0, Harness, target
+from fixtures.harness import T0, Harness, target
 
 
 def test_a_slot_is_claimed_and_launched_at_its_instant_with_the_actual_time_recorded(harness: Harness) -> None:

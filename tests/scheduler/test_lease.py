@@ -10,7 +10,7 @@ from cronbridge.clock import FakeClock
 from cronbridge.model.ecs import ContainerDefinition, TaskDefinition
 from cronbridge.scheduler.lease import LEASE_SECONDS, RENEW_SECONDS
 from cronbridge.store.coordination import Leases
-from fixtures.scheduling import ACCOUNT, REGION, T0, Harness, target
+from fixtures.harness import ACCOUNT, REGION, T0, Harness, target
 
 
 def die(harness: Harness) -> None:

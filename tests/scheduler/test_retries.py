@@ -9,7 +9,7 @@ from functools import partial
 from cronbridge.model.events import Rule
 from cronbridge.scheduler.delivery import Faults
 from cronbridge.store.invocations import Invocation
-from fixtures.scheduling import QUEUE_ARN, T0, Harness, target
+from fixtures.harness import QUEUE_ARN, T0, Harness, target
 
 
 def drive_retries(harness: Harness, rule: Rule) -> None:
