@@ -52,12 +52,12 @@ class Plan:
         return slot
 
     def launch_at(self, slot: float) -> float:
-        """When the slot launches: at the slot, or (flexible window) at a deterministic point inside the window."""
+        """When the slot launches: at the slot, or (flexible window) at a deterministic second inside the window,
+        spread uniformly over [slot, slot + window) by a hash of (ARN, slot)."""
         if self.window <= 0:
             return slot
         digest = hashlib.sha256(f"{self.arn}|{slot:.3f}".encode()).digest()
-        fraction = int.from_bytes(digest[:8], "big") / 2**64
-        return slot + fraction * self.window
+        return slot + int.from_bytes(digest[:8], "big") % int(self.window)  # whole seconds into the window
 
 
 class Source(Protocol):

@@ -41,7 +41,10 @@ class SchedulesService:
         saved = dataclasses.replace(
             schedule,
             arn=arns.build("scheduler", region, account, f"schedule/{group.name}/{schedule.name}"),
-            creation_date=now, last_modification_date=now, schedule_set_at=now, enabled_at=now,
+            creation_date=now,
+            last_modification_date=now,
+            schedule_set_at=now,
+            enabled_at=now,
         )
         self.docs.put(SCHEDULE, saved.key, saved, parent=group.name)
         self.on_change(saved.key)
@@ -55,9 +58,14 @@ class SchedulesService:
         now = self.clock.now()
         check_schedule(schedule, now, previous)
         same_timing = (previous.schedule_expression, previous.start_date) == (
-            schedule.schedule_expression, schedule.start_date)
+            schedule.schedule_expression,
+            schedule.start_date,
+        )
         saved = dataclasses.replace(
-            schedule, arn=previous.arn, creation_date=previous.creation_date, last_modification_date=now,
+            schedule,
+            arn=previous.arn,
+            creation_date=previous.creation_date,
+            last_modification_date=now,
             schedule_set_at=previous.schedule_set_at if same_timing else now,
             enabled_at=previous.enabled_at if previous.state == schedule.state == "ENABLED" else now,
         )
@@ -80,8 +88,16 @@ class SchedulesService:
         self.docs.delete(SCHEDULE, schedule.key)
         self.on_change(schedule.key)
 
-    def list_schedules(self, region: str, account: str, group_name: str | None = None, prefix: str = "",
-             state: str | None = None, after: str = "", limit: int = 100) -> tuple[list[Schedule], str | None]:
+    def list_schedules(
+        self,
+        region: str,
+        account: str,
+        group_name: str | None = None,
+        prefix: str = "",
+        state: str | None = None,
+        after: str = "",
+        limit: int = 100,
+    ) -> tuple[list[Schedule], str | None]:
         """One page of schedules in key order; returns (page, next token or None)."""
         if group_name:
             self.group(region, account, group_name)
@@ -102,8 +118,9 @@ class SchedulesService:
         return list(self.docs.iter_all(SCHEDULE, Schedule))
 
     # groups ---------------------------------------------------------------
-    def create_group(self, region: str, account: str, name: str, tags: list[dict[str, str]],
-                     token: str | None = None) -> ScheduleGroup:
+    def create_group(
+        self, region: str, account: str, name: str, tags: list[dict[str, str]], token: str | None = None
+    ) -> ScheduleGroup:
         check_group_name(name)
         existing = self._stored_group(name)
         if existing is not None and token and existing.client_token == token:
@@ -113,8 +130,12 @@ class SchedulesService:
         _check_tags(tags)
         now = self.clock.now()
         group = ScheduleGroup(
-            arn=arns.build("scheduler", region, account, f"schedule-group/{name}"), name=name,
-            creation_date=now, last_modification_date=now, tags=list(tags), client_token=token,
+            arn=arns.build("scheduler", region, account, f"schedule-group/{name}"),
+            name=name,
+            creation_date=now,
+            last_modification_date=now,
+            tags=list(tags),
+            client_token=token,
         )
         self.docs.put(GROUP, name, group)
         return group
@@ -137,8 +158,12 @@ class SchedulesService:
     def _default_group(self, region: str, account: str) -> ScheduleGroup:
         """The default group is always there; it is stored the first time it is asked for."""
         now = self.clock.now()
-        group = ScheduleGroup(arn=arns.build("scheduler", region, account, f"schedule-group/{DEFAULT_GROUP}"),
-                              name=DEFAULT_GROUP, creation_date=now, last_modification_date=now)
+        group = ScheduleGroup(
+            arn=arns.build("scheduler", region, account, f"schedule-group/{DEFAULT_GROUP}"),
+            name=DEFAULT_GROUP,
+            creation_date=now,
+            last_modification_date=now,
+        )
         self.docs.put(GROUP, DEFAULT_GROUP, group)
         return group
 
@@ -150,8 +175,9 @@ class SchedulesService:
         self.docs.delete(GROUP, name)
         self.on_change(None)
 
-    def list_groups(self, region: str, account: str, prefix: str = "", after: str = "",
-                    limit: int = 100) -> tuple[list[ScheduleGroup], str | None]:
+    def list_groups(
+        self, region: str, account: str, prefix: str = "", after: str = "", limit: int = 100
+    ) -> tuple[list[ScheduleGroup], str | None]:
         self.group(region, account, DEFAULT_GROUP)
         groups = self.docs.list(GROUP, ScheduleGroup, prefix=prefix, after=after, limit=limit + 1)
         if len(groups) > limit:

@@ -65,10 +65,18 @@ def plan_of(schedule: Schedule, tags: dict[str, str]) -> Plan:
     window = schedule.flexible_time_window
     minutes = window.maximum_window_in_minutes if window.mode == "FLEXIBLE" else None
     return Plan(
-        key=f"schedule:{schedule.key}", arn=schedule.arn, name=schedule.key, targets=(ecs_target(schedule),),
-        started_by=f"chronos-schedule/{schedule.name}"[:128], expression=schedule.schedule_expression,
-        timezone=schedule.timezone, start=start, not_before=not_before,
-        end=None if one_time else schedule.end_date, window=float((minutes or 0) * 60), tags=tags,
+        key=f"schedule:{schedule.key}",
+        arn=schedule.arn,
+        name=schedule.key,
+        targets=(ecs_target(schedule),),
+        started_by=f"chronos-schedule/{schedule.name}"[:128],
+        expression=schedule.schedule_expression,
+        timezone=schedule.timezone,
+        start=start,
+        not_before=not_before,
+        end=None if one_time else schedule.end_date,
+        window=float((minutes or 0) * 60),
+        tags=tags,
     )
 
 
@@ -79,8 +87,13 @@ def ecs_target(schedule: Schedule) -> Target:
     if ecs is not None and ecs.tags:
         ecs = EcsParameters(**{**ecs.__dict__, "tags": _ecs_tags(ecs.tags)})
     return Target(
-        id=TARGET_ID, arn=target.arn, role_arn=target.role_arn, input=target.input, ecs_parameters=ecs,
-        dead_letter_config=target.dead_letter_config, retry_policy=target.retry_policy,
+        id=TARGET_ID,
+        arn=target.arn,
+        role_arn=target.role_arn,
+        input=target.input,
+        ecs_parameters=ecs,
+        dead_letter_config=target.dead_letter_config,
+        retry_policy=target.retry_policy,
     )
 
 

@@ -72,8 +72,9 @@ def path_matches(model: str, raw_path: str) -> bool:
     return any(route.pattern.fullmatch(raw_path) for route in routes(model))
 
 
-def dispatch(service: RestJsonService, method: str, raw_path: str, query: str, body: bytes,
-             ctx: RequestContext) -> dict[str, Any]:
+def dispatch(
+    service: RestJsonService, method: str, raw_path: str, query: str, body: bytes, ctx: RequestContext
+) -> dict[str, Any]:
     """Route, parse, validate and run one request; raises AwsError for anything the client got wrong."""
     found = match(service.model, method, raw_path)
     if found is None:

@@ -44,15 +44,24 @@ def schedule_to_wire(schedule: Schedule) -> dict[str, Any]:
 
 def summary(schedule: Schedule) -> dict[str, Any]:
     return {
-        "Arn": schedule.arn, "Name": schedule.name, "GroupName": schedule.group_name, "State": schedule.state,
-        "CreationDate": schedule.creation_date, "LastModificationDate": schedule.last_modification_date,
+        "Arn": schedule.arn,
+        "Name": schedule.name,
+        "GroupName": schedule.group_name,
+        "State": schedule.state,
+        "CreationDate": schedule.creation_date,
+        "LastModificationDate": schedule.last_modification_date,
         "Target": {"Arn": schedule.target.arn},
     }
 
 
 def group_to_wire(group: ScheduleGroup) -> dict[str, Any]:
-    return {"Arn": group.arn, "Name": group.name, "State": group.state, "CreationDate": group.creation_date,
-            "LastModificationDate": group.last_modification_date}
+    return {
+        "Arn": group.arn,
+        "Name": group.name,
+        "State": group.state,
+        "CreationDate": group.creation_date,
+        "LastModificationDate": group.last_modification_date,
+    }
 
 
 def create_schedule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
@@ -74,8 +83,13 @@ def delete_schedule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 def list_schedules(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     page, token = ctx.system.schedules.list_schedules(
-        ctx.region, ctx.account, group_name=p.get("GroupName"), prefix=p.get("NamePrefix") or "",
-        state=p.get("State"), after=p.get("NextToken") or "", limit=p.get("MaxResults") or 100,
+        ctx.region,
+        ctx.account,
+        group_name=p.get("GroupName"),
+        prefix=p.get("NamePrefix") or "",
+        state=p.get("State"),
+        after=p.get("NextToken") or "",
+        limit=p.get("MaxResults") or 100,
     )
     out: dict[str, Any] = {"Schedules": [summary(s) for s in page]}
     if token:
@@ -84,8 +98,9 @@ def list_schedules(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_schedule_group(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    group = ctx.system.schedules.create_group(ctx.region, ctx.account, p["Name"], p.get("Tags") or [],
-                                              p.get("ClientToken"))
+    group = ctx.system.schedules.create_group(
+        ctx.region, ctx.account, p["Name"], p.get("Tags") or [], p.get("ClientToken")
+    )
     return {"ScheduleGroupArn": group.arn}
 
 
@@ -100,7 +115,10 @@ def delete_schedule_group(ctx: RequestContext, p: dict[str, Any]) -> dict[str, A
 
 def list_schedule_groups(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     page, token = ctx.system.schedules.list_groups(
-        ctx.region, ctx.account, prefix=p.get("NamePrefix") or "", after=p.get("NextToken") or "",
+        ctx.region,
+        ctx.account,
+        prefix=p.get("NamePrefix") or "",
+        after=p.get("NextToken") or "",
         limit=p.get("MaxResults") or 100,
     )
     out: dict[str, Any] = {"ScheduleGroups": [group_to_wire(g) for g in page]}
