@@ -9,6 +9,7 @@ import json
 import logging
 import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -19,6 +20,7 @@ from cronbridge.events.service import EventsService
 from cronbridge.model.ecs import Tag, TaskOverride
 from cronbridge.model.events import EcsParameters, Rule, Target
 from cronbridge.runner import Runner, RunTaskRequest
+from cronbridge.scheduler import overlap
 from cronbridge.scheduler.sources import Plan, RuleSource, Source, rule_next_fire
 from cronbridge.store.db import Database
 from cronbridge.store.invocations import Invocation, InvocationLog
@@ -26,6 +28,7 @@ from cronbridge.store.invocations import Invocation, InvocationLog
 log = logging.getLogger("cronbridge.scheduler")
 DEFAULT_MAX_AGE = 86400
 DEFAULT_MAX_ATTEMPTS = 185
+OVERLAP_POLL = 0.1  # seconds between looks at the previous run's tasks while a launch is queued
 RETRYABLE_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
 
 
@@ -213,7 +216,7 @@ class Scheduler:
             if invocation is not None:
                 claimed.append(invocation)
                 if not manual:
-                    self._pool.submit(self._launch, plan, target, invocation)
+                    self._pool.submit(self._launch_unless_overlapping, plan, target, invocation)
         return claimed
 
     def run_now(self, rule_name: str) -> list[Invocation]:
@@ -240,6 +243,23 @@ class Scheduler:
             self._record_failure(invocation, AwsError("The target was removed before it ran.", "TargetNotFound"))
             return
         self._pool.submit(self._launch, plan, target, invocation)
+
+    def _launch_unless_overlapping(self, plan: Plan, target: Target, invocation: Invocation) -> None:
+        """Honour `cronbridge:no-overlap`: skip the slot, or queue it until the previous run's tasks stop."""
+        policy = overlap.mode(plan)
+        why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation) if policy else None
+        if why is not None and policy == "skip":
+            note = f"skipped (cronbridge:no-overlap=skip): {why}"
+            self.log.set_note(invocation.id, note)
+            self.log.finish(invocation.id, "SKIPPED", self.clock.now(), [], "PreviousRunStillRunning", note)
+            return
+        if why is not None:
+            waited = time.monotonic()
+            self.log.set_note(invocation.id, f"queued (cronbridge:no-overlap=queue): {why}")
+            while why is not None and not self._stop.wait(OVERLAP_POLL):
+                why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation)
+            self.log.set_note(invocation.id, f"queued {time.monotonic() - waited:.1f} s (cronbridge:no-overlap=queue)")
+        self._launch(plan, target, invocation)
 
     def _launch(self, rule: Plan, target: Target, invocation: Invocation) -> None:
         policy = target.retry_policy

@@ -23,7 +23,7 @@ def _iso(instant: float | None) -> str | None:
     return datetime.fromtimestamp(instant, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def invocation_to_json(inv: Invocation) -> dict[str, Any]:
+def invocation_to_json(inv: Invocation, note: str | None = None) -> dict[str, Any]:
     lateness = None if inv.started_at is None else round(inv.started_at - inv.scheduled_at, 3)
     return {
         "id": inv.id, "rule": inv.rule_name, "ruleArn": inv.rule_arn, "target": inv.target_id,
@@ -31,6 +31,7 @@ def invocation_to_json(inv: Invocation) -> dict[str, Any]:
         "finishedTime": _iso(inv.finished_at), "latenessSeconds": lateness, "attempts": inv.attempts,
         "outcome": inv.state, "taskArns": inv.task_arns, "errorCode": inv.error_code,
         "errorMessage": inv.error_message, "manual": inv.manual,
+        "kind": "schedule" if ":scheduler:" in inv.rule_arn else "rule", "note": note,
     }
 
 
@@ -50,7 +51,8 @@ async def invocations(request: Request) -> Response:
     except ValueError:
         return JSONResponse({"__type": "ValidationException", "message": "limit must be a number"}, 400)
     found = system.scheduler.invocations(rule, limit)
-    return JSONResponse({"invocations": [invocation_to_json(i) for i in found]})
+    notes = system.scheduler.log.notes([i.id for i in found])
+    return JSONResponse({"invocations": [invocation_to_json(i, notes.get(i.id)) for i in found]})
 
 
 async def run_now(request: Request) -> Response:
