@@ -94,7 +94,7 @@ class Runner:
             raise ClientError("TaskDefinition is inactive")
         overrides = req.overrides or TaskOverride()
         _check_request(req, definition, overrides)
-        with self._lock:
+        with self._lock, self.ecs.db.transaction():  # the token check and the new tasks: atomic across processes
             if req.client_token:
                 previous = self._replay(req, cluster.cluster_arn)
                 if previous is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from typing import Any
 
@@ -15,14 +16,23 @@ from cronbridge.launchers.base import Launcher
 from cronbridge.launchers.select import choose_launcher
 from cronbridge.logs.service import LogService
 from cronbridge.runner import Runner
+from cronbridge.scheduler.delivery import Faults
 from cronbridge.scheduler.engine import Scheduler
 from cronbridge.schedules.service import SchedulesService
 from cronbridge.schedules.source import ScheduleSource
 from cronbridge.sqs.service import SqsService
+from cronbridge.store.coordination import Meta
 from cronbridge.store.db import Database
 from cronbridge.store.documents import Documents
 
 log = logging.getLogger("cronbridge")
+MANUAL_CLOCK = "manual_clock"
+
+
+def _manual_clock(db: Database) -> FakeClock:
+    """A manual clock resumes where it was when the server stopped (a restart is not a clock step)."""
+    stored = Meta(db).get(MANUAL_CLOCK)
+    return FakeClock(float(stored)) if stored else FakeClock()
 
 
 class System:
@@ -30,8 +40,8 @@ class System:
 
     def __init__(self, settings: Settings, clock: Clock | None = None, launcher: Launcher | None = None) -> None:
         self.settings = settings
-        self.clock: Clock = clock or (FakeClock() if settings.manual_clock else SystemClock())
         self.db = Database(settings.db_path)
+        self.clock: Clock = clock or (_manual_clock(self.db) if settings.manual_clock else SystemClock())
         self.docs = Documents(self.db)
         self.launcher = launcher or choose_launcher(settings.launcher, settings.docker_host)
         self.logs = LogService(self.db, self.clock, region=settings.region, account=settings.account_id)
@@ -39,7 +49,9 @@ class System:
         self.runner = Runner(self.ecs, self.logs, self.launcher, self.clock)
         self.events = EventsService(self.docs, self.clock)
         self.sqs = SqsService(self.db, self.clock, region=settings.region, account=settings.account_id)
-        self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock)
+        faults = os.environ.get("CRONBRIDGE_INJECT_RUNTASK_ERRORS")
+        self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock, dead_letters=self.sqs,
+                                   faults=Faults(faults) if faults else None)
         self.events.on_change = self.scheduler.wake
         self.schedules = SchedulesService(self.docs, self.clock)
         self.scheduler.add_source(ScheduleSource(self.schedules))
@@ -73,6 +85,7 @@ class System:
             self.clock.set(float(to))
         elif advance is not None:
             self.clock.advance(float(advance))
+        Meta(self.db).put(MANUAL_CLOCK, repr(self.clock.now()))
         self.scheduler.wake()
 
     def health(self) -> dict[str, Any]:

@@ -32,6 +32,7 @@ class EcsService:
         self.tasks = TaskStore(db)
         self._clusters: dict[str, Cluster | None] = {}
         self._latest: dict[str, TaskDefinition | None] = {}
+        self._version = db.data_version()
 
     # clusters -------------------------------------------------------------
     def create_cluster(self, region: str, account: str, name: str, tags: list[Tag] | None = None) -> Cluster:
@@ -47,6 +48,7 @@ class EcsService:
 
     def find_cluster(self, name_or_arn: str | None) -> Cluster | None:
         name = arns.resource_name(name_or_arn or "default", "cluster")
+        self._drop_stale_cache()
         if name not in self._clusters:
             self._clusters[name] = self.docs.get(CLUSTER, name, Cluster)
         cluster = self._clusters[name]
@@ -104,11 +106,19 @@ class EcsService:
         return self.docs.get(TASKDEF, taskdef_key(family, revision), TaskDefinition)
 
     def _latest_active(self, family: str) -> TaskDefinition | None:
+        self._drop_stale_cache()
         if family not in self._latest:
             revisions = self.docs.list(TASKDEF, TaskDefinition, parent=family)
             active = [d for d in revisions if d.status == "ACTIVE"]
             self._latest[family] = active[-1] if active else None
         return self._latest[family]
+
+    def _drop_stale_cache(self) -> None:
+        """Another process sharing the database committed something: the caches may be stale."""
+        version = self.db.data_version()
+        if version != self._version:
+            self._version = version
+            self.forget_cached()
 
     def forget_cached(self) -> None:
         """Drop the read caches (after a reset wipes the database)."""

@@ -1,47 +1,38 @@
 """The scheduler: a heap of next fire times and one wake-up signal; every slot is claimed in the invocation log
-before its launch, so a slot launches at most once, even across crashes (the launch's clientToken is the slot's)."""
+before its launch, so a slot launches at most once, even across crashes (the launch's clientToken is the slot's).
+Launching, retries and dead letters are scheduler/delivery.py's; only the holder of the lease fires."""
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import json
 import logging
-import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from cronbridge.clock import Clock
-from cronbridge.codec import camel, decode
-from cronbridge.errors import AwsError, ValidationError
+from cronbridge.errors import AwsError
 from cronbridge.events.service import EventsService
-from cronbridge.model.ecs import Tag, TaskOverride
-from cronbridge.model.events import EcsParameters, Rule, Target
-from cronbridge.runner import Runner, RunTaskRequest
+from cronbridge.model.events import Rule, Target
+from cronbridge.runner import Runner
 from cronbridge.scheduler import overlap
+from cronbridge.scheduler.deadletter import DeadLetterSink, iso
+from cronbridge.scheduler.delivery import Delivery, Faults, parse_input, run_task_request, slot_token
+from cronbridge.scheduler.lease import SchedulerLease
+from cronbridge.scheduler.policy import DEFAULT_MAX_AGE, RetryRules
 from cronbridge.scheduler.sources import Plan, RuleSource, Source, rule_next_fire
 from cronbridge.store.db import Database
-from cronbridge.store.invocations import Invocation, InvocationLog
+from cronbridge.store.invocations import Invocation, InvocationLog, Outcome
 
 log = logging.getLogger("cronbridge.scheduler")
-DEFAULT_MAX_AGE = 86400
-DEFAULT_MAX_ATTEMPTS = 185
-OVERLAP_POLL = 0.1  # seconds between looks at the previous run's tasks while a launch is queued
-RETRYABLE_CODES = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
-
-
-def slot_token(rule_arn: str, target_id: str, scheduled_at: float, manual: bool = False) -> str:
-    """The RunTask clientToken of a slot: the same slot always gets the same token (64 hex characters)."""
-    key = f"{rule_arn}|{target_id}|{scheduled_at:.3f}|{'manual' if manual else 'scheduled'}"
-    return hashlib.sha256(key.encode()).hexdigest()
+__all__ = ["Scheduler", "next_fire", "parse_input", "run_task_request", "slot_token"]
 
 
 def next_fire(rule: Rule, after: float) -> float | None:
     """The rule's first fire time strictly after `after` (rates count from when the schedule was set)."""
     return rule_next_fire(rule, after)
 
+
+OVERLAP_POLL = 0.1  # seconds between looks at the previous run's tasks while a launch is queued (no-overlap)
 
 # a heap entry: (launch instant, plan key, generation of the plan's entry, the slot's scheduled instant)
 Entry = tuple[float, str, int, float]
@@ -51,7 +42,8 @@ class Scheduler:
     """Fires enabled rules and schedules (its Sources' plans) on time; never blocks on a launch; records every outcome.
     Planning (which slot, when) is by plan key; launching (claim, RunTask, retries) takes a Plan."""
 
-    def __init__(self, db: Database, events: EventsService, runner: Runner, clock: Clock, workers: int = 8) -> None:
+    def __init__(self, db: Database, events: EventsService, runner: Runner, clock: Clock, workers: int = 32,
+                 dead_letters: DeadLetterSink | None = None, faults: Faults | None = None) -> None:
         self.events = events
         self.runner = runner
         self.clock = clock
@@ -66,13 +58,20 @@ class Scheduler:
         self._generation: dict[str, int] = {}
         self.sources: dict[str, Source] = {}
         self.add_source(RuleSource(events))
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="launch")
+        self.delivery = Delivery(db, self.log, runner, clock, dead_letters, faults, workers)
+        self.delivery.resolve = self._resolve
+        self.lease = SchedulerLease(db)
+        self.delivery.active = lambda: self.lease.held
+        self.lease.on_gained = self._lease_gained
+        self.lease.on_lost = self.delivery.clear
+        self.lease.on_external_change = self.wake
         self._thread = threading.Thread(target=self._loop, daemon=True, name="scheduler")
 
     # control --------------------------------------------------------------
     def start(self) -> None:
-        for invocation in self.log.pending():
-            self._resume(invocation)
+        """Take the lease if no other process holds it (then resume unfinished slots), and start firing."""
+        self.delivery.start()
+        self.lease.start()
         self._thread.start()
 
     def stop(self) -> None:
@@ -80,7 +79,14 @@ class Scheduler:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(5)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.delivery.stop()
+        self.lease.stop()
+
+    def _lease_gained(self) -> None:
+        """Ours now (start, or a take-over): re-plan everything and resume the slots left unfinished."""
+        self._dirty = True
+        self.delivery.resume(self.log.pending())
+        self._wake.set()
 
     def add_source(self, source: Source) -> None:
         self.sources[source.kind] = source
@@ -117,7 +123,7 @@ class Scheduler:
                 self.clock.wait_until(self.clock.now() + 1, self._stop)
 
     def _step(self) -> None:
-        if self._paused.is_set():
+        if self._paused.is_set() or not self.lease.held:
             self._wake.wait(0.1)
             self._wake.clear()
             return
@@ -162,21 +168,23 @@ class Scheduler:
             self._heap.append(entry)
 
     def _first_slot(self, plan: Plan, now: float) -> float | None:
-        """The oldest slot still owed: after the last one recorded, not before the plan was (re)enabled,
-        and not older than the event age a target accepts (older ones are skipped, saying so)."""
-        cursor = max(self.log.last_slot(plan.arn) or 0.0, plan.not_before)
+        """The oldest slot still owed: after the last one recorded (clamped to now when the clock stepped back),
+        not before the plan was (re)enabled; slots older than every target's maximum event age are recorded as
+        expired in one summary row, and the search starts from the first younger one (no minute-by-minute walk)."""
+        last = self.log.last_slot(plan.arn)
+        if last is not None and last > now:
+            log.warning("%s: the last recorded slot %s is after now %s (the clock stepped back): clamped to now;"
+                        " slots already claimed will not run again", plan.key, iso(last), iso(now))
+            last = now
+        cursor = max(last or 0.0, plan.not_before)
         oldest_owed = now - self._max_age(plan)
         if cursor < oldest_owed:
-            log.warning("%s: slots before %s are past the maximum event age: skipped", plan.key, oldest_owed)
+            self.delivery.expire_range(plan, cursor, oldest_owed, now)
             cursor = oldest_owed
         return plan.next_slot(cursor)
 
     def _max_age(self, plan: Plan) -> float:
-        ages = [
-            (t.retry_policy.maximum_event_age_in_seconds if t.retry_policy else None) or DEFAULT_MAX_AGE
-            for t in plan.targets
-        ]
-        return float(max(ages, default=DEFAULT_MAX_AGE))
+        return max((RetryRules.of(t).max_age for t in plan.targets), default=float(DEFAULT_MAX_AGE))
 
     def _fire_due(self) -> None:
         now = self.clock.now()
@@ -187,6 +195,9 @@ class Scheduler:
             plan = self._current(key)
             if plan is None:
                 continue
+            if not self.lease.held:
+                self._dirty = True  # re-planned from the log once the lease is ours again
+                return
             self.fire(plan, slot)
             following = plan.next_slot(slot)
             if following is not None:
@@ -209,15 +220,30 @@ class Scheduler:
     # firing ---------------------------------------------------------------
     def fire(self, plan: Plan, scheduled_at: float, manual: bool = False) -> list[Invocation]:
         """Claim the slot for every target and hand each launch to the pool; returns the claimed invocations."""
-        claimed: list[Invocation] = []
-        for target in plan.targets:
-            token = slot_token(plan.arn, target.id, scheduled_at, manual)
-            invocation = self.log.claim(plan.arn, plan.name, target.id, scheduled_at, token, manual)
-            if invocation is not None:
-                claimed.append(invocation)
-                if not manual:
-                    self._pool.submit(self._launch_unless_overlapping, plan, target, invocation)
+        claimed = self.delivery.fire(plan, scheduled_at, manual, submit=False)
+        if not manual:
+            targets = {t.id: t for t in plan.targets}
+            for invocation in claimed:
+                self.delivery.pool.submit(self._launch_unless_overlapping, plan, targets[invocation.target_id],
+                                          invocation)
         return claimed
+
+    def _launch_unless_overlapping(self, plan: Plan, target: Target, invocation: Invocation) -> None:
+        """Honour `cronbridge:no-overlap`: skip the slot, or queue it until the previous run's tasks stop."""
+        policy = overlap.mode(plan)
+        why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation) if policy else None
+        if why is not None and policy == "skip":
+            note = f"skipped (cronbridge:no-overlap=skip): {why}"
+            self.log.set_note(invocation.id, note)
+            self.log.complete(invocation.id, self.clock.now(), Outcome("SKIPPED", (), "PreviousRunStillRunning", note))
+            return
+        if why is not None:
+            waited = time.monotonic()
+            self.log.set_note(invocation.id, f"queued (cronbridge:no-overlap=queue): {why}")
+            while why is not None and not self._stop.wait(OVERLAP_POLL):
+                why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation)
+            self.log.set_note(invocation.id, f"queued {time.monotonic() - waited:.1f} s (cronbridge:no-overlap=queue)")
+        self.delivery.attempt(plan, target, invocation)
 
     def run_now(self, rule_name: str) -> list[Invocation]:
         """Launch every target of the rule now, as a manual invocation, and return the recorded outcomes."""
@@ -229,120 +255,19 @@ class Scheduler:
         claimed = self.fire(plan, self.clock.now(), manual=True)
         targets = {t.id: t for t in plan.targets}
         for invocation in claimed:
-            self._launch(plan, targets[invocation.target_id], invocation)
+            self.delivery.attempt(plan, targets[invocation.target_id], invocation)
         return [self.log.get(i.id) or i for i in claimed]
 
-    def _resume(self, invocation: Invocation) -> None:
-        """A slot claimed by a process that died before recording its outcome: launch it again, same token."""
+    def _resolve(self, invocation: Invocation) -> tuple[Plan, Target] | AwsError:
+        """The plan and target of an unfinished slot, as they are now (retries use the current target)."""
         plan = self._plan_of_arn(invocation.rule_arn)
         if plan is None:
-            self._record_failure(invocation, AwsError("The rule was deleted before its target ran.", "RuleNotFound"))
-            return
+            return AwsError("The rule or schedule was deleted or disabled before its target ran.", "RuleNotFound")
         target = next((t for t in plan.targets if t.id == invocation.target_id), None)
         if target is None:
-            self._record_failure(invocation, AwsError("The target was removed before it ran.", "TargetNotFound"))
-            return
-        self._pool.submit(self._launch, plan, target, invocation)
-
-    def _launch_unless_overlapping(self, plan: Plan, target: Target, invocation: Invocation) -> None:
-        """Honour `cronbridge:no-overlap`: skip the slot, or queue it until the previous run's tasks stop."""
-        policy = overlap.mode(plan)
-        why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation) if policy else None
-        if why is not None and policy == "skip":
-            note = f"skipped (cronbridge:no-overlap=skip): {why}"
-            self.log.set_note(invocation.id, note)
-            self.log.finish(invocation.id, "SKIPPED", self.clock.now(), [], "PreviousRunStillRunning", note)
-            return
-        if why is not None:
-            waited = time.monotonic()
-            self.log.set_note(invocation.id, f"queued (cronbridge:no-overlap=queue): {why}")
-            while why is not None and not self._stop.wait(OVERLAP_POLL):
-                why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation)
-            self.log.set_note(invocation.id, f"queued {time.monotonic() - waited:.1f} s (cronbridge:no-overlap=queue)")
-        self._launch(plan, target, invocation)
-
-    def _launch(self, rule: Plan, target: Target, invocation: Invocation) -> None:
-        policy = target.retry_policy
-        retries = DEFAULT_MAX_ATTEMPTS
-        if policy is not None and policy.maximum_retry_attempts is not None:
-            retries = policy.maximum_retry_attempts
-        max_attempts = 1 + retries
-        max_age = (policy.maximum_event_age_in_seconds if policy else None) or DEFAULT_MAX_AGE
-        attempt = 0
-        while True:
-            attempt += 1
-            self.log.attempt(invocation.id, self.clock.now())
-            try:
-                result = self.runner.run_task(run_task_request(rule, target, invocation))
-            except AwsError as err:
-                if not _retryable(err) or attempt >= max_attempts or self._too_old(invocation, max_age, attempt):
-                    self._record_failure(invocation, err)
-                    return
-                self.clock.wait_until(self.clock.now() + _backoff(attempt), self._stop)
-                continue
-            except Exception as exc:  # a bug of ours: record it rather than lose the slot silently
-                log.exception("launch of %s failed", rule.name)
-                self._record_failure(invocation, AwsError(f"internal error: {exc}", "InternalFailure", 500))
-                return
-            self._record_result(invocation, [t.task_arn for t in result.tasks], result.failures)
-            return
-
-    def _too_old(self, invocation: Invocation, max_age: float, attempt: int) -> bool:
-        return self.clock.now() + _backoff(attempt) > invocation.scheduled_at + max_age
-
-    def _record_result(self, invocation: Invocation, task_arns: list[str], failures: list[Any]) -> None:
-        now = self.clock.now()
-        if task_arns:
-            self.log.finish(invocation.id, "SUCCEEDED", now, task_arns)
-        else:
-            reasons = "; ".join(f"{f.reason}" + (f" ({f.detail})" if f.detail else "") for f in failures)
-            self.log.finish(invocation.id, "FAILED", now, [], "RunTaskFailures", reasons or "no task was started")
-
-    def _record_failure(self, invocation: Invocation, err: AwsError) -> None:
-        self.log.finish(invocation.id, "FAILED", self.clock.now(), [], err.code, err.message)
+            return AwsError("The target was removed before it ran.", "TargetNotFound")
+        return plan, target
 
     # queries --------------------------------------------------------------
     def invocations(self, rule_name: str | None = None, limit: int = 100) -> list[Invocation]:
         return self.log.recent(rule_name, limit)
-
-
-def _retryable(err: AwsError) -> bool:
-    return err.status >= 500 or err.code in RETRYABLE_CODES
-
-
-def _backoff(attempt: int) -> float:
-    return float(min(2 ** (attempt - 1), 60)) * (0.5 + random.random() / 2)
-
-
-def run_task_request(rule: Plan, target: Target, invocation: Invocation) -> RunTaskRequest:
-    """What EventBridge asks ECS for: the target's EcsParameters, its Input as overrides, the slot's token."""
-    ecs = target.ecs_parameters or EcsParameters()
-    vpc = ecs.network_configuration.awsvpc_configuration if ecs.network_configuration else None
-    network = None
-    if vpc is not None:
-        network = {"awsvpc_configuration": {
-            "subnets": vpc.subnets, "security_groups": vpc.security_groups or [],
-            "assign_public_ip": vpc.assign_public_ip or "DISABLED"}}
-    return RunTaskRequest(
-        region=rule.region, account=rule.account, task_definition=ecs.task_definition_arn,
-        cluster=target.arn, count=ecs.task_count or 1, launch_type=ecs.launch_type,
-        platform_version=ecs.platform_version, network_configuration=network,
-        overrides=parse_input(target.input), started_by=rule.started_by,
-        group=ecs.group, client_token=invocation.client_token,
-        enable_execute_command=bool(ecs.enable_execute_command),
-        tags=[Tag(t.get("key") or t.get("Key"), t.get("value") or t.get("Value")) for t in ecs.tags or []] or None,
-        propagate_tags=ecs.propagate_tags,
-    )
-
-
-def parse_input(text: str | None) -> TaskOverride | None:
-    """A target's Input for an ECS target: the RunTask overrides object ({"containerOverrides": [...]})."""
-    if not text:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ValidationError(f"Target Input is not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ValidationError("Target Input for an ECS target must be a JSON object of task overrides.")
-    return decode(TaskOverride, value, camel)

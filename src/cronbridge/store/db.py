@@ -65,6 +65,11 @@ class Database:
         with self.lock:
             return self.conn.execute(sql, params).rowcount
 
+    def data_version(self) -> int:
+        """SQLite's PRAGMA data_version: changes when another connection (another process) commits."""
+        with self.lock:
+            return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     def wipe(self) -> None:
         """Delete every row of every table (the test-only reset)."""
         with self.transaction() as conn:

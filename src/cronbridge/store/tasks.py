@@ -23,6 +23,9 @@ schema(
 )
 
 
+TOKEN_SECONDS = 86400.0  # how long ECS honours a RunTask clientToken
+
+
 def _family(task_definition_arn: str) -> str:
     return task_definition_arn.rsplit("/", 1)[-1].split(":", 1)[0]
 
@@ -87,5 +90,10 @@ class TaskStore:
         return int(row["n"]) if row else 0
 
     def expire_stopped(self, before: float) -> int:
-        """Forget tasks stopped before `before` (ECS shows stopped tasks for about an hour)."""
-        return self.db.execute("DELETE FROM tasks WHERE stopped_at IS NOT NULL AND stopped_at < ?", (before,))
+        """Forget tasks stopped before `before` (ECS shows stopped tasks for about an hour); a task started with a
+        clientToken stays for the token's 24 hours, so a replayed RunTask still finds it instead of starting another."""
+        return self.db.execute(
+            "DELETE FROM tasks WHERE stopped_at IS NOT NULL AND stopped_at < ?"
+            " AND (client_token IS NULL OR created_at < ?)",
+            (before, before - TOKEN_SECONDS),
+        )

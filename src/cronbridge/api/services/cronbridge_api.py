@@ -32,6 +32,9 @@ def invocation_to_json(inv: Invocation, note: str | None = None) -> dict[str, An
         "outcome": inv.state, "taskArns": inv.task_arns, "errorCode": inv.error_code,
         "errorMessage": inv.error_message, "manual": inv.manual,
         "kind": "schedule" if ":scheduler:" in inv.rule_arn else "rule", "note": note,
+        "firedTime": _iso(inv.fired_at), "nextAttemptTime": _iso(inv.next_attempt_at),
+        "exhaustedRetryCondition": inv.exhausted, "deadLetter": inv.dead_letter,
+        "deadLetterDetail": inv.dead_letter_detail, "coversUntil": _iso(inv.covers_until), "slotCount": inv.slot_count,
     }
 
 

@@ -1,0 +1,378 @@
+"""How a claimed slot is launched, retried, dead-lettered and recorded: one RunTask attempt at a time in a pool,
+each retry's time stored before it waits, the give-up and its dead letter written in one transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from cronbridge.clock import Clock
+from cronbridge.codec import camel, decode
+from cronbridge.errors import AwsError, ValidationError
+from cronbridge.model.ecs import Tag, TaskOverride
+from cronbridge.model.events import EcsParameters, Target
+from cronbridge.runner import Runner, RunTaskRequest
+from cronbridge.schedule import parse
+from cronbridge.scheduler.deadletter import DeadLetter, DeadLetterSink, iso
+from cronbridge.scheduler.policy import AGE_EXCEEDED, RetryRules, retryable, retryable_failure
+from cronbridge.scheduler.sources import Plan
+from cronbridge.store.db import Database
+from cronbridge.store.invocations import Claim, Invocation, InvocationLog, Outcome
+
+log = logging.getLogger("cronbridge.scheduler")
+SAMPLED_EXPIRED = 100  # dead letters sent for one run of expired slots (the row counts them all)
+COUNTED_EXPIRED = 10_000  # cron slots counted one by one in a run of expired slots, at most
+
+Resolver = Callable[[Invocation], "tuple[Plan, Target] | AwsError"]
+
+
+def slot_token(rule_arn: str, target_id: str, scheduled_at: float, manual: bool = False) -> str:
+    """The RunTask clientToken of a slot: the same slot always gets the same token (64 hex characters)."""
+    key = f"{rule_arn}|{target_id}|{scheduled_at:.3f}|{'manual' if manual else 'scheduled'}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class _AlreadyDone(Exception):
+    """Another process recorded the outcome first: roll back (the dead letter too)."""
+
+
+class Faults:
+    """A test hook (CRONBRIDGE_INJECT_RUNTASK_ERRORS="target:Code:N,..."): the first N attempts of every slot of
+    that target fail with that error code before RunTask is called (5xx for codes ending in Exception/Unavailable
+    that are server faults, else 400)."""
+
+    def __init__(self, spec: str) -> None:
+        self.rules: dict[str, tuple[str, int]] = {}
+        for item in filter(None, (part.strip() for part in spec.split(","))):
+            target, code, count = item.rsplit(":", 2)
+            self.rules[target] = (code, int(count))
+
+    def check(self, target_id: str, attempt: int) -> None:
+        rule = self.rules.get(target_id)
+        if rule is not None and attempt <= rule[1]:
+            status = 500 if rule[0] in ("ServerException", "InternalFailure", "ServiceUnavailable") else 400
+            raise AwsError(f"injected failure {attempt} of {rule[1]}", rule[0], status)
+
+
+class Delivery:
+    """Launches claimed slots on a pool, keeps retries in a heap backed by the invocation log, dead-letters."""
+
+    def __init__(
+        self,
+        db: Database,
+        log_: InvocationLog,
+        runner: Runner,
+        clock: Clock,
+        dead_letters: DeadLetterSink | None = None,
+        faults: Faults | None = None,
+        workers: int = 32,
+    ) -> None:
+        self.db = db
+        self.log = log_
+        self.runner = runner
+        self.clock = clock
+        self.dead_letters = dead_letters
+        self.faults = faults
+        self.resolve: Resolver = lambda inv: AwsError("no resolver", "InternalFailure", 500)
+        self.active: Callable[[], bool] = lambda: True
+        self.rng = random.Random()
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="launch")
+        self._retries: list[tuple[float, int]] = []
+        self._due: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="retries")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    # claiming -------------------------------------------------------------
+    def fire(self, plan: Plan, slot: float, manual: bool = False, submit: bool = True) -> list[Invocation]:
+        """Claim the slot for every target at once (targets past their maximum event age are recorded as
+        expired instead), then hand each launch to the pool; returns the invocations claimed now."""
+        now = self.clock.now()
+        live = [t for t in plan.targets if manual or not RetryRules.of(t).expired(slot, now)]
+        expired = [t for t in plan.targets if t not in live]
+        claims = [Claim(t.id, slot_token(plan.arn, t.id, slot, manual)) for t in live]
+        with self.db.transaction():
+            claimed = self.log.claim_slot(plan.arn, plan.name, slot, claims, now, manual)
+            for target in expired:
+                self._expire(plan, target, slot, slot, 1, [slot], now)
+        if submit:
+            targets = {t.id: t for t in live}
+            for invocation in claimed:
+                self.pool.submit(self.attempt, plan, targets[invocation.target_id], invocation)
+        return claimed
+
+    def expire_range(self, plan: Plan, after: float, boundary: float, now: float) -> None:
+        """Slots after `after` up to `boundary` are past every target's maximum event age (downtime): one summary
+        row per target, and dead letters for the first ones; costs nothing per minute of downtime."""
+        first = plan.next_slot(after)
+        if first is None or first > boundary or not plan.targets:
+            return
+        sample, count = _expired_slots(plan, first, boundary)
+        with self.db.transaction():
+            for target in plan.targets:
+                self._expire(plan, target, first, boundary, count, sample, now)
+        log.warning(
+            "%s: %d slot(s) from %s to %s passed the maximum event age while cronbridge was down: recorded as expired",
+            plan.key,
+            count,
+            iso(first),
+            iso(boundary),
+        )
+
+    def _expire(
+        self, plan: Plan, target: Target, first: float, until: float, count: int, sample: Sequence[float], now: float
+    ) -> None:
+        token = slot_token(plan.arn, target.id, first)
+        what = f"{count} slots up to {iso(until)}" if count > 1 else "the slot"
+        message = (
+            f"{what} passed the target's maximum event age ({RetryRules.of(target).max_age:.0f} s)"
+            " before it could be launched"
+        )
+        outcome = Outcome("FAILED", (), AGE_EXCEEDED, message, AGE_EXCEEDED)
+        row = self.log.record_expired(plan.arn, plan.name, target.id, first, until, count, token, now, outcome)
+        if row is None or not _dead_letter_arn(target):
+            return
+        results = [
+            self._send(
+                plan,
+                target,
+                DeadLetter(
+                    plan.arn,
+                    _is_schedule(plan),
+                    target,
+                    slot,
+                    slot_token(plan.arn, target.id, slot),
+                    0,
+                    AGE_EXCEEDED,
+                    message,
+                    AGE_EXCEEDED,
+                ),
+            )
+            for slot in sample
+        ]
+        sent = sum(1 for state, _ in results if state == "SENT")
+        state = "SENT" if sent == len(results) else "FAILED"
+        detail = results[-1][1] if state == "FAILED" else f"{sent} message(s)" if count > 1 else results[0][1]
+        if count > len(sample):
+            detail = f"{detail}; {len(sample)} of {count} slots sent"
+        self.log.set_dead_letter(row.id, state, detail)
+
+    # attempts -------------------------------------------------------------
+    def attempt(self, plan: Plan, target: Target, invocation: Invocation) -> None:
+        """One RunTask attempt; its outcome is recorded, or the next attempt's time stored and scheduled."""
+        if not self.active():
+            return  # the lease moved: the holder resumes the slot from the log
+        attempt = self.log.attempt(invocation.id, self.clock.now())
+        try:
+            if self.faults is not None:
+                self.faults.check(target.id, attempt)
+            result = self.runner.run_task(run_task_request(plan, target, invocation))
+        except AwsError as err:
+            self._failed(plan, target, invocation, attempt, err, retryable(err))
+            return
+        except Exception as exc:  # a bug of ours: record it rather than lose the slot silently
+            log.exception("launch of %s failed", plan.key)
+            self._give_up(
+                plan, target, invocation, attempt, AwsError(f"internal error: {exc}", "InternalFailure", 500), None
+            )
+            return
+        arns = tuple(t.task_arn for t in result.tasks)
+        if arns:
+            self.log.complete(invocation.id, self.clock.now(), Outcome("SUCCEEDED", arns))
+            return
+        reasons = [f.reason + (f" ({f.detail})" if f.detail else "") for f in result.failures]
+        failure = AwsError("; ".join(reasons) or "no task was started", "RunTaskFailures")
+        self._failed(plan, target, invocation, attempt, failure, any(retryable_failure(r) for r in reasons))
+
+    def _failed(
+        self, plan: Plan, target: Target, invocation: Invocation, attempt: int, err: AwsError, retry: bool
+    ) -> None:
+        exhausted = None
+        if retry:
+            following = RetryRules.of(target).next_attempt(attempt, invocation.scheduled_at, self.clock.now(), self.rng)
+            if isinstance(following, float):
+                self.log.retry_at(invocation.id, following, err.code, err.message)
+                self.schedule(invocation.id, following)
+                return
+            exhausted = following
+        self._give_up(plan, target, invocation, attempt, err, exhausted)
+
+    def _give_up(
+        self, plan: Plan, target: Target, invocation: Invocation, attempts: int, err: AwsError, exhausted: str | None
+    ) -> None:
+        letter = DeadLetter(
+            plan.arn,
+            _is_schedule(plan),
+            target,
+            invocation.scheduled_at,
+            invocation.client_token,
+            attempts,
+            err.code,
+            err.message,
+            exhausted,
+        )
+        try:
+            with self.db.transaction():
+                state, detail = self._send(plan, target, letter) if _dead_letter_arn(target) else (None, None)
+                outcome = Outcome("FAILED", (), err.code, err.message, exhausted, state, detail)
+                if not self.log.complete(invocation.id, self.clock.now(), outcome):
+                    raise _AlreadyDone
+        except _AlreadyDone:
+            return
+
+    def _send(self, plan: Plan, target: Target, letter: DeadLetter) -> tuple[str, str]:
+        queue = _dead_letter_arn(target) or ""
+        if self.dead_letters is None:
+            return "FAILED", "no SQS service to send dead letters to"
+        try:
+            message_id = self.dead_letters.send_by_arn(queue, letter.body(), letter.attributes())
+        except AwsError as err:
+            log.warning("%s: dead letter to %s failed: %s", plan.key, queue, err.message)
+            return "FAILED", f"{err.code}: {err.message} ({queue})"
+        return "SENT", message_id
+
+    def orphan(self, invocation: Invocation, err: AwsError) -> None:
+        """The rule, schedule or target is gone: nothing to launch, nowhere to dead-letter; record why."""
+        self.log.complete(invocation.id, self.clock.now(), Outcome("FAILED", (), err.code, err.message))
+
+    # retries and resumption ------------------------------------------------
+    def schedule(self, invocation_id: int, when: float) -> None:
+        with self._lock:
+            self._due[invocation_id] = when
+            heapq.heappush(self._retries, (when, invocation_id))
+        self._wake.set()
+
+    def resume(self, pending: Sequence[Invocation]) -> None:
+        """Slots claimed but not finished (a crash, a take-over): each at its stored retry time, or now."""
+        now = self.clock.now()
+        for invocation in pending:
+            if invocation.next_attempt_at is not None and invocation.next_attempt_at > now:
+                self.schedule(invocation.id, invocation.next_attempt_at)
+            else:
+                self._resume_one(invocation)
+
+    def clear(self) -> None:
+        """Forget scheduled retries (the lease was lost: the new holder resumes them from the log)."""
+        with self._lock:
+            self._retries, self._due = [], {}
+
+    def _resume_one(self, invocation: Invocation) -> None:
+        resolved = self.resolve(invocation)
+        if isinstance(resolved, AwsError):
+            self.orphan(invocation, resolved)
+            return
+        self.pool.submit(self.attempt, resolved[0], resolved[1], invocation)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            with self._lock:
+                deadline = self._retries[0][0] if self._retries else self.clock.now() + 3600
+            if self.clock.wait_until(deadline, self._wake) or self._stop.is_set():
+                continue
+            try:
+                self._run_due()
+            except Exception:
+                log.exception("retry step failed")
+
+    def _run_due(self) -> None:
+        now = self.clock.now()
+        due: list[int] = []
+        with self._lock:
+            while self._retries and self._retries[0][0] <= now:
+                when, invocation_id = heapq.heappop(self._retries)
+                if self._due.get(invocation_id) == when:
+                    del self._due[invocation_id]
+                    due.append(invocation_id)
+        for invocation_id in due:
+            invocation = self.log.get(invocation_id)
+            if invocation is not None and invocation.state == "PENDING" and self.active():
+                self._resume_one(invocation)
+
+
+def _is_schedule(plan: Plan) -> bool:
+    return plan.key.startswith("schedule:")
+
+
+def _dead_letter_arn(target: Target) -> str | None:
+    return target.dead_letter_config.arn if target.dead_letter_config else None
+
+
+def _expired_slots(plan: Plan, first: float, boundary: float) -> tuple[list[float], int]:
+    """The first expired slots (to dead-letter) and how many there are: computed for rates, counted (at most
+    COUNTED_EXPIRED) for cron."""
+    sample: list[float] = []
+    slot: float | None = first
+    count = 0
+    schedule = parse(plan.expression, allow_at=True)
+    while slot is not None and slot <= boundary and count < COUNTED_EXPIRED:
+        if len(sample) < SAMPLED_EXPIRED:
+            sample.append(slot)
+        elif schedule.kind == "rate":
+            period = float(getattr(schedule, "period", 0.0)) or 1.0
+            return sample, int((boundary - first) // period) + 1
+        count += 1
+        slot = plan.next_slot(slot)
+    return sample, count
+
+
+def run_task_request(plan: Plan, target: Target, invocation: Invocation) -> RunTaskRequest:
+    """What EventBridge asks ECS for: the target's EcsParameters, its Input as overrides, the slot's token."""
+    ecs = target.ecs_parameters or EcsParameters()
+    vpc = ecs.network_configuration.awsvpc_configuration if ecs.network_configuration else None
+    network = None
+    if vpc is not None:
+        network = {
+            "awsvpc_configuration": {
+                "subnets": vpc.subnets,
+                "security_groups": vpc.security_groups or [],
+                "assign_public_ip": vpc.assign_public_ip or "DISABLED",
+            }
+        }
+    return RunTaskRequest(
+        region=plan.region,
+        account=plan.account,
+        task_definition=ecs.task_definition_arn,
+        cluster=target.arn,
+        count=ecs.task_count or 1,
+        launch_type=ecs.launch_type,
+        platform_version=ecs.platform_version,
+        network_configuration=network,
+        overrides=parse_input(target.input),
+        started_by=plan.started_by,
+        group=ecs.group,
+        client_token=invocation.client_token,
+        enable_execute_command=bool(ecs.enable_execute_command),
+        tags=[Tag(t.get("key") or t.get("Key"), t.get("value") or t.get("Value")) for t in ecs.tags or []] or None,
+        propagate_tags=ecs.propagate_tags,
+    )
+
+
+def parse_input(text: str | None) -> TaskOverride | None:
+    """A target's Input for an ECS target: the RunTask overrides object ({"containerOverrides": [...]})."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValidationError(f"Target Input is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ValidationError("Target Input for an ECS target must be a JSON object of task overrides.")
+    return decode(TaskOverride, value, camel)

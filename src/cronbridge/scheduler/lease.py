@@ -1,0 +1,99 @@
+"""The scheduler lease: of the server processes sharing one database, only the holder fires; another takes over
+when the holder stops renewing. Also notices other processes' commits (SQLite's data_version) to re-plan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable
+
+from cronbridge.store.coordination import Leases
+from cronbridge.store.db import Database
+
+log = logging.getLogger("cronbridge.scheduler")
+LEASE_NAME = "scheduler"
+LEASE_SECONDS = 2.0  # the interval: a dead holder's lease runs out within it
+RENEW_SECONDS = 0.5  # the holder renews, and a standby checks, this often
+
+
+def _nothing() -> None:
+    return None
+
+
+class SchedulerLease:
+    """Renews (or waits for) the lease on a thread; `held` is true only while the lease is surely ours: we stop
+    firing one renewal period before another process may take over. Times are wall-clock (time.time), never the
+    scheduler's clock, which a test may hold still."""
+
+    def __init__(
+        self, db: Database, holder: str | None = None, ttl: float = LEASE_SECONDS, period: float = RENEW_SECONDS
+    ) -> None:
+        self.db = db
+        self.leases = Leases(db)
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.ttl = ttl
+        self.period = period
+        self.on_gained: Callable[[], None] = _nothing
+        self.on_lost: Callable[[], None] = _nothing
+        self.on_external_change: Callable[[], None] = _nothing
+        self._valid_until = 0.0
+        self._was_held = False
+        self._version = db.data_version()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="lease")
+
+    @property
+    def held(self) -> bool:
+        return time.time() < self._valid_until
+
+    def start(self) -> None:
+        self.tick()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+        if self._was_held:
+            with contextlib.suppress(sqlite3.Error):
+                self.leases.release(LEASE_NAME, self.holder)
+        self._valid_until = 0.0
+
+    def tick(self) -> None:
+        """Renew or try to take the lease; announce gains, losses and other processes' changes."""
+        now = time.time()
+        try:
+            if self.leases.acquire(LEASE_NAME, self.holder, now, self.ttl):
+                self._valid_until = now + self.ttl - self.period
+        except sqlite3.Error as exc:
+            log.warning("lease: %s", exc)
+        held = self.held
+        if held and not self._was_held:
+            log.info("scheduler lease taken by %s", self.holder)
+            self._was_held = True
+            self.on_gained()
+        elif self._was_held and not held:
+            log.warning("scheduler lease lost by %s", self.holder)
+            self._was_held = False
+            self.on_lost()
+        self._check_version(held)
+
+    def _check_version(self, held: bool) -> None:
+        version = self.db.data_version()
+        if version != self._version:
+            self._version = version
+            if held:
+                self.on_external_change()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.period):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("lease tick failed")

@@ -1,0 +1,59 @@
+"""State shared by server processes on one database: the scheduler lease and small named values (the manual clock)."""
+
+from __future__ import annotations
+
+from cronbridge.store.db import Database, schema
+
+schema(
+    """
+    CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL);
+    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """
+)
+
+
+class Leases:
+    """Named leases: one holder at a time, until it stops renewing and the lease expires (wall-clock seconds)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def acquire(self, name: str, holder: str, now: float, ttl: float) -> bool:
+        """Take or renew the lease; False while another holder's lease is unexpired. A standby only reads."""
+        row = self.db.one("SELECT holder, expires_at FROM leases WHERE name = ?", (name,))
+        if row is not None and row["holder"] != holder and row["expires_at"] > now:
+            return False
+        with self.db.transaction() as conn:
+            row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
+            if row is not None and row["holder"] != holder and row["expires_at"] > now:
+                return False
+            conn.execute(
+                "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
+                " SET holder = excluded.holder, expires_at = excluded.expires_at",
+                (name, holder, now + ttl),
+            )
+        return True
+
+    def release(self, name: str, holder: str) -> None:
+        self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+
+    def holder(self, name: str, now: float) -> str | None:
+        row = self.db.one("SELECT holder, expires_at FROM leases WHERE name = ?", (name,))
+        return row["holder"] if row is not None and row["expires_at"] > now else None
+
+
+class Meta:
+    """Small named values kept across restarts."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, name: str) -> str | None:
+        row = self.db.one("SELECT value FROM meta WHERE name = ?", (name,))
+        return None if row is None else str(row["value"])
+
+    def put(self, name: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
