@@ -14,6 +14,8 @@ from cronbridge.store.documents import Documents
 
 SCHEDULE = "scheduler.schedule"
 GROUP = "scheduler.group"
+RETIRED = "scheduler.retired"
+RETIRED_FOR = 86400.0 + 3600.0  # the longest MaximumEventAgeInSeconds, and some
 DEFAULT_GROUP = "default"
 MAX_TAGS = 200
 PAGE = 1000
@@ -46,7 +48,9 @@ class SchedulesService:
             schedule_set_at=now,
             enabled_at=now,
         )
-        self.docs.put(SCHEDULE, saved.key, saved, parent=group.name)
+        with self.docs.db.transaction():
+            self.docs.delete(RETIRED, saved.key)
+            self.docs.put(SCHEDULE, saved.key, saved, parent=group.name)
         self.on_change(saved.key)
         return saved
 
@@ -88,7 +92,7 @@ class SchedulesService:
         self.docs.delete(SCHEDULE, schedule.key)
         self.on_change(schedule.key)
 
-    def list_schedules(
+    def page(
         self,
         region: str,
         account: str,
@@ -116,6 +120,27 @@ class SchedulesService:
 
     def all(self) -> list[Schedule]:
         return list(self.docs.iter_all(SCHEDULE, Schedule))
+
+    def list_schedules(self) -> list[Schedule]:
+        """Every schedule of every group, in (group, name) order."""
+        return self.docs.list(SCHEDULE, Schedule)
+
+    # completed schedules (ActionAfterCompletion DELETE) ---------------------
+    def retire(self, schedule: Schedule) -> None:
+        """Delete a completed schedule, keeping a tombstone so its last run's retries can still find its target;
+        tombstones older than a day (the longest a retry may go on) are dropped."""
+        now = self.clock.now()
+        with self.docs.db.transaction():
+            self.docs.delete(SCHEDULE, schedule.key)
+            self.docs.put(RETIRED, schedule.key, dataclasses.replace(schedule, last_modification_date=now))
+        for old in self.docs.list(RETIRED, Schedule):
+            if old.last_modification_date < now - RETIRED_FOR:
+                self.docs.delete(RETIRED, old.key)
+        self.on_change(schedule.key)
+
+    def retired(self, key: str) -> Schedule | None:
+        """A schedule deleted after completing, while its last run may still be retried."""
+        return self.docs.get(RETIRED, key, Schedule)
 
     # groups ---------------------------------------------------------------
     def create_group(

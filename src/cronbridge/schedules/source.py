@@ -32,7 +32,9 @@ class ScheduleSource:
                 yield plan_of(schedule, tags.get(schedule.group_name, {}))
 
     def plan(self, name: str) -> Plan | None:
-        schedule = self.schedules.find(name)
+        """The enabled schedule's plan; a schedule deleted after completing still resolves (its retries run), and
+        plans no further slot."""
+        schedule = self.schedules.find(name) or self.schedules.retired(name)
         if schedule is None or schedule.state != "ENABLED":
             return None
         return self.plan_of(schedule)
@@ -49,7 +51,7 @@ class ScheduleSource:
         schedule = self.schedules.find(plan.key.split(":", 1)[1])
         if schedule is not None and schedule.action_after_completion == "DELETE":
             log.info("schedule %s: completed; deleted (ActionAfterCompletion DELETE)", schedule.key)
-            self.schedules.delete(schedule.group_name, schedule.name)
+            self.schedules.retire(schedule)
 
     def _group_tags(self) -> dict[str, dict[str, str]]:
         return {g.name: {t["Key"]: t["Value"] for t in g.tags} for g in self.schedules.all_groups()}

@@ -82,7 +82,7 @@ def delete_schedule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def list_schedules(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    page, token = ctx.system.schedules.list_schedules(
+    page, token = ctx.system.schedules.page(
         ctx.region,
         ctx.account,
         group_name=p.get("GroupName"),
