@@ -19,7 +19,7 @@ class Plan:
 
     `key` is unique across sources ("rule:NAME", "schedule:GROUP/NAME"); `name` is what the invocation log
     records; `start` anchors rates; `not_before` is the oldest instant a slot may have (set or re-enabled);
-    `end` is the last instant a slot may have; `window` the flexible window in seconds (0 = off)."""
+    `end` is the first instant no slot may have (EndDate); `window` the flexible window in seconds (0 = off)."""
 
     key: str
     arn: str
@@ -43,11 +43,11 @@ class Plan:
         return self.arn.split(":")[4]
 
     def next_slot(self, after: float) -> float | None:
-        """The first slot strictly after `after` (and not after `end`)."""
+        """The first slot strictly after `after` (and before `end`)."""
         schedule = parse(self.expression, allow_at=True)
         start = self.start if schedule.kind == "rate" else None
         slot = schedule.next_after(after, self.timezone, start=start)
-        if slot is None or (self.end is not None and slot > self.end):
+        if slot is None or (self.end is not None and slot >= self.end):  # EndDate: invoked only before it
             return None
         return slot
 
