@@ -15,6 +15,7 @@ from cronbridge.events.service import EventsService
 from cronbridge.launchers.base import Launcher
 from cronbridge.launchers.select import choose_launcher
 from cronbridge.logs.service import LogService
+from cronbridge.metrics.service import MetricsService
 from cronbridge.runner import Runner
 from cronbridge.scheduler.delivery import Faults
 from cronbridge.scheduler.engine import Scheduler
@@ -48,6 +49,7 @@ class System:
         self.ecs = EcsService(self.db, self.docs, self.clock)
         self.runner = Runner(self.ecs, self.logs, self.launcher, self.clock)
         self.events = EventsService(self.docs, self.clock)
+        self.metrics = MetricsService(self.db, self.clock)
         self.sqs = SqsService(self.db, self.clock, region=settings.region, account=settings.account_id)
         faults = os.environ.get("CRONBRIDGE_INJECT_RUNTASK_ERRORS")
         self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock, dead_letters=self.sqs,
