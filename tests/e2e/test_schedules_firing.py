@@ -207,3 +207,11 @@ def test_run_now_launches_a_schedule_at_once_and_records_a_manual_invocation(ser
 def test_run_now_of_an_unknown_schedule_is_a_404(cronbridge_server: Any) -> None:
     with pytest.raises(Exception, match="404"):
         cronbridge_server.post("/_cronbridge/schedules/nope/run-now")
+
+
+def test_on_the_system_clock_a_schedule_launches_within_100_ms_of_its_instant(cronbridge_server: Any) -> None:
+    instant = datetime.fromtimestamp(int(time.time()) + 2, UTC)
+    create(cronbridge_server, "soon", f"at({instant:%Y-%m-%dT%H:%M:%S})")
+    done = fired(cronbridge_server, "soon", 1)[0]
+    assert done["scheduledTime"] == instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    assert 0 <= done["latenessSeconds"] < 0.1 and done["outcome"] == "SUCCEEDED"
