@@ -215,3 +215,21 @@ def test_on_the_system_clock_a_schedule_launches_within_100_ms_of_its_instant(cr
     done = fired(cronbridge_server, "soon", 1)[0]
     assert done["scheduledTime"] == instant.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     assert 0 <= done["latenessSeconds"] < 0.1 and done["outcome"] == "SUCCEEDED"
+
+
+def test_slots_missed_while_the_server_was_down_run_once_each_after_restart(server_factory: Any) -> None:
+    server = server_factory(manual_clock=True)
+    server.set_clock(T0)
+    create(server, "durable", "rate(1 minute)", ScheduleExpressionTimezone="America/New_York")
+    server.advance_clock(60)
+    fired(server, "durable", 1)
+    server.stop()
+    server.start()
+    server.set_clock(T0 + 4 * 60 + 30)  # down for 3.5 minutes: the slots at +2, +3 and +4 minutes are owed
+    done = fired(server, "durable", 4)
+    assert [i["scheduledTime"][11:19] for i in done] == ["08:01:00", "08:02:00", "08:03:00", "08:04:00"]
+    assert all(i["outcome"] == "SUCCEEDED" for i in done)
+    server.restart()
+    server.set_clock(T0 + 4 * 60 + 40)
+    time.sleep(0.5)
+    assert len(server.get("/_cronbridge/invocations?schedule=durable")["invocations"]) == 4
