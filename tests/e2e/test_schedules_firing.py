@@ -233,3 +233,19 @@ def test_slots_missed_while_the_server_was_down_run_once_each_after_restart(serv
     server.set_clock(T0 + 4 * 60 + 40)
     time.sleep(0.5)
     assert len(server.get("/_cronbridge/invocations?schedule=durable")["invocations"]) == 4
+
+
+def test_a_wall_time_that_happens_twice_on_the_autumn_change_day_fires_once(server_factory: Any) -> None:
+    server = server_factory(manual_clock=True)
+    server.set_clock(epoch("2027-10-30T12:00:00Z"))
+    create(server, "twice", "cron(30 2 * * ? *)", ScheduleExpressionTimezone="Europe/Berlin")
+    next_times = server.get("/_cronbridge/schedules/twice/next?count=3")["next"]
+    assert [n["scheduledTime"] for n in next_times] == [
+        "2027-10-31T00:30:00.000Z",
+        "2027-11-01T01:30:00.000Z",
+        "2027-11-02T01:30:00.000Z",
+    ]
+    server.set_clock(epoch("2027-10-31T01:45:00Z"))  # past both 02:30s of that night
+    assert [i["scheduledTime"] for i in fired(server, "twice", 1)] == ["2027-10-31T00:30:00.000Z"]
+    time.sleep(0.3)
+    assert len(server.get("/_cronbridge/invocations?schedule=twice")["invocations"]) == 1
