@@ -18,7 +18,6 @@ RETIRED = "scheduler.retired"
 RETIRED_FOR = 86400.0 + 3600.0  # the longest MaximumEventAgeInSeconds, and some
 DEFAULT_GROUP = "default"
 MAX_TAGS = 200
-PAGE = 1000
 
 
 class SchedulesService:
@@ -102,20 +101,32 @@ class SchedulesService:
         after: str = "",
         limit: int = 100,
     ) -> tuple[list[Schedule], str | None]:
-        """One page of schedules in key order; returns (page, next token or None)."""
+        """One page of schedules in (group, name) order; returns (page, next token or None). The token is the
+        last schedule's GROUP/NAME; a name prefix is searched in the index, group by group."""
         if group_name:
             self.group(region, account, group_name)
+        groups = [group_name] if group_name else sorted({g.name for g in self.all_groups()} | {DEFAULT_GROUP})
+        after_group, _, after_name = after.partition("/")
         found: list[Schedule] = []
-        cursor = after
+        for group in groups:
+            if after and group < after_group:
+                continue
+            cursor = f"{group}/{after_name}" if after and group == after_group else ""
+            if self._collect(f"{group}/{prefix}", cursor, state, found, limit + 1):
+                return found[:limit], found[limit - 1].key
+        return found, None
+
+    def _collect(self, key_prefix: str, cursor: str, state: str | None, found: list[Schedule], want: int) -> bool:
+        """Append the schedules under `key_prefix` after `cursor` (in `state`) until `found` holds `want`."""
         while True:
-            batch = self.docs.list(SCHEDULE, Schedule, parent=group_name or None, after=cursor, limit=PAGE)
+            batch = self.docs.list(SCHEDULE, Schedule, prefix=key_prefix, after=cursor, limit=want)
             for schedule in batch:
-                if schedule.name.startswith(prefix) and state in (None, schedule.state):
+                if state in (None, schedule.state):
                     found.append(schedule)
-                    if len(found) == limit + 1:
-                        return found[:limit], found[limit - 1].key
-            if len(batch) < PAGE:
-                return found, None
+                    if len(found) == want:
+                        return True
+            if len(batch) < want:
+                return False
             cursor = batch[-1].key
 
     def all(self) -> list[Schedule]:
