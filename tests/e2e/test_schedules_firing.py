@@ -249,3 +249,26 @@ def test_a_wall_time_that_happens_twice_on_the_autumn_change_day_fires_once(serv
     assert [i["scheduledTime"] for i in fired(server, "twice", 1)] == ["2027-10-31T00:30:00.000Z"]
     time.sleep(0.3)
     assert len(server.get("/_cronbridge/invocations?schedule=twice")["invocations"]) == 1
+
+
+def test_a_schedule_that_cannot_launch_sends_its_input_to_its_dead_letter_queue(server_factory: Any) -> None:
+    server = server_factory(manual_clock=True)
+    server.set_clock(T0)
+    sqs = server.client("sqs")
+    queue_url = sqs.create_queue(QueueName="schedule-dlq")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    target = ecs_target(server)
+    server.client("ecs").delete_cluster(cluster="work")  # not retryable: straight to the dead-letter queue
+    arn = server.client("scheduler").create_schedule(
+        Name="broken",
+        ScheduleExpression="rate(1 minute)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={**target, "DeadLetterConfig": {"Arn": queue_arn}},
+    )["ScheduleArn"]
+    server.advance_clock(60)
+    failed = fired(server, "broken", 1)[0]
+    assert failed["outcome"] == "FAILED" and failed["errorCode"] == "ClusterNotFoundException"
+    messages = sqs.receive_message(QueueUrl=queue_url, MessageAttributeNames=["All"], WaitTimeSeconds=1)["Messages"]
+    attributes = {k: v["StringValue"] for k, v in messages[0]["MessageAttributes"].items()}
+    assert attributes["SCHEDULE_ARN"] == arn and attributes["ERROR_CODE"] == "ClusterNotFoundException"
+    assert messages[0]["Body"] == target["Input"]
