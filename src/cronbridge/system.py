@@ -19,6 +19,8 @@ from cronbridge.metrics.service import MetricsService
 from cronbridge.runner import Runner
 from cronbridge.scheduler.delivery import Faults
 from cronbridge.scheduler.engine import Scheduler
+from cronbridge.schedules.service import SchedulesService
+from cronbridge.schedules.source import ScheduleSource
 from cronbridge.sqs.service import SqsService
 from cronbridge.store.coordination import Meta
 from cronbridge.store.db import Database
@@ -53,6 +55,9 @@ class System:
         self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock, dead_letters=self.sqs,
                                    faults=Faults(faults) if faults else None)
         self.events.on_change = self.scheduler.wake
+        self.schedules = SchedulesService(self.docs, self.clock)
+        self.scheduler.add_source(ScheduleSource(self.schedules))
+        self.schedules.on_change = lambda key: self.scheduler.wake_key(None if key is None else f"schedule:{key}")
         self._lock = threading.Lock()
 
     def start(self) -> None:

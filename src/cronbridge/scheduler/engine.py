@@ -7,19 +7,21 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
+import time
 
 from cronbridge.clock import Clock
 from cronbridge.errors import AwsError
 from cronbridge.events.service import EventsService
 from cronbridge.model.events import Rule, Target
 from cronbridge.runner import Runner
+from cronbridge.scheduler import overlap
 from cronbridge.scheduler.deadletter import DeadLetterSink, iso
 from cronbridge.scheduler.delivery import Delivery, Faults, parse_input, run_task_request, slot_token
 from cronbridge.scheduler.lease import SchedulerLease
 from cronbridge.scheduler.policy import DEFAULT_MAX_AGE, RetryRules
 from cronbridge.scheduler.sources import Plan, RuleSource, Source, rule_next_fire
 from cronbridge.store.db import Database
-from cronbridge.store.invocations import Invocation, InvocationLog
+from cronbridge.store.invocations import Invocation, InvocationLog, Outcome
 
 log = logging.getLogger("cronbridge.scheduler")
 __all__ = ["Scheduler", "next_fire", "parse_input", "run_task_request", "slot_token"]
@@ -29,6 +31,8 @@ def next_fire(rule: Rule, after: float) -> float | None:
     """The rule's first fire time strictly after `after` (rates count from when the schedule was set)."""
     return rule_next_fire(rule, after)
 
+
+OVERLAP_POLL = 0.1  # seconds between looks at the previous run's tasks while a launch is queued (no-overlap)
 
 # a heap entry: (launch instant, plan key, generation of the plan's entry, the slot's scheduled instant)
 Entry = tuple[float, str, int, float]
@@ -216,7 +220,30 @@ class Scheduler:
     # firing ---------------------------------------------------------------
     def fire(self, plan: Plan, scheduled_at: float, manual: bool = False) -> list[Invocation]:
         """Claim the slot for every target and hand each launch to the pool; returns the claimed invocations."""
-        return self.delivery.fire(plan, scheduled_at, manual, submit=not manual)
+        claimed = self.delivery.fire(plan, scheduled_at, manual, submit=False)
+        if not manual:
+            targets = {t.id: t for t in plan.targets}
+            for invocation in claimed:
+                self.delivery.pool.submit(self._launch_unless_overlapping, plan, targets[invocation.target_id],
+                                          invocation)
+        return claimed
+
+    def _launch_unless_overlapping(self, plan: Plan, target: Target, invocation: Invocation) -> None:
+        """Honour `cronbridge:no-overlap`: skip the slot, or queue it until the previous run's tasks stop."""
+        policy = overlap.mode(plan)
+        why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation) if policy else None
+        if why is not None and policy == "skip":
+            note = f"skipped (cronbridge:no-overlap=skip): {why}"
+            self.log.set_note(invocation.id, note)
+            self.log.complete(invocation.id, self.clock.now(), Outcome("SKIPPED", (), "PreviousRunStillRunning", note))
+            return
+        if why is not None:
+            waited = time.monotonic()
+            self.log.set_note(invocation.id, f"queued (cronbridge:no-overlap=queue): {why}")
+            while why is not None and not self._stop.wait(OVERLAP_POLL):
+                why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation)
+            self.log.set_note(invocation.id, f"queued {time.monotonic() - waited:.1f} s (cronbridge:no-overlap=queue)")
+        self.delivery.attempt(plan, target, invocation)
 
     def run_now(self, rule_name: str) -> list[Invocation]:
         """Launch every target of the rule now, as a manual invocation, and return the recorded outcomes."""

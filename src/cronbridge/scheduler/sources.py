@@ -19,7 +19,7 @@ class Plan:
 
     `key` is unique across sources ("rule:NAME", "schedule:GROUP/NAME"); `name` is what the invocation log
     records; `start` anchors rates; `not_before` is the oldest instant a slot may have (set or re-enabled);
-    `end` is the last instant a slot may have; `window` the flexible window in seconds (0 = off)."""
+    `end` is the first instant no slot may have (EndDate); `window` the flexible window in seconds (0 = off)."""
 
     key: str
     arn: str
@@ -43,21 +43,21 @@ class Plan:
         return self.arn.split(":")[4]
 
     def next_slot(self, after: float) -> float | None:
-        """The first slot strictly after `after` (and not after `end`)."""
+        """The first slot strictly after `after` (and before `end`)."""
         schedule = parse(self.expression, allow_at=True)
         start = self.start if schedule.kind == "rate" else None
         slot = schedule.next_after(after, self.timezone, start=start)
-        if slot is None or (self.end is not None and slot > self.end):
+        if slot is None or (self.end is not None and slot >= self.end):  # EndDate: invoked only before it
             return None
         return slot
 
     def launch_at(self, slot: float) -> float:
-        """When the slot launches: at the slot, or (flexible window) at a deterministic point inside the window."""
+        """When the slot launches: at the slot, or (flexible window) at a deterministic second inside the window,
+        spread uniformly over [slot, slot + window) by a hash of (ARN, slot)."""
         if self.window <= 0:
             return slot
         digest = hashlib.sha256(f"{self.arn}|{slot:.3f}".encode()).digest()
-        fraction = int.from_bytes(digest[:8], "big") / 2**64
-        return slot + fraction * self.window
+        return slot + int.from_bytes(digest[:8], "big") % int(self.window)  # whole seconds into the window
 
 
 class Source(Protocol):

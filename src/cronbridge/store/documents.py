@@ -18,6 +18,7 @@ schema(
         seq INTEGER NOT NULL, body TEXT NOT NULL,
         PRIMARY KEY (kind, key));
     CREATE INDEX IF NOT EXISTS documents_parent ON documents (kind, parent, key);
+    CREATE INDEX IF NOT EXISTS documents_seq ON documents (kind, seq);
     CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     """
 )

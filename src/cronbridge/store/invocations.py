@@ -20,6 +20,8 @@ schema(
         UNIQUE (rule_arn, target_id, scheduled_at, manual));
     CREATE INDEX IF NOT EXISTS invocations_rule ON invocations (rule_name, scheduled_at);
     CREATE INDEX IF NOT EXISTS invocations_pending ON invocations (state) WHERE state = 'PENDING';
+    CREATE INDEX IF NOT EXISTS invocations_target ON invocations (rule_arn, target_id, id);
+    CREATE TABLE IF NOT EXISTS invocation_notes (invocation_id INTEGER PRIMARY KEY, note TEXT NOT NULL);
     """
 )
 
@@ -293,6 +295,42 @@ class InvocationLog:
         sql += " ORDER BY id DESC LIMIT ?"
         params.append(limit)
         return [_row(r) for r in self.db.query(sql, params)]
+
+    # no-overlap (cronbridge:no-overlap) -------------------------------------
+    def earlier_unfinished(self, invocation: Invocation) -> Invocation | None:
+        """The oldest scheduled invocation of the same target, before this one, that has not launched yet."""
+        row = self.db.one(
+            "SELECT * FROM invocations WHERE rule_arn = ? AND target_id = ? AND id < ? AND state = 'PENDING'"
+            " AND manual = 0 ORDER BY id LIMIT 1",
+            (invocation.rule_arn, invocation.target_id, invocation.id),
+        )
+        return None if row is None else _row(row)
+
+    def last_launched(self, invocation: Invocation) -> Invocation | None:
+        """The latest invocation of the same target, before this one, that started tasks."""
+        row = self.db.one(
+            "SELECT * FROM invocations WHERE rule_arn = ? AND target_id = ? AND id < ? AND task_arns != '[]'"
+            " ORDER BY id DESC LIMIT 1",
+            (invocation.rule_arn, invocation.target_id, invocation.id),
+        )
+        return None if row is None else _row(row)
+
+    def set_note(self, invocation_id: int, note: str) -> None:
+        """A remark on an invocation (queued or skipped behind a running task, ...)."""
+        self.db.execute(
+            "INSERT INTO invocation_notes (invocation_id, note) VALUES (?, ?)"
+            " ON CONFLICT (invocation_id) DO UPDATE SET note = excluded.note",
+            (invocation_id, note),
+        )
+
+    def notes(self, invocation_ids: list[int]) -> dict[int, str]:
+        if not invocation_ids:
+            return {}
+        marks = ",".join("?" * len(invocation_ids))
+        rows = self.db.query(
+            f"SELECT invocation_id, note FROM invocation_notes WHERE invocation_id IN ({marks})", invocation_ids
+        )
+        return {int(r["invocation_id"]): str(r["note"]) for r in rows}
 
 
 def _covered(conn: Any, rule_arn: str, target_id: str, instant: float) -> bool:
