@@ -267,16 +267,18 @@ def test_malformed_requests_get_aws_shaped_errors_and_the_server_keeps_serving(c
 def test_concurrent_creates_of_one_name_create_it_once(cronbridge_server: Any) -> None:
     common = {"Name": "race", "ScheduleExpression": "rate(5 minutes)", "Target": TARGET, "FlexibleTimeWindow": OFF}
     outcomes: list[str] = []
+    clients = [cronbridge_server.client("scheduler") for _ in range(8)]
+    start = threading.Barrier(len(clients))
 
-    def create() -> None:
-        client = cronbridge_server.client("scheduler")
+    def create(client: Any) -> None:
+        start.wait()
         try:
             client.create_schedule(**common)
             outcomes.append("created")
         except ClientError as err:
             outcomes.append(err.response["Error"]["Code"])
 
-    threads = [threading.Thread(target=create) for _ in range(8)]
+    threads = [threading.Thread(target=create, args=(c,)) for c in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
