@@ -18,6 +18,7 @@ RETIRED = "scheduler.retired"
 RETIRED_FOR = 86400.0 + 3600.0  # the longest MaximumEventAgeInSeconds, and some
 DEFAULT_GROUP = "default"
 MAX_TAGS = 200
+MAX_GROUPS = 500  # schedule groups per account and Region (a quota AWS does not raise)
 
 
 class SchedulesService:
@@ -174,6 +175,8 @@ class SchedulesService:
                 return existing
             if existing is not None or name == DEFAULT_GROUP:
                 raise Conflict(f"Schedule group {name} already exists.")
+            if len({g.name for g in self.all_groups()} | {DEFAULT_GROUP}) >= MAX_GROUPS:
+                raise AwsError(f"You can create at most {MAX_GROUPS} schedule groups.", "ServiceQuotaExceededException")
             self.docs.put(GROUP, name, group)
         return group
 
