@@ -11,9 +11,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from fixtures.scheduling import T0, invocations, put_batch_rule
+from fixtures.server import ADMIN_KEY, ADMIN_SECRET
 
 
 def stamp(instant: float) -> datetime:
@@ -162,16 +166,15 @@ def test_a_large_gzip_compressed_put_is_accepted(cronbridge_server: Any) -> None
 
 
 def test_json_1_0_callers_are_served_too(cronbridge_server: Any) -> None:
-    request = urllib.request.Request(
-        cronbridge_server.endpoint + "/",
-        data=json.dumps({"Namespace": "Nothing"}).encode(),
-        method="POST",
-        headers={
-            "X-Amz-Target": "GraniteServiceVersion20100801.ListMetrics",
-            "Content-Type": "application/x-amz-json-1.0",
-        },
+    request = AWSRequest(
+        "POST", cronbridge_server.endpoint + "/", data=json.dumps({"Namespace": "Nothing"}).encode(),
+        headers={"X-Amz-Target": "GraniteServiceVersion20100801.ListMetrics",
+                 "Content-Type": "application/x-amz-json-1.0"},
     )
-    with urllib.request.urlopen(request) as response:
+    SigV4Auth(Credentials(ADMIN_KEY, ADMIN_SECRET), "monitoring", "us-east-1").add_auth(request)
+    prepared = request.prepare()
+    sent = urllib.request.Request(prepared.url, data=prepared.body, method="POST", headers=dict(prepared.headers))
+    with urllib.request.urlopen(sent) as response:
         assert json.loads(response.read()) == {"Metrics": []}
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from fixtures.signed import exchange
 
 ROLE = "arn:aws:iam::000000000000:role/scheduler"
 CLUSTER = "arn:aws:ecs:us-east-1:000000000000:cluster/work"
@@ -241,26 +241,11 @@ def test_tags_on_schedule_groups(scheduler: Any) -> None:
 
 
 def test_malformed_requests_get_aws_shaped_errors_and_the_server_keeps_serving(cronbridge_server: Any) -> None:
-    request = urllib.request.Request(
-        cronbridge_server.endpoint + "/schedules/x",
-        data=b"{not json",
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20270115/us-east-1/scheduler/aws4_request",
-        },
-    )
-    with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(request, timeout=10)
-    assert info.value.code == 400 and info.value.headers["X-Amzn-ErrorType"] == "SerializationException"
-    unknown = urllib.request.Request(
-        cronbridge_server.endpoint + "/schedules",
-        method="DELETE",
-        headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20270115/us-east-1/scheduler/aws4_request"},
-    )
-    with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(unknown, timeout=10)
-    assert info.value.code == 404 and b"Message" in info.value.read()
+    status, headers, _ = exchange(cronbridge_server, "scheduler", b"{not json", path="/schedules/x",
+                                  headers={"Content-Type": "application/json"})
+    assert status == 400 and headers["X-Amzn-ErrorType"] == "SerializationException"
+    status, _, body = exchange(cronbridge_server, "scheduler", method="DELETE", path="/schedules")
+    assert status == 404 and b"Message" in body
     assert cronbridge_server.client("scheduler").list_schedules()["Schedules"] == []
 
 

@@ -56,11 +56,6 @@ async def aws_endpoint(request: Request) -> Response:
     system: System = request.app.state.system
     target = request.headers.get("x-amz-target")
     body = await request.body()
-    if request.headers.get("content-encoding", "").lower() == "gzip":  # botocore compresses big PutMetricData
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError):
-            return _error_response(AwsError("The body is not valid gzip.", "SerializationException"), "text/plain")
     cbor_route = cbor_protocol.parse_path(request.url.path)
     is_cbor = bool(cbor_route) and request.headers.get("smithy-protocol") == "rpc-v2-cbor"
     rest = None if (target or is_cbor) else _rest_service(request)
@@ -68,6 +63,11 @@ async def aws_endpoint(request: Request) -> Response:
         who = authenticate(system, request, body)
     except SigV4Error as err:
         return _auth_error(err, request, target, is_cbor, rest)
+    if request.headers.get("content-encoding", "").lower() == "gzip":  # botocore compresses big PutMetricData; signed as sent
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError):
+            return _error_response(AwsError("The body is not valid gzip.", "SerializationException"), "text/plain")
     if cbor_route and is_cbor:
         return _cbor_call(system, request, cbor_route, body, who)
     if target:
