@@ -6,6 +6,7 @@ import logging
 import threading
 from typing import Any
 
+from cronbridge.authorizer import Authorizer
 from cronbridge.clock import Clock, FakeClock, SystemClock
 from cronbridge.config import Settings
 from cronbridge.ecs.service import EcsService
@@ -39,6 +40,8 @@ class System:
         self.sqs = SqsService(self.db, self.clock, region=settings.region, account=settings.account_id)
         self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock)
         self.events.on_change = self.scheduler.wake
+        self.authorizer = Authorizer(None)  # IAM enforcement: the identity store's policies, when it has any
+        self.runner.authorizer = self.scheduler.authorizer = self.authorizer
         self._lock = threading.Lock()
 
     def start(self) -> None:

@@ -12,6 +12,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from cronbridge.authorizer import Authorizer
 from cronbridge.clock import Clock
 from cronbridge.codec import camel, decode
 from cronbridge.errors import AwsError, ValidationError
@@ -52,6 +53,7 @@ class Scheduler:
         self.runner = runner
         self.clock = clock
         self.log = InvocationLog(db)
+        self.authorizer: Authorizer | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._paused = threading.Event()
@@ -233,7 +235,10 @@ class Scheduler:
             attempt += 1
             self.log.attempt(invocation.id, self.clock.now())
             try:
-                result = self.runner.run_task(run_task_request(rule, target, invocation))
+                request = run_task_request(rule, target, invocation)
+                if self.authorizer is not None:  # IAM: assume the target's role, authorize RunTask as it
+                    self.authorizer.authorize_rule_launch(self.runner.ecs, rule.arn, target.role_arn, request)
+                result = self.runner.run_task(request)
             except AwsError as err:
                 if not _retryable(err) or attempt >= max_attempts or self._too_old(invocation, max_age, attempt):
                     self._record_failure(invocation, err)

@@ -1,0 +1,241 @@
+"""Authorization against the identity store: API calls, scheduled launches, execution roles, task credentials."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from cronbridge import arn as arns
+from cronbridge.awslogs import AwsLogsOptions
+from cronbridge.errors import AccessDenied, AwsError, LaunchError
+from cronbridge.iam import NamedPolicy, Policy, Request, trust_allows
+from cronbridge.iam.explain import Explanation, explain
+from cronbridge.model.ecs import Task, TaskDefinition, TaskOverride
+
+if TYPE_CHECKING:
+    from cronbridge.ecs.service import EcsService
+    from cronbridge.runner import RunTaskRequest
+
+log = logging.getLogger("cronbridge.authz")
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+EVENTS = "events.amazonaws.com"
+SCHEDULER = "scheduler.amazonaws.com"
+
+
+class PolicySource(Protocol):
+    """What authorization needs from the identity store."""
+
+    def policies_for(self, principal_arn: str) -> tuple[list[NamedPolicy], list[NamedPolicy] | None]:
+        """The identity policies (managed and inline) of a user or role session, and its session policies."""
+        ...
+
+    def trust_policy(self, role_arn: str) -> Policy | None:
+        """A role's trust policy; None when the role does not exist."""
+        ...
+
+
+class InvocationDenied(AccessDenied):
+    """A scheduled launch refused by IAM: not retried; the message carries the full explanation."""
+
+    code = "AccessDeniedException"
+    status = 400
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """What a rule or schedule asks to launch, in IAM's terms."""
+
+    role_arn: str | None
+    service_principal: str  # events.amazonaws.com or scheduler.amazonaws.com
+    source_arn: str
+    account: str
+    task_definition: TaskDefinition
+    overrides: TaskOverride | None = None
+    cluster_arn: str | None = None
+    tags: Sequence[str] = ()
+    propagate_tags: bool = False
+
+
+def assumed_role_arn(role_arn: str, session: str) -> str:
+    """`arn:aws:iam::A:role/path/Name` -> `arn:aws:sts::A:assumed-role/Name/session`."""
+    parsed = arns.parse(role_arn)
+    account = parsed.account if parsed else ""
+    name = (parsed.resource if parsed else role_arn).rsplit("/", 1)[-1]
+    return f"arn:aws:sts::{account}:assumed-role/{name}/{session}"
+
+
+class Authorizer:
+    """Decides requests with the identity store's policies; raises AWS's refusals; explains each decision."""
+
+    def __init__(self, source: PolicySource | None, enforcing: bool = True) -> None:
+        self.source = source
+        self.enforcing = enforcing and source is not None
+
+    # decisions ------------------------------------------------------------------------------------
+    def explain(
+        self, principal_arn: str, action: str, resource: str, context: dict[str, str | list[str]] | None = None
+    ) -> Explanation:
+        """May `principal_arn` do `action` on `resource`, and why."""
+        request = Request(action, resource, principal_arn, dict(context or {}))
+        identity, session = self.source.policies_for(principal_arn) if self.source else ([], None)
+        return explain(request, identity, session)
+
+    def check(
+        self, principal_arn: str, action: str, resource: str, context: dict[str, str | list[str]] | None = None
+    ) -> Explanation:
+        """The explanation when allowed; AccessDenied with AWS's message otherwise."""
+        found = self.explain(principal_arn, action, resource, context)
+        if not found.decision.allowed:
+            raise AccessDenied(found.message)
+        return found
+
+    # scheduled launches -----------------------------------------------------------------------------
+    def authorize_launch(self, plan: LaunchPlan) -> str | None:
+        """Assume the target's role and authorize RunTask as it; the session ARN, or InvocationDenied saying why."""
+        if not self.enforcing:
+            return None
+        if not plan.role_arn:
+            raise InvocationDenied(
+                f"The target has no RoleArn: {plan.service_principal} cannot run ECS tasks without a role to assume."
+            )
+        self._check_trust(plan)
+        session = assumed_role_arn(plan.role_arn, _session_name(plan.source_arn))
+        for action, resource, context in launch_needs(plan):
+            found = self.explain(session, action, resource, context)
+            if not found.decision.allowed:
+                raise InvocationDenied(f"{found.message}\n{found.text()}")
+        return session
+
+    def authorize_rule_launch(
+        self,
+        ecs: EcsService,
+        source_arn: str,
+        role_arn: str | None,
+        request: RunTaskRequest,
+        service_principal: str = EVENTS,
+    ) -> str | None:
+        """authorize_launch for a rule's (or a schedule's) ECS target, from the RunTask it will make."""
+        if not self.enforcing:
+            return None
+        definition = ecs.task_definition(request.task_definition)  # the unversioned family -> latest revision
+        try:
+            cluster_arn: str | None = ecs.cluster(request.cluster).cluster_arn
+        except AwsError:
+            cluster_arn = None
+        plan = LaunchPlan(
+            role_arn,
+            service_principal,
+            source_arn,
+            request.account,
+            definition,
+            request.overrides,
+            cluster_arn,
+            [t.key for t in request.tags or [] if t.key],
+            bool(request.propagate_tags),
+        )
+        return self.authorize_launch(plan)
+
+    def _check_trust(self, plan: LaunchPlan) -> None:
+        assert self.source is not None and plan.role_arn is not None
+        trust = self.source.trust_policy(plan.role_arn)
+        if trust is None:
+            raise InvocationDenied(
+                f"{plan.service_principal} cannot assume role {plan.role_arn}: the role does not exist."
+            )
+        context = {"aws:SourceArn": plan.source_arn, "aws:SourceAccount": plan.account}
+        decision = trust_allows(
+            trust, {"Service": plan.service_principal}, context=context, name=f"trust policy of {plan.role_arn}"
+        )
+        if not decision.allowed:
+            raise InvocationDenied(
+                f"{plan.service_principal} is not authorized to perform: sts:AssumeRole on resource: "
+                f"{plan.role_arn}: the role's trust policy does not allow the service principal "
+                f"{plan.service_principal}\n{decision.explain()}"
+            )
+
+    # execution roles ------------------------------------------------------------------------------
+    def check_execution_role(
+        self, definition: TaskDefinition, task_id: str, region: str, overrides: TaskOverride | None = None
+    ) -> None:
+        """awslogs needs the execution role's logs permissions; LaunchError(ResourceInitializationError) if not."""
+        if not self.enforcing:
+            return
+        role = (overrides.execution_role_arn if overrides else None) or definition.execution_role_arn
+        for container in definition.container_definitions:
+            config = container.log_configuration
+            if config is None or config.log_driver != "awslogs":
+                continue
+            options = AwsLogsOptions.from_options(config.options)
+            if not role:
+                raise LaunchError(
+                    "ResourceInitializationError",
+                    "unable to create the awslogs log stream: "
+                    "the task definition has no execution role to write to log group "
+                    f"{options.group}",
+                )
+            stream = options.stream_name(container.name, task_id, "")
+            self._check_logs(role, definition, options, stream, config.options.get("awslogs-region") or region)
+
+    def check_task_start(self, task: Task, definition: TaskDefinition) -> None:
+        """Before a task's containers start: its execution role may write its logs (LaunchError if not)."""
+        region = (arns.parse(task.task_arn) or arns.Arn("ecs", "", "", "")).region
+        self.check_execution_role(definition, task.task_id, region, task.overrides)
+
+    def task_environment(self, task: Task, definition: TaskDefinition) -> dict[str, str]:
+        """The variables that point a task's SDKs at its task role's credentials (none without a task role)."""
+        return {}
+
+    def _check_logs(
+        self, role: str, definition: TaskDefinition, options: AwsLogsOptions, stream: str, region: str
+    ) -> None:
+        session = assumed_role_arn(role, task_session(definition))
+        account = (arns.parse(definition.task_definition_arn) or arns.Arn("ecs", region, "", "")).account
+        wanted = [("logs:CreateLogStream", stream), ("logs:PutLogEvents", stream)]
+        if options.create_group:
+            wanted.insert(0, ("logs:CreateLogGroup", ""))
+        for action, stream_name in wanted:
+            resource = f"arn:aws:logs:{region}:{account}:log-group:{options.group}:log-stream:{stream_name}"
+            found = self.explain(session, action, resource)
+            if not found.decision.allowed:
+                raise LaunchError(
+                    "ResourceInitializationError",
+                    "failed to validate logger args: AccessDeniedException: "
+                    f"{found.message} (the task's execution role {role} needs {action} on its "
+                    f"log group {options.group})",
+                )
+
+
+def task_session(definition: TaskDefinition) -> str:
+    """ECS names an execution/task role session after the task; we use the family (<= 64 chars)."""
+    return f"ecs-{definition.family}"[:64]
+
+
+def _session_name(source_arn: str) -> str:
+    """EventBridge's session for a target; we name it after the rule or schedule."""
+    return source_arn.rsplit("/", 1)[-1][:64] or "events"
+
+
+def launch_needs(plan: LaunchPlan) -> list[tuple[str, str, dict[str, Any]]]:
+    """RunTask on the revisioned task definition, PassRole for every role handed to ECS, TagResource for tags."""
+    definition = plan.task_definition
+    run_context: dict[str, Any] = {"ecs:cluster": plan.cluster_arn} if plan.cluster_arn else {}
+    found: list[tuple[str, str, dict[str, Any]]] = [("ecs:RunTask", definition.task_definition_arn, run_context)]
+    overrides = plan.overrides or TaskOverride()
+    roles = [
+        definition.execution_role_arn,
+        definition.task_role_arn,
+        overrides.execution_role_arn,
+        overrides.task_role_arn,
+    ]
+    seen: list[str] = []
+    for role in roles:
+        if role and role not in seen:
+            seen.append(role)
+            found.append(("iam:PassRole", role, {"iam:PassedToService": ECS_TASKS}))
+    if plan.tags or plan.propagate_tags:
+        cluster = (plan.cluster_arn or "").rsplit("/", 1)[-1] or "default"
+        task = definition.task_definition_arn.split(":task-definition/")[0] + f":task/{cluster}/*"
+        found.append(("ecs:TagResource", task, {"ecs:CreateAction": "RunTask", "aws:TagKeys": list(plan.tags)}))
+    return found
