@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -20,6 +22,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("cronbridge.authz")
 ECS_TASKS = "ecs-tasks.amazonaws.com"
+CREDENTIALS_PATH = "/_cronbridge/task-credentials"
+TASK_CREDENTIALS_SECONDS = 6 * 3600
+MAX_TASK_TOKENS = 10000
 EVENTS = "events.amazonaws.com"
 SCHEDULER = "scheduler.amazonaws.com"
 
@@ -33,6 +38,14 @@ class PolicySource(Protocol):
 
     def trust_policy(self, role_arn: str) -> Policy | None:
         """A role's trust policy; None when the role does not exist."""
+        ...
+
+
+class CredentialIssuer(Protocol):
+    """STS for a service: temporary credentials of a role, as AssumeRole returns them."""
+
+    def issue_role_credentials(self, role_arn: str, session_name: str, duration_seconds: int) -> dict[str, str]:
+        """{AccessKeyId, SecretAccessKey, Token, Expiration (ISO 8601)}; AwsError when the role cannot be assumed."""
         ...
 
 
@@ -69,9 +82,18 @@ def assumed_role_arn(role_arn: str, session: str) -> str:
 class Authorizer:
     """Decides requests with the identity store's policies; raises AWS's refusals; explains each decision."""
 
-    def __init__(self, source: PolicySource | None, enforcing: bool = True) -> None:
+    def __init__(
+        self,
+        source: PolicySource | None,
+        enforcing: bool = True,
+        issuer: CredentialIssuer | None = None,
+        base_url: str | None = None,
+    ) -> None:
         self.source = source
         self.enforcing = enforcing and source is not None
+        self.issuer = issuer
+        self.base_url = base_url
+        self._task_tokens: dict[str, tuple[str, str]] = {}  # task id -> (authorization token, task role ARN)
 
     # decisions ------------------------------------------------------------------------------------
     def explain(
@@ -105,7 +127,7 @@ class Authorizer:
         for action, resource, context in launch_needs(plan):
             found = self.explain(session, action, resource, context)
             if not found.decision.allowed:
-                raise InvocationDenied(f"{found.message}\n{found.text()}")
+                raise InvocationDenied(f"{found.message}\n{found.details()}")
         return session
 
     def authorize_rule_launch(
@@ -185,7 +207,34 @@ class Authorizer:
 
     def task_environment(self, task: Task, definition: TaskDefinition) -> dict[str, str]:
         """The variables that point a task's SDKs at its task role's credentials (none without a task role)."""
-        return {}
+        role = (task.overrides.task_role_arn if task.overrides else None) or definition.task_role_arn
+        if not role or self.issuer is None or self.base_url is None:
+            return {}
+        if len(self._task_tokens) >= MAX_TASK_TOKENS:
+            self._task_tokens.pop(next(iter(self._task_tokens)))
+        token = self._task_tokens.setdefault(task.task_id, (secrets.token_urlsafe(32), role))[0]
+        return {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{self.base_url}{CREDENTIALS_PATH}/{task.task_id}",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": token,
+        }
+
+    def task_credentials(self, task_id: str, token: str) -> dict[str, str]:
+        """The task role's temporary credentials for the holder of the task's token, as ECS's endpoint serves them."""
+        entry = self._task_tokens.get(task_id)
+        if entry is None or self.issuer is None or not hmac.compare_digest(entry[0].encode(), token.encode()):
+            raise AccessDenied("Invalid or missing authorization token for this task's credentials.")
+        role = entry[1]
+        if self.enforcing:
+            self._check_task_trust(role)
+        found = self.issuer.issue_role_credentials(role, f"ecs-task-{task_id}"[:64], TASK_CREDENTIALS_SECONDS)
+        return {"RoleArn": role, **found}
+
+    def _check_task_trust(self, role: str) -> None:
+        assert self.source is not None
+        trust = self.source.trust_policy(role)
+        decision = trust_allows(trust, {"Service": ECS_TASKS}) if trust is not None else None
+        if decision is None or not decision.allowed:
+            raise AccessDenied(f"{ECS_TASKS} is not authorized to perform: sts:AssumeRole on resource: {role}")
 
     def _check_logs(
         self, role: str, definition: TaskDefinition, options: AwsLogsOptions, stream: str, region: str

@@ -126,7 +126,11 @@ class Explanation:
         lines = [f"{head}: {self.request.principal_arn} -> {self.request.action} on {self.request.resource}"]
         if not self.decision.allowed:
             lines.append(self.message)
-        lines.append(self.decision.explain())
+        return "\n".join([*lines, self.details()])
+
+    def details(self) -> str:
+        """Which statements decided, then every statement evaluated and why it did or did not apply."""
+        lines = [self.decision.explain()]
         lines.append("Statements evaluated:" if self.checks else "Statements evaluated: none (no policy attached)")
         lines += [f"  - {c.line()}" for c in self.checks]
         if self.session_checks:

@@ -32,6 +32,6 @@ def query_services() -> dict[str, Any]:
 
 def extra_routes() -> list[Any]:
     """Routes of our own (invocations, explain, ...) beside the AWS ones."""
-    from cronbridge.api.services import cronbridge_api, explain_api
+    from cronbridge.api.services import cronbridge_api, explain_api, task_credentials
 
-    return [*cronbridge_api.routes(), *explain_api.routes()]
+    return [*cronbridge_api.routes(), *explain_api.routes(), *task_credentials.routes()]
