@@ -5,19 +5,25 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cronbridge import arn as arns
 from cronbridge.awslogs import AwsLogsOptions
 from cronbridge.errors import AccessDenied, AwsError, LaunchError
-from cronbridge.iam import NamedPolicy, Policy, Request, trust_allows
+from cronbridge.iam import NamedPolicy, Policy, Request, parse_policy, trust_allows
 from cronbridge.iam.explain import Explanation, explain
+from cronbridge.identity.model import Principal
 from cronbridge.model.ecs import Task, TaskDefinition, TaskOverride
 
 if TYPE_CHECKING:
+    from cronbridge.clock import Clock
+    from cronbridge.config import Settings
     from cronbridge.ecs.service import EcsService
+    from cronbridge.identity.service import IdentityService
     from cronbridge.runner import RunTaskRequest
 
 log = logging.getLogger("cronbridge.authz")
@@ -32,8 +38,8 @@ SCHEDULER = "scheduler.amazonaws.com"
 class PolicySource(Protocol):
     """What authorization needs from the identity store."""
 
-    def policies_for(self, principal_arn: str) -> tuple[list[NamedPolicy], list[NamedPolicy] | None]:
-        """The identity policies (managed and inline) of a user or role session, and its session policies."""
+    def policies_for(self, principal: str | Principal) -> tuple[list[NamedPolicy], list[NamedPolicy] | None]:
+        """The identity policies (managed and inline) of a user or role (session), and its session policies."""
         ...
 
     def trust_policy(self, role_arn: str) -> Policy | None:
@@ -288,3 +294,62 @@ def launch_needs(plan: LaunchPlan) -> list[tuple[str, str, dict[str, Any]]]:
         task = definition.task_definition_arn.split(":task-definition/")[0] + f":task/{cluster}/*"
         found.append(("ecs:TagResource", task, {"ecs:CreateAction": "RunTask", "aws:TagKeys": list(plan.tags)}))
     return found
+
+
+class IdentityPolicies:
+    """The identity store as a PolicySource and a CredentialIssuer."""
+
+    def __init__(self, identity: IdentityService, clock: Clock) -> None:
+        self.identity = identity
+        self.clock = clock
+
+    def principal(self, arn: str) -> Principal:
+        """The principal an ARN names: a user, a role (or one of its sessions), or the account root."""
+        parsed = arns.parse(arn)
+        account = parsed.account if parsed else self.identity.account
+        resource = parsed.resource if parsed else arn
+        kind, _, rest = resource.partition("/")
+        if kind == "user":
+            return Principal(arn, "user", rest.rsplit("/", 1)[-1], account, "")
+        if kind == "role":
+            return Principal(arn, "assumed-role", rest.rsplit("/", 1)[-1], account, "", role_arn=arn)
+        if kind == "assumed-role":
+            role, _, session = rest.partition("/")
+            return Principal(arn, "assumed-role", role, account, "", session_name=session)
+        if resource == "root":
+            return self.identity.root()
+        return Principal(arn, "service", arn, account, "")
+
+    def policies_for(self, principal: str | Principal) -> tuple[list[NamedPolicy], list[NamedPolicy] | None]:
+        found = self.principal(principal) if isinstance(principal, str) else principal
+        return self.identity.policies_for(found), list(found.session_policies) or None
+
+    def trust_policy(self, role_arn: str) -> Policy | None:
+        try:
+            role = self.identity.get_role(role_arn)
+        except AwsError:
+            return None
+        return parse_policy(role.trust_policy, kind="trust")
+
+    def issue_role_credentials(self, role_arn: str, session_name: str, duration_seconds: int) -> dict[str, str]:
+        role = self.identity.get_role(role_arn)
+        creds = self.identity.assume_role(
+            role_arn, session_name, min(duration_seconds, role.max_session_duration), caller=ECS_TASKS
+        )
+        expires = time.time() + (creds.expires_at - self.clock.now())  # the SDK compares with the wall clock
+        stamp = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {
+            "AccessKeyId": creds.access_key_id,
+            "SecretAccessKey": creds.secret_access_key,
+            "Token": creds.session_token,
+            "Expiration": stamp,
+        }
+
+
+def authorizer_for(identity: IdentityService, clock: Clock, settings: Settings) -> Authorizer:
+    """The server's authorizer: enforcing unless the server runs in open mode."""
+    source = IdentityPolicies(identity, clock)
+    host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+    return Authorizer(
+        source, enforcing=settings.auth != "open", issuer=source, base_url=f"http://{host}:{settings.port}"
+    )

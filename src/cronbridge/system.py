@@ -6,12 +6,14 @@ import logging
 import threading
 from typing import Any
 
-from cronbridge.authorizer import Authorizer
+from cronbridge.authorizer import authorizer_for
 from cronbridge.clock import Clock, FakeClock, SystemClock
 from cronbridge.config import Settings
 from cronbridge.ecs.service import EcsService
 from cronbridge.errors import ValidationError
 from cronbridge.events.service import EventsService
+from cronbridge.identity.bootstrap import write_credentials
+from cronbridge.identity.service import IdentityService
 from cronbridge.launchers.base import Launcher
 from cronbridge.launchers.select import choose_launcher
 from cronbridge.logs.service import LogService
@@ -22,6 +24,10 @@ from cronbridge.store.db import Database
 from cronbridge.store.documents import Documents
 
 log = logging.getLogger("cronbridge")
+AUTH_WORDS = {
+    "enforce": "every AWS request must carry a valid SigV4 signature of a known key",
+    "open": "any well-formed signature is accepted and acts as the administrator",
+}
 
 
 class System:
@@ -40,7 +46,12 @@ class System:
         self.sqs = SqsService(self.db, self.clock, region=settings.region, account=settings.account_id)
         self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock)
         self.events.on_change = self.scheduler.wake
-        self.authorizer = Authorizer(None)  # IAM enforcement: the identity store's policies, when it has any
+        self.identity = IdentityService(self.db, self.clock, settings.account_id)
+        self.admin_key, self.admin_key_new = self.identity.bootstrap(
+            settings.admin_access_key_id, settings.admin_secret_access_key
+        )
+        write_credentials(settings.admin_credentials_path, self.admin_key)
+        self.authorizer = authorizer_for(self.identity, self.clock, settings)  # IAM enforcement
         self.runner.authorizer = self.scheduler.authorizer = self.authorizer
         self._lock = threading.Lock()
 
@@ -49,6 +60,7 @@ class System:
         self.runner.recover()
         self.scheduler.start()
         log.info("cronbridge: launcher=%s data=%s", self.launcher.name, self.settings.db_path)
+        log.info("cronbridge: auth=%s (%s)", self.settings.auth, AUTH_WORDS[self.settings.auth])
 
     def close(self) -> None:
         self.scheduler.stop()
@@ -62,6 +74,8 @@ class System:
             self.runner.stop_all()
             self.db.wipe()
             self.ecs.forget_cached()
+            self.identity.forget_cached()
+            self.identity.bootstrap(self.admin_key.access_key_id, self.admin_key.secret_access_key)
             self.scheduler.resume()
 
     def move_clock(self, advance: float | None = None, to: float | None = None) -> None:
@@ -79,5 +93,6 @@ class System:
             "launcher": self.launcher.name,
             "database": str(self.settings.db_path),
             "clock": "manual" if isinstance(self.clock, FakeClock) else "system",
+            "auth": self.settings.auth,
             "now": self.clock.now(),
         }

