@@ -24,12 +24,28 @@ from cronbridge.identity.errors import (
 from cronbridge.store.db import Database
 
 ACCOUNT = "123456789012"
-EVENTS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
-ACCOUNT_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]})
-RUN_TASK = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Sid": "Run", "Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*"}]})
+EVENTS_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+ACCOUNT_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
+RUN_TASK = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "Run", "Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*"}],
+    }
+)
 
 
 @pytest.fixture
@@ -52,8 +68,9 @@ def test_bootstrap_creates_an_administrator_with_one_key_once(identity: Identity
     assert len(pair.secret_access_key) == 40
     principal = identity.principal_of_key(pair.access_key_id)
     assert principal is not None and principal.arn == f"arn:aws:iam::{ACCOUNT}:user/admin"
-    decision = evaluate(Request("ecs:RunTask", "arn:aws:ecs:us-east-1:1:task/x", principal.arn),
-                        identity.policies_for(principal))
+    decision = evaluate(
+        Request("ecs:RunTask", "arn:aws:ecs:us-east-1:1:task/x", principal.arn), identity.policies_for(principal)
+    )
     assert decision.allowed and decision.statements[0].policy == "inline:admin/AdministratorAccess"
 
 
@@ -100,8 +117,7 @@ def test_a_role_is_found_by_name_or_arn(identity: IdentityService) -> None:
 
 
 def test_a_trust_policy_is_validated_as_iam_does(identity: IdentityService) -> None:
-    no_principal = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-                                                                       "Action": "sts:AssumeRole"}]})
+    no_principal = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]})
     with pytest.raises(MalformedPolicy, match="Missing required field Principal"):
         identity.create_role("r", no_principal)
 
@@ -140,8 +156,12 @@ def test_policies_for_a_role_session_include_attached_and_inline_policies(identi
     identity.create_role("r", ACCOUNT_TRUST)
     policy = identity.policies.create("run", RUN_TASK)
     identity.policies.attach("role", "r", policy.arn)
-    identity.policies.put_inline("role", "r", "logs", json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}))
+    identity.policies.put_inline(
+        "role",
+        "r",
+        "logs",
+        json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}),
+    )
     identity.bootstrap()
     creds = identity.assume_role(identity.get_role("r").arn, "s1", caller=identity.admin())
     principal = identity.principal_of_key(creds.access_key_id)

@@ -12,9 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from cronbridge.api.auth import Authenticated, authenticate
 from cronbridge.api.context import RequestContext
 from cronbridge.api.protocols import json as json_protocol
 from cronbridge.api.services import registry
+from cronbridge.api.sigv4 import SigV4Error
 from cronbridge.errors import AwsError
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ def signing_scope(request: Request) -> tuple[str | None, str | None, str | None]
     return (match.group(1), match.group(2), match.group(3)) if match else (None, None, None)
 
 
-def make_context(system: System, request: Request) -> RequestContext:
+def make_context(system: System, request: Request, who: Authenticated | None = None) -> RequestContext:
     key, region, _service = signing_scope(request)
     client = request.client
     return RequestContext(
@@ -38,8 +40,11 @@ def make_context(system: System, request: Request) -> RequestContext:
         region=region or system.settings.region,
         account=system.settings.account_id,
         access_key=key,
+        principal_arn=who.principal.arn if who else None,
         source_ip=client.host if client else None,
         extra={"host": request.headers.get("host")},
+        principal=who.principal if who else None,
+        key=who.key if who else None,
     )
 
 
@@ -47,26 +52,41 @@ async def aws_endpoint(request: Request) -> Response:
     system: System = request.app.state.system
     target = request.headers.get("x-amz-target")
     body = await request.body()
+    try:
+        who = authenticate(system, request, body)
+    except SigV4Error as err:
+        return _auth_error(err, request, target)
     if target:
-        return _json_call(system, request, target, body)
+        return _json_call(system, request, target, body, who)
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return _query_call(system, request, body)
+        return _query_call(system, request, body, who)
     if request.query_params.get("Action"):
-        return _query_call(system, request, request.url.query.encode())
+        return _query_call(system, request, request.url.query.encode(), who)
     return _error_response(
         AwsError("Missing X-Amz-Target: no operation named in the request.", "UnknownOperationException"),
         "application/x-amz-json-1.1",
     )
 
 
-def _json_call(system: System, request: Request, target: str, body: bytes) -> Response:
+def _auth_error(err: SigV4Error, request: Request, target: str | None) -> Response:
+    """A refused signature, worded and coded as the request's protocol does it."""
+    if target:
+        service = registry.json_services().get(target.rpartition(".")[0])
+        content_type = service.content_type if service else "application/x-amz-json-1.1"
+        return _error_response(err.for_protocol("json"), content_type)
+    from cronbridge.api.protocols import query
+
+    return query.error_response(err.for_protocol("query"))
+
+
+def _json_call(system: System, request: Request, target: str, body: bytes, who: Authenticated) -> Response:
     prefix, _, action = target.rpartition(".")
     service = registry.json_services().get(prefix)
     content_type = service.content_type if service else "application/x-amz-json-1.1"
     try:
         if service is None:
             raise AwsError(f"Unknown target prefix {prefix!r}.", "UnknownOperationException")
-        result = json_protocol.dispatch(service, action, body, make_context(system, request))
+        result = json_protocol.dispatch(service, action, body, make_context(system, request, who))
     except AwsError as err:
         return _error_response(err, content_type)
     except Exception:  # a bug of ours: say so in AWS's shape, keep serving
@@ -75,7 +95,7 @@ def _json_call(system: System, request: Request, target: str, body: bytes) -> Re
     return Response(json_protocol.encode_body(result), 200, media_type=content_type)
 
 
-def _query_call(system: System, request: Request, body: bytes) -> Response:
+def _query_call(system: System, request: Request, body: bytes, who: Authenticated) -> Response:
     """AWS's query protocol (IAM, STS): form-encoded parameters in, XML out."""
     _key, _region, service_name = signing_scope(request)
     try:
@@ -83,7 +103,7 @@ def _query_call(system: System, request: Request, body: bytes) -> Response:
     except ModuleNotFoundError:
         err = AwsError(f"The query protocol ({service_name}) is not served yet.", "UnknownOperationException")
         return _error_response(err, "application/x-amz-json-1.1")
-    response: Response = query.handle(service_name, body, make_context(system, request))
+    response: Response = query.handle(service_name, body, make_context(system, request, who))
     return response
 
 

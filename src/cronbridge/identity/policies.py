@@ -100,6 +100,10 @@ class PolicyService:
         if policy.aws_managed:
             raise InvalidInput(f"Policy {policy.arn} is an AWS managed policy and cannot be changed.")
 
+    def set_tags(self, arn: str, tags: dict[str, str]) -> None:
+        self.store.set_tags("iam_policies", "arn", arn, tags)
+        self._changed()
+
     # versions
 
     def version(self, arn: str, version_id: str) -> PolicyVersion:
