@@ -103,15 +103,21 @@ class Authorizer:
 
     # decisions ------------------------------------------------------------------------------------
     def explain(
-        self, principal_arn: str, action: str, resource: str, context: dict[str, str | list[str]] | None = None
+        self, principal: str | Principal, action: str, resource: str, context: dict[str, str | list[str]] | None = None
     ) -> Explanation:
-        """May `principal_arn` do `action` on `resource`, and why."""
-        request = Request(action, resource, principal_arn, dict(context or {}))
-        identity, session = self.source.policies_for(principal_arn) if self.source else ([], None)
+        """May `principal` (an ARN, or a verified caller with its session policies) do `action` on `resource`."""
+        arn = principal if isinstance(principal, str) else principal.arn
+        keys: dict[str, str | list[str]] = {} if isinstance(principal, str) else dict(principal.condition_keys)
+        request = Request(action, resource, arn, {**keys, **(context or {})})
+        identity, session = self.source.policies_for(principal) if self.source else ([], None)
         return explain(request, identity, session)
 
     def check(
-        self, principal_arn: str, action: str, resource: str, context: dict[str, str | list[str]] | None = None
+        self,
+        principal_arn: str | Principal,
+        action: str,
+        resource: str,
+        context: dict[str, str | list[str]] | None = None,
     ) -> Explanation:
         """The explanation when allowed; AccessDenied with AWS's message otherwise."""
         found = self.explain(principal_arn, action, resource, context)

@@ -11,7 +11,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from fixtures.ecs import NETWORK, wait_stopped
@@ -19,15 +21,35 @@ from fixtures.ecs import NETWORK, wait_stopped
 SEED = Path("/work/shared/seed/terraform/policies")
 FAMILY = "ecs-scheduled-batch-task"
 GROUP = "/ecs/fargate-task-definition"
-EVENTS_TRUST = {"Version": "2012-10-17", "Statement": [{"Sid": "", "Effect": "Allow",
-                                                        "Principal": {"Service": "events.amazonaws.com"},
-                                                        "Action": "sts:AssumeRole"}]}
-TASK_TRUST = {"Version": "2012-10-17", "Statement": [{"Sid": "", "Effect": "Allow",
-                                                      "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                                                      "Action": "sts:AssumeRole"}]}
-EXECUTION_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
-    "logs:CreateLogStream", "logs:PutLogEvents", "ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
-    "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]}]}
+EVENTS_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+TASK_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "", "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+EXECUTION_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": [
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "ecr:GetAuthorizationToken",
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchGetImage",
+            ],
+        }
+    ],
+}
 EVENTS_POLICY = """{"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
     {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "${task_definition_arn}"}]}"""
@@ -43,8 +65,7 @@ def seed_text(name: str, fallback: str) -> str:
     return path.read_text() if path.exists() else fallback
 
 
-def create_role(iam: Any, name: str, trust: dict[str, Any], policy: dict[str, Any] | None,
-                policy_name: str) -> str:
+def create_role(iam: Any, name: str, trust: dict[str, Any], policy: dict[str, Any] | None, policy_name: str) -> str:
     arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
     if policy is not None:
         policy_arn = iam.create_policy(PolicyName=policy_name, PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
@@ -61,21 +82,50 @@ class Seed:
         self.iam = server.client("iam", **admin)
         self.ecs = server.client("ecs", **admin)
 
-    def build(self, *, drop_events_action: str | None = None, events_trust: dict[str, Any] | None = None,
-              execution_policy: dict[str, Any] | None = None, command: list[str] | None = None,
-              environment: dict[str, str] | None = None) -> str:
+    def build(
+        self,
+        *,
+        drop_events_action: str | None = None,
+        events_trust: dict[str, Any] | None = None,
+        execution_policy: dict[str, Any] | None = None,
+        command: list[str] | None = None,
+        environment: dict[str, str] | None = None,
+    ) -> str:
         execution = execution_policy or seed_json("ecs-task-execution-policy.json", EXECUTION_POLICY)
-        exec_role = create_role(self.iam, "EcsTaskExecutionRole-sample",
-                                seed_json("ecs-task-assume-role.json", TASK_TRUST), execution,
-                                "EcsTaskExecutionPolicy-sample")
+        exec_role = create_role(
+            self.iam,
+            "EcsTaskExecutionRole-sample",
+            seed_json("ecs-task-assume-role.json", TASK_TRUST),
+            execution,
+            "EcsTaskExecutionPolicy-sample",
+        )
         self.server.client("logs", **self.admin).create_log_group(logGroupName=GROUP)
         cluster = self.ecs.create_cluster(clusterName="default")["cluster"]["clusterArn"]
         taskdef = self.ecs.register_task_definition(
-            family=FAMILY, networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
-            executionRoleArn=exec_role, taskRoleArn=exec_role, containerDefinitions=[{
-                "name": "hello", "image": "busybox", "cpu": 256, "memory": 512, "essential": True,
-                "logConfiguration": {"logDriver": "awslogs", "options": {
-                    "awslogs-group": GROUP, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}}],
+            family=FAMILY,
+            networkMode="awsvpc",
+            cpu="256",
+            memory="512",
+            requiresCompatibilities=["FARGATE"],
+            executionRoleArn=exec_role,
+            taskRoleArn=exec_role,
+            containerDefinitions=[
+                {
+                    "name": "hello",
+                    "image": "busybox",
+                    "cpu": 256,
+                    "memory": 512,
+                    "essential": True,
+                    "logConfiguration": {
+                        "logDriver": "awslogs",
+                        "options": {
+                            "awslogs-group": GROUP,
+                            "awslogs-region": "us-east-1",
+                            "awslogs-stream-prefix": "ecs",
+                        },
+                    },
+                }
+            ],
         )["taskDefinition"]["taskDefinitionArn"]
         policy = json.loads(seed_text("events-policy.json", EVENTS_POLICY).replace("${task_definition_arn}", taskdef))
         policy["Statement"] = [s for s in policy["Statement"] if s["Action"] != drop_events_action]
@@ -83,14 +133,34 @@ class Seed:
         events_role = create_role(self.iam, "EcsEventsRole-sample", trust, policy, "EcsRunTaskEventsPolicy")
         events = self.server.client("events", **self.admin)
         events.put_rule(Name="hello", ScheduleExpression="cron(*/30 * * * ? *)")
-        events.put_targets(Rule="hello", Targets=[{
-            "Id": "hello", "Arn": cluster, "RoleArn": events_role,
-            "EcsParameters": {"TaskDefinitionArn": taskdef, "TaskCount": 1, "LaunchType": "FARGATE",
-                              "PlatformVersion": "1.4.0", "NetworkConfiguration": NETWORK_UPPER},
-            "Input": json.dumps({"containerOverrides": [
-                {"name": "hello", "command": command or ["echo", "Hello,World!"],
-                 "environment": [{"name": k, "value": v} for k, v in (environment or {}).items()]}]}),
-        }])
+        events.put_targets(
+            Rule="hello",
+            Targets=[
+                {
+                    "Id": "hello",
+                    "Arn": cluster,
+                    "RoleArn": events_role,
+                    "EcsParameters": {
+                        "TaskDefinitionArn": taskdef,
+                        "TaskCount": 1,
+                        "LaunchType": "FARGATE",
+                        "PlatformVersion": "1.4.0",
+                        "NetworkConfiguration": NETWORK_UPPER,
+                    },
+                    "Input": json.dumps(
+                        {
+                            "containerOverrides": [
+                                {
+                                    "name": "hello",
+                                    "command": command or ["echo", "Hello,World!"],
+                                    "environment": [{"name": k, "value": v} for k, v in (environment or {}).items()],
+                                }
+                            ]
+                        }
+                    ),
+                }
+            ],
+        )
         return str(taskdef)
 
     def run_now(self) -> dict[str, Any]:
@@ -99,8 +169,13 @@ class Seed:
         return invocation
 
 
-NETWORK_UPPER = {"awsvpcConfiguration": {"Subnets": NETWORK["awsvpcConfiguration"]["subnets"],
-                                         "SecurityGroups": ["sg-1"], "AssignPublicIp": "ENABLED"}}
+NETWORK_UPPER = {
+    "awsvpcConfiguration": {
+        "Subnets": NETWORK["awsvpcConfiguration"]["subnets"],
+        "SecurityGroups": ["sg-1"],
+        "AssignPublicIp": "ENABLED",
+    }
+}
 
 
 @pytest.fixture
@@ -124,13 +199,19 @@ def test_without_run_task_the_invocation_fails_saying_why(seed: Seed) -> None:
     taskdef = seed.build(drop_events_action="ecs:RunTask")
     invocation = seed.run_now()
     assert (invocation["outcome"], invocation["errorCode"], invocation["attempts"]) == (
-        "FAILED", "AccessDeniedException", 1)
+        "FAILED",
+        "AccessDeniedException",
+        1,
+    )
     message = invocation["errorMessage"]
     assert message.splitlines()[0] == (
         "User: arn:aws:sts::000000000000:assumed-role/EcsEventsRole-sample/hello is not authorized to perform: "
-        f"ecs:RunTask on resource: {taskdef} because no identity-based policy allows the ecs:RunTask action")
-    assert "arn:aws:iam::000000000000:policy/EcsRunTaskEventsPolicy statement 1 (no Sid): " \
-           "Allow iam:PassRole on * -- does not apply: action not matched" in message
+        f"ecs:RunTask on resource: {taskdef} because no identity-based policy allows the ecs:RunTask action"
+    )
+    assert (
+        "arn:aws:iam::000000000000:policy/EcsRunTaskEventsPolicy statement 1 (no Sid): "
+        "Allow iam:PassRole on * -- does not apply: action not matched" in message
+    )
     explained = seed.server.get(f"/_cronbridge/invocations/{invocation['id']}/explain")["explanation"]
     assert "ecs:RunTask" in explained and "EcsRunTaskEventsPolicy" in explained
 
@@ -139,10 +220,15 @@ def test_without_pass_role_the_invocation_fails_on_the_execution_role(seed: Seed
     seed.build(drop_events_action="iam:PassRole")
     invocation = seed.run_now()
     assert invocation["errorCode"] == "AccessDeniedException"
-    assert invocation["errorMessage"].splitlines()[0].endswith(
-        "is not authorized to perform: iam:PassRole on resource: "
-        "arn:aws:iam::000000000000:role/EcsTaskExecutionRole-sample because no identity-based policy allows "
-        "the iam:PassRole action")
+    assert (
+        invocation["errorMessage"]
+        .splitlines()[0]
+        .endswith(
+            "is not authorized to perform: iam:PassRole on resource: "
+            "arn:aws:iam::000000000000:role/EcsTaskExecutionRole-sample because no identity-based policy allows "
+            "the iam:PassRole action"
+        )
+    )
 
 
 def test_a_trust_policy_without_events_refuses_to_assume_the_role(seed: Seed) -> None:
@@ -151,7 +237,8 @@ def test_a_trust_policy_without_events_refuses_to_assume_the_role(seed: Seed) ->
     assert invocation["errorCode"] == "AccessDeniedException"
     assert invocation["errorMessage"].startswith(
         "events.amazonaws.com is not authorized to perform: sts:AssumeRole on resource: "
-        "arn:aws:iam::000000000000:role/EcsEventsRole-sample")
+        "arn:aws:iam::000000000000:role/EcsEventsRole-sample"
+    )
 
 
 def test_an_execution_role_without_logs_permissions_stops_the_task_naming_it(seed: Seed) -> None:
@@ -167,16 +254,33 @@ def test_an_execution_role_without_logs_permissions_stops_the_task_naming_it(see
     assert "TaskFailedToStart" in explained and "logs:CreateLogStream" in explained
 
 
+def signed_as(server: Any, service: str, creds: dict[str, str]) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 1}),
+        **creds,
+    )
+
+
 def test_a_user_with_a_narrow_policy_gets_aws_access_denied(seed: Seed) -> None:
     seed.build()
     iam = seed.iam
     iam.create_user(UserName="reader")
-    iam.put_user_policy(UserName="reader", PolicyName="ListOnly", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Sid": "List", "Effect": "Allow", "Action": "ecs:List*",
-                                                "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName="reader",
+        PolicyName="ListOnly",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Sid": "List", "Effect": "Allow", "Action": "ecs:List*", "Resource": "*"}],
+            }
+        ),
+    )
     key = iam.create_access_key(UserName="reader")["AccessKey"]
     creds = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
-    ecs = seed.server.client("ecs", **creds)
+    ecs = signed_as(seed.server, "ecs", creds)
     assert ecs.list_clusters()["clusterArns"]
     with pytest.raises(ClientError) as caught:
         ecs.run_task(cluster="default", taskDefinition=FAMILY, networkConfiguration=NETWORK)
@@ -186,26 +290,45 @@ def test_a_user_with_a_narrow_policy_gets_aws_access_denied(seed: Seed) -> None:
     assert error["Message"] == (
         "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: ecs:RunTask on resource: "
         f"arn:aws:ecs:us-east-1:000000000000:task-definition/{FAMILY}:1 because no identity-based policy "
-        "allows the ecs:RunTask action")
+        "allows the ecs:RunTask action"
+    )
     with pytest.raises(ClientError) as iam_caught:
-        seed.server.client("iam", **creds).list_roles()
+        signed_as(seed.server, "iam", creds).list_roles()
     assert iam_caught.value.response["Error"]["Code"] == "AccessDenied"
     assert iam_caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-    who = seed.server.client("sts", **creds).get_caller_identity()
+    who = signed_as(seed.server, "sts", creds).get_caller_identity()
     assert who["Arn"] == "arn:aws:iam::000000000000:user/reader"
 
 
 def test_the_explain_endpoint_and_cli_name_the_deciding_statement(seed: Seed) -> None:
     taskdef = seed.build()
     session = "arn:aws:sts::000000000000:assumed-role/EcsEventsRole-sample/hello"
-    found = seed.server.post("/_cronbridge/explain", {"principal": session, "action": "ecs:RunTask",
-                                                      "resource": taskdef})
+    found = seed.server.post(
+        "/_cronbridge/explain", {"principal": session, "action": "ecs:RunTask", "resource": taskdef}
+    )
     assert found["decision"] == "Allow"
     assert found["decidingStatements"] == [
-        {"policy": "arn:aws:iam::000000000000:policy/EcsRunTaskEventsPolicy", "sid": None, "effect": "Allow"}]
+        {"policy": "arn:aws:iam::000000000000:policy/EcsRunTaskEventsPolicy", "sid": None, "effect": "Allow"}
+    ]
     cli = subprocess.run(
-        [sys.executable, "-m", "cronbridge", "explain", "--endpoint", seed.server.endpoint, "--principal", session,
-         "--action", "ecs:StopTask", "--resource", taskdef], capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "cronbridge",
+            "explain",
+            "--endpoint",
+            seed.server.endpoint,
+            "--principal",
+            session,
+            "--action",
+            "ecs:StopTask",
+            "--resource",
+            taskdef,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert cli.returncode == 1
     assert "because no identity-based policy allows the ecs:StopTask action" in cli.stdout
 
@@ -226,14 +349,16 @@ def test_code_in_a_task_acts_as_the_task_role_and_nothing_more(seed: Seed) -> No
     logs = seed.server.client("logs", **seed.admin)
     stream = f"ecs/hello/{task['taskArn'].split('/')[-1]}"
     lines = [e["message"] for e in logs.get_log_events(logGroupName=GROUP, logStreamName=stream)["events"]]
-    assert any(line.startswith("ARN arn:aws:sts::000000000000:assumed-role/EcsTaskExecutionRole-sample/")
-               for line in lines), lines
+    assert any(
+        line.startswith("ARN arn:aws:sts::000000000000:assumed-role/EcsTaskExecutionRole-sample/") for line in lines
+    ), lines
     assert "DENIED AccessDeniedException" in lines
 
 
 def test_the_credentials_endpoint_refuses_without_the_token(seed: Seed) -> None:
-    request = urllib.request.Request(f"{seed.server.endpoint}/_cronbridge/task-credentials/nope",
-                                     headers={"Authorization": "guess"})
+    request = urllib.request.Request(
+        f"{seed.server.endpoint}/_cronbridge/task-credentials/nope", headers={"Authorization": "guess"}
+    )
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == 403

@@ -356,9 +356,9 @@ def authorize_call(ctx: RequestContext, service: str, operation: str, params: Pa
     wanted = needs(prefix, operation, params, where_for(ctx))
     if not wanted:
         return
-    principal = getattr(ctx, "principal", None) or ctx.principal_arn  # the verified caller, with its session
-    if principal is None:  # not authenticated by SigV4 (api/auth.py refuses such requests before they get here)
-        return
+    principal = ctx.principal or ctx.principal_arn  # the verified caller, with its session policies
+    if principal is None:  # api/auth.py refuses an unsigned request before it gets here; never let one through
+        raise denied("Request is missing Authentication Token", query)
     for need in wanted:
         for resource in need.resources:
             found = authorizer.explain(principal, need.action, resource, {**_global(ctx), **need.context})
