@@ -16,7 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from fixtures.ecs import NETWORK, wait_stopped
+from fixtures.ecs import NETWORK, execution_role, wait_stopped
 
 SEED = Path("/work/shared/seed/terraform/policies")
 FAMILY = "ecs-scheduled-batch-task"
@@ -362,3 +362,25 @@ def test_the_credentials_endpoint_refuses_without_the_token(seed: Seed) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)
     assert caught.value.code == 403
+
+
+@pytest.mark.docker
+def test_a_docker_task_gets_the_credentials_variables_of_its_task_role(
+        server_factory: Any, docker_engine: None, busybox_image: str) -> None:
+    server = server_factory(launcher="docker")
+    ecs = server.client("ecs")
+    server.client("logs").create_log_group(logGroupName=GROUP)
+    ecs.create_cluster(clusterName="default")
+    role = execution_role(ecs)
+    ecs.register_task_definition(
+        family=FAMILY, networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
+        executionRoleArn=role, taskRoleArn=role, containerDefinitions=[{
+            "name": "hello", "image": busybox_image, "essential": True, "command": ["env"],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": GROUP, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}}])
+    arn = ecs.run_task(cluster="default", taskDefinition=FAMILY, networkConfiguration=NETWORK)["tasks"][0]["taskArn"]
+    task_id = wait_stopped(ecs, "default", arn, timeout=60)["taskArn"].rsplit("/", 1)[-1]
+    lines = [e["message"] for e in server.client("logs").get_log_events(
+        logGroupName=GROUP, logStreamName=f"ecs/hello/{task_id}", startFromHead=True)["events"]]
+    assert f"AWS_CONTAINER_CREDENTIALS_FULL_URI={server.endpoint}/_cronbridge/task-credentials/{task_id}" in lines
+    assert any(line.startswith("AWS_CONTAINER_AUTHORIZATION_TOKEN=") and len(line) > 40 for line in lines)
