@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from cronbridge import arn as arns
 from cronbridge.awslogs import AwsLogsOptions
 from cronbridge.errors import AccessDenied, AwsError, LaunchError
-from cronbridge.iam import NamedPolicy, Policy, Request, parse_policy, trust_allows
+from cronbridge.iam import NamedPolicy, Policy, Request, evaluate, parse_policy, trust_allows
 from cronbridge.iam.explain import Explanation, explain
 from cronbridge.identity.model import Principal
 from cronbridge.model.ecs import Task, TaskDefinition, TaskOverride
@@ -111,6 +111,20 @@ class Authorizer:
         request = Request(action, resource, arn, {**keys, **(context or {})})
         identity, session = self.source.policies_for(principal) if self.source else ([], None)
         return explain(request, identity, session)
+
+    def first_refusal(
+        self, principal: str | Principal, action: str, resources: Sequence[str], context: dict[str, Any]
+    ) -> str | None:
+        """AWS's message for the first resource `principal` may not act on; None when all are allowed (fast path:
+        evaluation only, no explanation)."""
+        arn = principal if isinstance(principal, str) else principal.arn
+        keys: dict[str, Any] = {} if isinstance(principal, str) else dict(principal.condition_keys)
+        identity, session = self.source.policies_for(principal) if self.source else ([], None)
+        for resource in resources:
+            decision = evaluate(Request(action, resource, arn, {**keys, **context}), identity, session)
+            if not decision.allowed:
+                return decision.message(arn, action, resource)
+        return None
 
     def check(
         self,

@@ -359,11 +359,11 @@ def authorize_call(ctx: RequestContext, service: str, operation: str, params: Pa
     principal = ctx.principal or ctx.principal_arn  # the verified caller, with its session policies
     if principal is None:  # api/auth.py refuses an unsigned request before it gets here; never let one through
         raise denied("Request is missing Authentication Token", query)
+    base = _global(ctx)
     for need in wanted:
-        for resource in need.resources:
-            found = authorizer.explain(principal, need.action, resource, {**_global(ctx), **need.context})
-            if not found.decision.allowed:
-                raise denied(found.message, query)
+        refusal = authorizer.first_refusal(principal, need.action, need.resources, {**base, **need.context})
+        if refusal is not None:
+            raise denied(refusal, query)
 
 
 def _global(ctx: RequestContext) -> dict[str, str | list[str]]:
