@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cronbridge.authorizer import Authorizer, InvocationDenied, LaunchPlan, assumed_role_arn
+from cronbridge.authorizer import Authorizer, IdentityPolicies, InvocationDenied, LaunchPlan, assumed_role_arn
+from cronbridge.clock import FakeClock
 from cronbridge.errors import AccessDenied, LaunchError
 from cronbridge.iam import NamedPolicy, Policy, parse_policy
-from cronbridge.model.ecs import ContainerDefinition, LogConfiguration, TaskDefinition, TaskOverride
+from cronbridge.identity import IdentityService
+from cronbridge.model.ecs import ContainerDefinition, LogConfiguration, Task, TaskDefinition, TaskOverride
+from cronbridge.store.db import Database
 
 SEED = Path("/work/shared/seed/terraform/policies")
 ACCOUNT = "000000000000"
@@ -273,3 +277,53 @@ def test_check_raises_aws_access_denied_and_explain_names_the_deciding_statement
     ]
     with pytest.raises(AccessDenied, match="because no identity-based policy allows the ecs:StopTask action"):
         authorizer.check(session, "ecs:StopTask", TASKDEF)
+
+
+# -- on the real identity store -------------------------------------------------------------------
+
+
+@pytest.fixture
+def identity(tmp_path: Path) -> Iterator[IdentityService]:
+    db = Database(tmp_path / "state.db")
+    yield IdentityService(db, FakeClock(1_800_000_000.0), ACCOUNT)
+    db.close()
+
+
+def store_world(identity: IdentityService, base_url: str | None = None) -> Authorizer:
+    identity.create_role("EcsEventsRole-sample", json.dumps(seed("events-assume-role.json")))
+    name, document = events_policy()
+    policy = identity.policies.create("EcsRunTaskEventsPolicy", json.dumps(document))
+    identity.policies.attach("role", "EcsEventsRole-sample", policy.arn)
+    identity.create_role("EcsTaskExecutionRole-sample", json.dumps(seed("ecs-task-assume-role.json")))
+    identity.policies.put_inline("role", "EcsTaskExecutionRole-sample", "exec", json.dumps(execution_policy()[1]))
+    source = IdentityPolicies(identity, identity.clock)
+    return Authorizer(source, issuer=source, base_url=base_url)
+
+
+def test_the_identity_store_backs_launches_and_explanations(identity: IdentityService) -> None:
+    authorizer = store_world(identity)
+    assert authorizer.authorize_launch(plan()) == f"arn:aws:sts::{ACCOUNT}:assumed-role/EcsEventsRole-sample/hello"
+    authorizer.check_execution_role(definition(), "abc", "us-east-1")
+    for principal in (EVENTS_ROLE, assumed_role_arn(EVENTS_ROLE, "any")):
+        found = authorizer.explain(principal, "ecs:RunTask", TASKDEF)
+        assert [tuple(d) for d in found.decision.statements] == [
+            (f"arn:aws:iam::{ACCOUNT}:policy/EcsRunTaskEventsPolicy", None, "Allow")
+        ]
+    assert not authorizer.explain(f"arn:aws:iam::{ACCOUNT}:user/nobody", "ecs:RunTask", TASKDEF).decision.allowed
+    assert authorizer.explain(f"arn:aws:iam::{ACCOUNT}:root", "ecs:RunTask", TASKDEF).decision.allowed
+
+
+def test_task_credentials_are_the_task_role_session_and_need_the_token(identity: IdentityService) -> None:
+    authorizer = store_world(identity, base_url="http://127.0.0.1:4599")
+    task = Task(task_arn=f"arn:aws:ecs:us-east-1:{ACCOUNT}:task/default/0123abcd", overrides=TaskOverride())
+    env = authorizer.task_environment(task, definition())
+    assert env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == "http://127.0.0.1:4599/_cronbridge/task-credentials/0123abcd"
+    with pytest.raises(AccessDenied):
+        authorizer.task_credentials("0123abcd", "not-the-token")
+    found = authorizer.task_credentials("0123abcd", env["AWS_CONTAINER_AUTHORIZATION_TOKEN"])
+    assert found["RoleArn"] == EXEC_ROLE and found["AccessKeyId"].startswith("ASIA")
+    principal = identity.principal_of_key(found["AccessKeyId"])
+    assert principal is not None and principal.arn.startswith(
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/EcsTaskExecutionRole-sample/"
+    )
+    assert authorizer.task_environment(task, TaskDefinition(family="bare")) == {}
