@@ -8,6 +8,9 @@ from urllib.parse import unquote, urlencode
 
 import pytest
 from botocore.parsers import QueryParser
+from botocore.serialize import QuerySerializer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cronbridge.api.protocols import query
 from cronbridge.api.protocols.shapes import operation
@@ -158,3 +161,37 @@ def test_errors_are_an_error_response_botocore_reads() -> None:
     assert error["Code"] == "NoSuchEntity" and error["Type"] == "Sender"
     server = query.error_response(AwsError("boom", "InternalFailure", 500))
     assert b"<Type>Receiver</Type>" in bytes(server.body)
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
+
+
+@given(
+    name=_TEXT, document=_TEXT, duration=st.integers(3600, 43200),
+    tags=st.lists(st.fixed_dictionaries({"Key": _TEXT, "Value": st.text(max_size=10)}), max_size=4),
+)
+@settings(max_examples=60, deadline=None)
+def test_whatever_botocore_serializes_decodes_to_the_same_parameters(
+    name: str, document: str, duration: int, tags: list[dict[str, str]]
+) -> None:
+    op = operation("iam", "CreateRole")
+    assert op is not None
+    params: dict[str, Any] = {"RoleName": name, "AssumeRolePolicyDocument": document, "MaxSessionDuration": duration}
+    if tags:
+        params["Tags"] = tags
+    wire = QuerySerializer().serialize_to_request(params, op)["body"]
+    assert query.decode(op.input_shape, query.parse_form(urlencode(wire).encode())) == params
+
+
+@given(actions=st.lists(_TEXT, min_size=1, max_size=5),
+       values=st.lists(st.lists(_TEXT, min_size=1, max_size=3), max_size=3))
+@settings(max_examples=60, deadline=None)
+def test_nested_member_lists_survive_the_round_trip(actions: list[str], values: list[list[str]]) -> None:
+    op = operation("iam", "SimulatePrincipalPolicy")
+    assert op is not None
+    params: dict[str, Any] = {"PolicySourceArn": "arn:aws:iam::1:user/u", "ActionNames": actions}
+    if values:
+        params["ContextEntries"] = [{"ContextKeyName": f"k{i}", "ContextKeyValues": v, "ContextKeyType": "stringList"}
+                                    for i, v in enumerate(values)]
+    wire = QuerySerializer().serialize_to_request(params, op)["body"]
+    assert query.decode(op.input_shape, query.parse_form(urlencode(wire).encode())) == params

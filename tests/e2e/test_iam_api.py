@@ -238,3 +238,29 @@ def test_the_aws_cli_creates_and_reads_a_role(cronbridge_server: Any) -> None:
     assert "The role with name ghost cannot be found." in missing.stderr
     bad = aws(cronbridge_server, "iam", "create-policy", "--policy-name", "p", "--policy-document", '{"Statement": 1}')
     assert bad.returncode != 0 and "MalformedPolicyDocument" in bad.stderr
+
+
+def test_policy_and_user_tags(cronbridge_server: Any) -> None:
+    iam = cronbridge_server.client("iam")
+    arn = iam.create_policy(
+        PolicyName="p", PolicyDocument=json.dumps(RUN_TASK), Tags=[{"Key": "owner", "Value": "ops"}]
+    )["Policy"]["Arn"]
+    iam.tag_policy(PolicyArn=arn, Tags=[{"Key": "tier", "Value": "1"}])
+    iam.untag_policy(PolicyArn=arn, TagKeys=["owner"])
+    assert iam.list_policy_tags(PolicyArn=arn)["Tags"] == [{"Key": "tier", "Value": "1"}]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["Tags"] == [{"Key": "tier", "Value": "1"}]
+    iam.create_user(UserName="u")
+    iam.tag_user(UserName="u", Tags=[{"Key": "a", "Value": "b"}])
+    assert iam.list_user_tags(UserName="u")["Tags"] == [{"Key": "a", "Value": "b"}]
+    iam.untag_user(UserName="u", TagKeys=["a"])
+    assert iam.list_user_tags(UserName="u")["Tags"] == []
+
+
+def test_lists_page_with_marker_and_max_items(cronbridge_server: Any) -> None:
+    iam = cronbridge_server.client("iam")
+    for i in range(5):
+        iam.create_role(RoleName=f"r{i}", AssumeRolePolicyDocument=json.dumps(EVENTS_TRUST))
+    first = iam.list_roles(MaxItems=2)
+    assert [r["RoleName"] for r in first["Roles"]] == ["r0", "r1"] and first["IsTruncated"] is True
+    pages = iam.get_paginator("list_roles").paginate(PaginationConfig={"PageSize": 2})
+    assert [r["RoleName"] for page in pages for r in page["Roles"]] == [f"r{i}" for i in range(5)]

@@ -156,3 +156,15 @@ def test_the_aws_cli_assumes_a_role(cronbridge_server: Any) -> None:
         env={"AWS_SESSION_TOKEN": creds["SessionToken"]},
     )
     assert me["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/cli/from-cli"
+
+
+def test_an_external_id_condition_is_checked(cronbridge_server: Any) -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{**ACCOUNT_TRUST["Statement"][0], "Condition": {"StringEquals": {"sts:ExternalId": "s3cret"}}}],
+    }
+    iam, sts = cronbridge_server.client("iam"), cronbridge_server.client("sts")
+    role = iam.create_role(RoleName="partner", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    assert error(lambda: sts.assume_role(RoleArn=role["Arn"], RoleSessionName="p1"))[:2] == ("AccessDenied", 403)
+    reply = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="p1", ExternalId="s3cret")
+    assert reply["AssumedRoleUser"]["Arn"].endswith("assumed-role/partner/p1")

@@ -231,3 +231,31 @@ def test_aws_managed_policies_exist_and_can_be_attached(identity: IdentityServic
     identity.create_role("exec", EVENTS_TRUST)
     identity.policies.attach("role", "exec", arn)
     assert [p.arn for p in identity.policies.attached("role", "exec")] == [arn]
+
+
+def test_a_trust_policy_condition_sees_the_context_given(identity: IdentityService) -> None:
+    guarded = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/hello"}},
+                }
+            ],
+        }
+    )
+    role = identity.create_role("guarded", guarded)
+    rule = {"aws:SourceArn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/hello"}
+    assert identity.assume_role(role.arn, "fire", caller="events.amazonaws.com", context=rule).access_key_id
+    with pytest.raises(IamAccessDenied):
+        identity.assume_role(
+            role.arn,
+            "fire",
+            caller="events.amazonaws.com",
+            context={"aws:SourceArn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/other"},
+        )
+    explained = identity.sessions.trust(role, "events.amazonaws.com")
+    assert not explained.allowed and "no resource-based policy" in explained.explain()

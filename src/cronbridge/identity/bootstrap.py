@@ -14,8 +14,7 @@ PROFILE = "default"
 def write_credentials(path: Path, pair: AccessKeyPair) -> None:
     """An AWS shared-credentials file (profile `default`) readable by its owner only (mode 600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = (f"[{PROFILE}]\naws_access_key_id = {pair.access_key_id}\n"
-            f"aws_secret_access_key = {pair.secret_access_key}\n")
+    text = f"[{PROFILE}]\naws_access_key_id = {pair.access_key_id}\naws_secret_access_key = {pair.secret_access_key}\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
@@ -36,8 +35,10 @@ def read_credentials(path: Path) -> tuple[str, str] | None:
 def announcement(pair: AccessKeyPair, new: bool, path: Path, endpoint: str) -> list[str]:
     """What the server prints at start-up about the administrator's key (the secret only when it is new)."""
     if not new:
-        return [f"  administrator key {pair.access_key_id}; credentials in {path} (mode 600)",
-                f"    use: AWS_SHARED_CREDENTIALS_FILE={path} aws --endpoint-url {endpoint} sts get-caller-identity"]
+        return [
+            f"  administrator key {pair.access_key_id}; credentials in {path} (mode 600)",
+            f"    use: AWS_SHARED_CREDENTIALS_FILE={path} aws --endpoint-url {endpoint} sts get-caller-identity",
+        ]
     return [
         "  administrator credentials, shown this once (also saved to " + f"{path}, mode 600):",
         f"    export AWS_ACCESS_KEY_ID={pair.access_key_id}",

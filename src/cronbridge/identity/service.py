@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -118,12 +119,14 @@ class IdentityService:
         caller: Principal | str | None = None,
         session_policy: str | None = None,
         policy_arns: tuple[str, ...] = (),
+        context: Mapping[str, str | list[str]] | None = None,
     ) -> TemporaryCredentials:
         """Temporary credentials for a role session, once the role's trust policy admits `caller`.
 
-        `caller` is a Principal (a user or role session) or a service name such as "events.amazonaws.com".
+        `caller` is a Principal (a user or role session) or a service name such as "events.amazonaws.com";
+        `context` adds the condition keys the trust policy may test (sts:ExternalId, aws:SourceArn, ...).
         """
-        return self.sessions.assume(role_arn, session_name, duration, caller, session_policy, policy_arns)
+        return self.sessions.assume(role_arn, session_name, duration, caller, session_policy, policy_arns, context)
 
     # users
 

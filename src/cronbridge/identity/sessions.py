@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from cronbridge.iam.evaluate import Decision, NamedPolicy, trust_allows
@@ -32,10 +33,11 @@ class SessionMaker:
         caller: Principal | str | None,
         session_policy: str | None = None,
         policy_arns: tuple[str, ...] = (),
+        context: Mapping[str, str | list[str]] | None = None,
     ) -> TemporaryCredentials:
         role = self._role(role_arn, caller)
         seconds = self._duration(role, duration, caller)
-        decision = self.trust(role, caller)
+        decision = self.trust(role, caller, {"sts:RoleSessionName": session_name, **(context or {})})
         if not decision.allowed:
             raise IamAccessDenied(_denied(caller, role_arn))
         if session_policy is not None:
@@ -44,16 +46,22 @@ class SessionMaker:
             self.identity.policies.get(arn)
         return self._issue(role, session_name, seconds, session_policy, policy_arns)
 
-    def trust(self, role: Role, caller: Principal | str | None) -> Decision:
-        """Whether the role's trust policy admits `caller` (a principal, or a service name)."""
+    def trust(
+        self, role: Role, caller: Principal | str | None, context: Mapping[str, str | list[str]] | None = None
+    ) -> Decision:
+        """Whether the role's trust policy admits `caller` (a principal, or a service name).
+
+        `context` adds condition keys (sts:ExternalId, aws:SourceArn, aws:SourceAccount, ...).
+        """
         policy = parsed(role.trust_policy, "trust")
         name = f"trust policy of {role.arn}"
         if isinstance(caller, str):
-            return trust_allows(policy, {"Service": caller}, name=name)
+            return trust_allows(policy, {"Service": caller}, context=dict(context or {}), name=name)
         principal = caller or self.identity.root()
-        decision = trust_allows(policy, {"AWS": principal.arn}, context=principal.condition_keys, name=name)
+        keys = {**principal.condition_keys, **(context or {})}
+        decision = trust_allows(policy, {"AWS": principal.arn}, context=keys, name=name)
         if not decision.allowed and principal.role_arn:
-            decision = trust_allows(policy, {"AWS": principal.role_arn}, context=principal.condition_keys, name=name)
+            decision = trust_allows(policy, {"AWS": principal.role_arn}, context=keys, name=name)
         return decision
 
     def _role(self, role_arn: str, caller: Principal | str | None) -> Role:

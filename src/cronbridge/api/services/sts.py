@@ -15,6 +15,9 @@ def get_caller_identity(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any
 
 def assume_role(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     caller = ctx.principal or ctx.system.identity.admin()
+    context = {"sts:ExternalId": p["ExternalId"]} if p.get("ExternalId") else {}
+    if ctx.source_ip:
+        context["aws:SourceIp"] = ctx.source_ip
     creds = ctx.system.identity.assume_role(
         p["RoleArn"],
         p["RoleSessionName"],
@@ -22,6 +25,7 @@ def assume_role(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
         caller,
         p.get("Policy"),
         tuple(item["arn"] for item in p.get("PolicyArns", []) if item.get("arn")),
+        context,
     )
     out: dict[str, Any] = {
         "Credentials": {
