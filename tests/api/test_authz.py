@@ -91,7 +91,28 @@ def first(service: str, operation: str, params: dict[str, Any]) -> tuple[str, li
         ("iam", "CreatePolicy", {"PolicyName": "p"}, "iam:CreatePolicy", [f"arn:aws:iam::{A}:policy/p"]),
         ("iam", "GetUser", {"UserName": "bob"}, "iam:GetUser", [f"arn:aws:iam::{A}:user/bob"]),
         ("sts", "AssumeRole", {"RoleArn": ROLE}, "sts:AssumeRole", [ROLE]),
-        ("scheduler", "CreateSchedule", {}, "scheduler:CreateSchedule", ["*"]),
+        (
+            "scheduler",
+            "CreateSchedule",
+            {"Name": "s"},
+            "scheduler:CreateSchedule",
+            [f"arn:aws:scheduler:eu-west-1:{A}:schedule/default/s"],
+        ),
+        (
+            "scheduler",
+            "GetSchedule",
+            {"Name": "s", "GroupName": "g"},
+            "scheduler:GetSchedule",
+            [f"arn:aws:scheduler:eu-west-1:{A}:schedule/g/s"],
+        ),
+        (
+            "scheduler",
+            "DeleteScheduleGroup",
+            {"Name": "g"},
+            "scheduler:DeleteScheduleGroup",
+            [f"arn:aws:scheduler:eu-west-1:{A}:schedule-group/g"],
+        ),
+        ("scheduler", "SomethingNew", {}, "scheduler:SomethingNew", ["*"]),
     ],
 )
 def test_operation_to_action_and_resources(
@@ -121,3 +142,13 @@ def test_run_task_with_tags_needs_tag_resource_on_create() -> None:
     tag = found[-1]
     assert (tag.action, tag.resources) == ("ecs:TagResource", [f"arn:aws:ecs:eu-west-1:{A}:task/default/*"])
     assert tag.context == {"ecs:CreateAction": "RunTask", "aws:TagKeys": ["team"]}
+
+
+def test_handing_a_role_to_a_service_needs_pass_role_to_that_service() -> None:
+    rule = needs("events", "PutTargets", {"Rule": "r", "Targets": [{"Id": "1", "Arn": "c", "RoleArn": ROLE}]}, WHERE)
+    assert [(n.action, n.resources, n.context) for n in rule[1:]] == [
+        ("iam:PassRole", [ROLE], {"iam:PassedToService": "events.amazonaws.com"})
+    ]
+    schedule = needs("scheduler", "CreateSchedule", {"Name": "s", "Target": {"Arn": "c", "RoleArn": ROLE}}, WHERE)
+    assert schedule[1].context == {"iam:PassedToService": "scheduler.amazonaws.com"}
+    assert len(needs("events", "PutTargets", {"Rule": "r", "Targets": [{"Id": "1", "Arn": "c"}]}, WHERE)) == 1

@@ -273,7 +273,34 @@ def _policy_source(params: Params, where: Where) -> list[str]:
     return [str(params.get("PolicySourceArn") or "*")]
 
 
-SERVICES: dict[str, dict[str, Resources]] = {"ecs": ECS, "events": EVENTS, "logs": LOGS}
+# -- EventBridge Scheduler ----------------------------------------------------------------------
+
+
+def _schedule(params: Params, where: Where) -> list[str]:
+    group = params.get("GroupName") or "default"
+    return [arns.build("scheduler", where.region, where.account, f"schedule/{group}/{params.get('Name', '')}")]
+
+
+def _schedule_group(params: Params, where: Where) -> list[str]:
+    return [arns.build("scheduler", where.region, where.account, f"schedule-group/{params.get('Name', '')}")]
+
+
+SCHEDULER: dict[str, Resources] = {
+    "CreateSchedule": _schedule,
+    "GetSchedule": _schedule,
+    "UpdateSchedule": _schedule,
+    "DeleteSchedule": _schedule,
+    "ListSchedules": _star,
+    "CreateScheduleGroup": _schedule_group,
+    "GetScheduleGroup": _schedule_group,
+    "DeleteScheduleGroup": _schedule_group,
+    "ListScheduleGroups": _star,
+    "TagResource": _resource_arn("ResourceArn"),
+    "UntagResource": _resource_arn("ResourceArn"),
+    "ListTagsForResource": _resource_arn("ResourceArn"),
+}
+
+SERVICES: dict[str, dict[str, Resources]] = {"ecs": ECS, "events": EVENTS, "logs": LOGS, "scheduler": SCHEDULER}
 
 
 def needs(service: str, operation: str, params: Params, where: Where) -> list[Need]:
@@ -301,7 +328,17 @@ def needs(service: str, operation: str, params: Params, where: Where) -> list[Ne
 
 
 def _extra_needs(service: str, operation: str, params: Params, where: Where) -> list[Need]:
-    """RunTask also passes the task's roles to ECS (iam:PassRole) and tags what it creates (ecs:TagResource)."""
+    """Calls that hand a role to a service need iam:PassRole on it: a rule's targets (to EventBridge), a schedule's
+    target (to Scheduler), RunTask's task roles (to ECS, which also needs ecs:TagResource for what it tags)."""
+    if service == "events" and operation == "PutTargets":
+        roles = [str(t["RoleArn"]) for t in params.get("Targets") or [] if isinstance(t, Mapping) and t.get("RoleArn")]
+        return _passes(roles, "events.amazonaws.com")
+    if service == "scheduler" and operation in ("CreateSchedule", "UpdateSchedule"):
+        target = params.get("Target") or {}
+        return _passes(
+            [str(target["RoleArn"])] if isinstance(target, Mapping) and target.get("RoleArn") else [],
+            "scheduler.amazonaws.com",
+        )
     if service != "ecs" or operation != "RunTask":
         return []
     found = pass_role_needs(params, where)
@@ -313,14 +350,17 @@ def _extra_needs(service: str, operation: str, params: Params, where: Where) -> 
     return found
 
 
+def _passes(roles: list[str], to_service: str) -> list[Need]:
+    return [Need("iam:PassRole", [role], {"iam:PassedToService": to_service}) for role in dict.fromkeys(roles)]
+
+
 def pass_role_needs(params: Params, where: Where) -> list[Need]:
     """The task definition's roles and RunTask's role overrides are passed to ECS tasks: iam:PassRole on each."""
     overrides = params.get("overrides") or {}
     roles = where.roles_of(str(params.get("taskDefinition", "")))
     if isinstance(overrides, Mapping):
         roles += [str(overrides[k]) for k in ("executionRoleArn", "taskRoleArn") if overrides.get(k)]
-    unique = list(dict.fromkeys(roles))
-    return [Need("iam:PassRole", [role], {"iam:PassedToService": "ecs-tasks.amazonaws.com"}) for role in unique]
+    return _passes(roles, "ecs-tasks.amazonaws.com")
 
 
 def where_for(ctx: RequestContext) -> Where:
