@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cronbridge.iam import NamedPolicy, Request, parse_policy
 from cronbridge.iam.explain import explain
@@ -218,3 +220,31 @@ def test_an_allow_explanation_names_the_deciding_statement() -> None:
     found = explain(Request("ecs:RunTask", TD, SESSION), named([ADMIN], "Admin"))
     assert found.to_json()["decidingStatements"] == [{"policy": "Admin0", "sid": "Admin", "effect": "Allow"}]
     assert found.to_json()["message"] is None
+
+
+STATEMENTS = st.fixed_dictionaries(
+    {
+        "Effect": st.sampled_from(["Allow", "Deny"]),
+        "Action": st.lists(st.sampled_from(["*", "ecs:*", "ecs:RunTask", "iam:PassRole", "logs:Put*"]), min_size=1),
+        "Resource": st.sampled_from(["*", TD, TD2, EXEC, f"arn:aws:ecs:*:{A}:task-definition/*"]),
+    }
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(STATEMENTS, max_size=4),
+    st.sampled_from(["ecs:RunTask", "iam:PassRole", "logs:PutLogEvents"]),
+    st.sampled_from([TD, TD2, EXEC, STREAM]),
+)
+def test_the_statements_an_explanation_says_apply_are_the_deciding_ones(
+    statements: list[dict[str, Any]], action: str, resource: str
+) -> None:
+    found = explain(Request(action, resource, SESSION), named([doc(*statements)] if statements else [], "p"))
+    applying = {(c.policy, c.effect) for c in found.checks if c.applies}
+    if found.decision.effect == "ExplicitDeny":
+        assert ("p0", "Deny") in applying
+    elif found.decision.effect == "Allow":
+        assert applying == {("p0", "Allow")}
+    else:
+        assert not applying
