@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -60,7 +62,7 @@ def _call(service: QueryService, form: dict[str, str], ctx: RequestContext) -> R
         version = form.get("Version", "")
         raise AwsError(f"Could not find operation {action} for version {version}", "InvalidAction")
     params = decode(op.input_shape, form) if op.input_shape is not None else {}
-    problems = validate(op, params, "ValidationError")
+    problems = validate(op, params, "ValidationError") + pattern_problems(op.input_shape, params)
     if problems:
         raise AwsError(validation_message(problems), "ValidationError")
     authorize_call(ctx, service.signing_name, action, params, query=True)
@@ -142,6 +144,33 @@ def _scalar(shape: Shape, where: str, text: str) -> Any:
     if kind == "boolean":
         return text.lower() == "true"
     return text
+
+
+def pattern_problems(shape: StructureShape | None, params: Mapping[str, Any]) -> list[str]:
+    """Top-level strings that break their member's `pattern` (names like `[\\w+=,.@-]+`), in IAM's wording."""
+    problems = []
+    for name, member in shape.members.items() if shape is not None else ():
+        pattern, value = member.metadata.get("pattern"), params.get(name)
+        if isinstance(value, str) and pattern and not _matches(pattern, value):
+            where = name[:1].lower() + name[1:]
+            problems.append(
+                f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Member must satisfy regular expression pattern: {pattern}"
+            )
+    return problems
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern, re.ASCII)
+    except re.error:
+        return None
+
+
+def _matches(pattern: str, value: str) -> bool:
+    compiled = _compiled(pattern)
+    return compiled is None or compiled.fullmatch(value) is not None
 
 
 # rendering: result dicts -> XML, by the output shape
