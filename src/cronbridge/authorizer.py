@@ -153,7 +153,11 @@ class Authorizer:
         for action, resource, context in launch_needs(plan):
             found = self.explain(session, action, resource, context)
             if not found.decision.allowed:
-                raise InvocationDenied(f"{found.message}\n{found.details()}")
+                raise InvocationDenied(
+                    f"{found.message}\n{found.details()}\n{plan.service_principal} assumed role {plan.role_arn} for "
+                    f"{plan.source_arn} (its trust policy allows it), then asked for {action} on {resource} as "
+                    f"{session}."
+                )
         return session
 
     def authorize_rule_launch(
