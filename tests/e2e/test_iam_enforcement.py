@@ -366,21 +366,79 @@ def test_the_credentials_endpoint_refuses_without_the_token(seed: Seed) -> None:
 
 @pytest.mark.docker
 def test_a_docker_task_gets_the_credentials_variables_of_its_task_role(
-        server_factory: Any, docker_engine: None, busybox_image: str) -> None:
+    server_factory: Any, docker_engine: None, busybox_image: str
+) -> None:
     server = server_factory(launcher="docker")
     ecs = server.client("ecs")
     server.client("logs").create_log_group(logGroupName=GROUP)
     ecs.create_cluster(clusterName="default")
     role = execution_role(ecs)
     ecs.register_task_definition(
-        family=FAMILY, networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
-        executionRoleArn=role, taskRoleArn=role, containerDefinitions=[{
-            "name": "hello", "image": busybox_image, "essential": True, "command": ["env"],
-            "logConfiguration": {"logDriver": "awslogs", "options": {
-                "awslogs-group": GROUP, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}}])
+        family=FAMILY,
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        requiresCompatibilities=["FARGATE"],
+        executionRoleArn=role,
+        taskRoleArn=role,
+        containerDefinitions=[
+            {
+                "name": "hello",
+                "image": busybox_image,
+                "essential": True,
+                "command": ["env"],
+                "logConfiguration": {
+                    "logDriver": "awslogs",
+                    "options": {"awslogs-group": GROUP, "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"},
+                },
+            }
+        ],
+    )
     arn = ecs.run_task(cluster="default", taskDefinition=FAMILY, networkConfiguration=NETWORK)["tasks"][0]["taskArn"]
     task_id = wait_stopped(ecs, "default", arn, timeout=60)["taskArn"].rsplit("/", 1)[-1]
-    lines = [e["message"] for e in server.client("logs").get_log_events(
-        logGroupName=GROUP, logStreamName=f"ecs/hello/{task_id}", startFromHead=True)["events"]]
+    lines = [
+        e["message"]
+        for e in server.client("logs").get_log_events(
+            logGroupName=GROUP, logStreamName=f"ecs/hello/{task_id}", startFromHead=True
+        )["events"]
+    ]
     assert f"AWS_CONTAINER_CREDENTIALS_FULL_URI={server.endpoint}/_cronbridge/task-credentials/{task_id}" in lines
     assert any(line.startswith("AWS_CONTAINER_AUTHORIZATION_TOKEN=") and len(line) > 40 for line in lines)
+
+
+def test_a_role_session_is_limited_by_its_session_policy(cronbridge_server: Any) -> None:
+    iam, sts = cronbridge_server.client("iam"), cronbridge_server.client("sts")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"AWS": "arn:aws:iam::000000000000:root"}}
+        ],
+    }
+    role = create_role(
+        iam,
+        "Operator",
+        trust,
+        {"Version": "2012-10-17", "Statement": [{"Sid": "Ecs", "Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]},
+        "EcsAll",
+    )
+    session = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ecs:ListClusters", "Resource": "*"}]}
+    )
+    creds = sts.assume_role(RoleArn=role, RoleSessionName="narrow", Policy=session)["Credentials"]
+    ecs = signed_as(
+        cronbridge_server,
+        "ecs",
+        {
+            "aws_access_key_id": creds["AccessKeyId"],
+            "aws_secret_access_key": creds["SecretAccessKey"],
+            "aws_session_token": creds["SessionToken"],
+        },
+    )
+    assert ecs.list_clusters()["clusterArns"] == []
+    with pytest.raises(ClientError) as caught:
+        ecs.describe_clusters(clusters=["default"])
+    assert caught.value.response["Error"]["Message"] == (
+        "User: arn:aws:sts::000000000000:assumed-role/Operator/narrow is not authorized to perform: "
+        "ecs:DescribeClusters on resource: arn:aws:ecs:us-east-1:000000000000:cluster/default because no session "
+        "policy allows the ecs:DescribeClusters action"
+    )
