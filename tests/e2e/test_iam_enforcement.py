@@ -442,3 +442,21 @@ def test_a_role_session_is_limited_by_its_session_policy(cronbridge_server: Any)
         "ecs:DescribeClusters on resource: arn:aws:ecs:us-east-1:000000000000:cluster/default because no session "
         "policy allows the ecs:DescribeClusters action"
     )
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not json",
+        b"[]",
+        b'{"action": "ecs:RunTask"}',
+        b'{"principal": "arn:aws:iam::000000000000:user/x", "action": "a:b", "context": {"k": 1}}',
+    ],
+)
+def test_the_explain_endpoint_refuses_bad_requests_with_a_reason(cronbridge_server: Any, payload: bytes) -> None:
+    request = urllib.request.Request(f"{cronbridge_server.endpoint}/_cronbridge/explain", data=payload, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=10)
+    body = json.loads(caught.value.read())
+    assert caught.value.code == 400 and body["__type"] == "ValidationException" and body["message"]
+    assert cronbridge_server.get("/_cronbridge/health")["status"] == "ok"  # and the server keeps serving
