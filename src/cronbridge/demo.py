@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 
+from cronbridge import seed_iam
 from cronbridge.config import Settings
 from cronbridge.identity.bootstrap import read_credentials
 from cronbridge.schedule import parse
@@ -45,18 +46,21 @@ def container_definition(image: str) -> dict[str, Any]:
 
 def create_seed_system(endpoint: str, image: str = "busybox") -> dict[str, str]:
     """Cluster, log group, task definition, rule and target, as the seed's Terraform declares them."""
-    ecs, events, logs = (_client(endpoint, name) for name in ("ecs", "events", "logs"))
+    ecs, events, logs, iam = (_client(endpoint, name) for name in ("ecs", "events", "logs", "iam"))
     cluster_arn = ecs.create_cluster(clusterName=CLUSTER)["cluster"]["clusterArn"]
     logs.create_log_group(logGroupName=LOG_GROUP)
+    execution_role = seed_iam.create_execution_role(iam)
     taskdef_arn = ecs.register_task_definition(
         family=FAMILY, networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
-        containerDefinitions=[container_definition(image)],
+        containerDefinitions=[container_definition(image)], executionRoleArn=execution_role,
+        taskRoleArn=execution_role,
     )["taskDefinition"]["taskDefinitionArn"]
+    events_role = seed_iam.create_events_role(iam, taskdef_arn)
     rule_arn = events.put_rule(Name=RULE, ScheduleExpression=SCHEDULE, State="ENABLED")["RuleArn"]
     events.put_targets(Rule=RULE, Targets=[{
         "Id": "hello",
         "Arn": cluster_arn,
-        "RoleArn": "arn:aws:iam::000000000000:role/EcsEventsRole-sample",
+        "RoleArn": events_role,
         "EcsParameters": {
             "TaskDefinitionArn": taskdef_arn, "TaskCount": 1, "LaunchType": "FARGATE", "PlatformVersion": "1.4.0",
             "EnableExecuteCommand": True,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cronbridge import arn as arns
+from cronbridge.authorizer import Authorizer
 from cronbridge.awslogs import AwsLogsOptions, AwsLogsWriter
 from cronbridge.clock import Clock
 from cronbridge.codec import encode
@@ -84,6 +85,7 @@ class Runner:
         self._live: dict[str, LiveTask] = {}
         self._lock = threading.RLock()
         self.on_transition: Callable[[Task], None] | None = None
+        self.authorizer: Authorizer | None = None
         self._last_sweep = 0.0
 
     # RunTask --------------------------------------------------------------
@@ -245,6 +247,8 @@ class LiveTask:
         self.set_status(TaskStatus.PENDING)
         self.set_status(TaskStatus.ACTIVATING)
         try:
+            if self.runner.authorizer is not None:  # IAM: the execution role must allow writing the logs
+                self.runner.authorizer.check_task_start(self.task, self.definition)
             self._prepare_logs()
             self.task.pull_started_at = self.now
             self._start_containers()
@@ -316,6 +320,8 @@ class LiveTask:
         env = {kv.name: kv.value or "" for kv in definition.environment or [] if kv.name}
         if override is not None:
             env.update({kv.name: kv.value or "" for kv in override.environment or [] if kv.name})
+        if self.runner.authorizer is not None:  # the task role's credentials endpoint, as ECS serves it
+            env.update(self.runner.authorizer.task_environment(self.task, self.definition))
         command = override.command if override is not None and override.command is not None else definition.command
         return ContainerSpec(
             task_id=self.task.task_id,

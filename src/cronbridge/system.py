@@ -7,6 +7,7 @@ import os
 import threading
 from typing import Any
 
+from cronbridge.authorizer import authorizer_for
 from cronbridge.clock import Clock, FakeClock, SystemClock
 from cronbridge.config import Settings
 from cronbridge.ecs.service import EcsService
@@ -69,6 +70,8 @@ class System:
             settings.admin_access_key_id, settings.admin_secret_access_key
         )
         write_credentials(settings.admin_credentials_path, self.admin_key)
+        self.authorizer = authorizer_for(self.identity, self.clock, settings)  # IAM enforcement
+        self.runner.authorizer = self.scheduler.delivery.authorizer = self.authorizer
         self._lock = threading.Lock()
 
     def start(self) -> None:

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from fixtures.ecs import register
+from fixtures.ecs import events_role, register
 from fixtures.server import ServerProcess
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
@@ -27,6 +27,7 @@ def put_rule(server: ServerProcess) -> str:
     ecs, events = server.client("ecs"), server.client("events")
     cluster = ecs.create_cluster(clusterName="work")["cluster"]["clusterArn"]
     taskdef = register(ecs)
+    role = events_role(ecs, taskdef)
     events.put_rule(Name=RULE, ScheduleExpression="rate(1 minute)")
     events.put_targets(
         Rule=RULE,
@@ -34,6 +35,7 @@ def put_rule(server: ServerProcess) -> str:
             {
                 "Id": target_id,
                 "Arn": cluster,
+                "RoleArn": role,
                 "EcsParameters": {
                     "TaskDefinitionArn": taskdef,
                     "LaunchType": "FARGATE",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from fixtures.ecs import register
+from fixtures.ecs import events_role, register
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 
@@ -29,6 +29,7 @@ def setup(server: Any, rule: str, cluster: str, **target: Any) -> tuple[str, str
             {
                 "Id": "batch",
                 "Arn": f"arn:aws:ecs:us-east-1:000000000000:cluster/{cluster}",
+                "RoleArn": events_role(ecs, taskdef),
                 "EcsParameters": {
                     "TaskDefinitionArn": taskdef,
                     "LaunchType": "FARGATE",

@@ -8,7 +8,7 @@ from typing import Any
 import docker
 import pytest
 
-from fixtures.ecs import NETWORK, wait_stopped
+from fixtures.ecs import NETWORK, execution_role, wait_stopped
 
 pytestmark = pytest.mark.docker
 
@@ -24,7 +24,7 @@ def docker_server(server_factory: Any, docker_engine: None, busybox_image: str) 
 def register_seed(ecs: Any, image: str, **container: Any) -> None:
     ecs.register_task_definition(
         family="ecs-scheduled-batch-task", networkMode="awsvpc", cpu="256", memory="512",
-        requiresCompatibilities=["FARGATE"],
+        requiresCompatibilities=["FARGATE"], executionRoleArn=execution_role(ecs),
         containerDefinitions=[{
             "name": "hello", "image": image, "cpu": 256, "memory": 512, "essential": True,
             "logConfiguration": {"logDriver": "awslogs", "options": {

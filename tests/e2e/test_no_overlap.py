@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from fixtures.ecs import NETWORK, register, wait_stopped
+from fixtures.ecs import NETWORK, events_role, register, scheduler_role, wait_stopped
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 
@@ -34,7 +34,7 @@ def put_rule(server: Any, name: str, mode: str, seconds: int) -> str:
             {
                 "Id": "batch",
                 "Arn": cluster,
-                "RoleArn": "arn:aws:iam::000000000000:role/events",
+                "RoleArn": events_role(server.client("ecs"), t["taskdef"]),
                 "Input": t["input"],
                 "EcsParameters": {
                     "TaskDefinitionArn": t["taskdef"],
@@ -119,7 +119,7 @@ def test_a_schedule_group_tag_applies_to_its_schedules(server_factory: Any) -> N
         FlexibleTimeWindow={"Mode": "OFF"},
         Target={
             "Arn": cluster,
-            "RoleArn": "arn:aws:iam::000000000000:role/scheduler",
+            "RoleArn": scheduler_role(server.client("ecs"), t["taskdef"]),
             "Input": t["input"],
             "EcsParameters": {
                 "TaskDefinitionArn": t["taskdef"],

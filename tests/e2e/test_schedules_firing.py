@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from fixtures.ecs import NETWORK, register, wait_stopped
+from fixtures.ecs import NETWORK, register, scheduler_role, wait_stopped
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
-ROLE = "arn:aws:iam::000000000000:role/scheduler"
 
 
 def epoch(text: str) -> float:
@@ -26,11 +25,12 @@ def ecs_target(server: Any) -> dict[str, Any]:
         logs.create_log_group(logGroupName="/ecs/test")
     cluster = ecs.create_cluster(clusterName="work")["cluster"]["clusterArn"]
     subnets = NETWORK["awsvpcConfiguration"]["subnets"]
+    taskdef = register(ecs)
     return {
         "Arn": cluster,
-        "RoleArn": ROLE,
+        "RoleArn": scheduler_role(ecs, taskdef),
         "EcsParameters": {
-            "TaskDefinitionArn": register(ecs),
+            "TaskDefinitionArn": taskdef,
             "LaunchType": "FARGATE",
             "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": subnets}},
         },

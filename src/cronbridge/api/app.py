@@ -63,7 +63,7 @@ async def aws_endpoint(request: Request) -> Response:
         who = authenticate(system, request, body)
     except SigV4Error as err:
         return _auth_error(err, request, target, is_cbor, rest)
-    if request.headers.get("content-encoding", "").lower() == "gzip":  # botocore compresses big PutMetricData; signed as sent
+    if request.headers.get("content-encoding", "").lower() == "gzip":  # big PutMetricData; signed compressed
         try:
             body = gzip.decompress(body)
         except (OSError, EOFError):

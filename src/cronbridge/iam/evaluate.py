@@ -129,27 +129,27 @@ def _matching(request: Request, policies: Sequence[NamedPolicy]) -> list[Decidin
 
 def statement_applies(statement: Statement, policy: Policy, request: Request) -> bool:
     """Whether a statement's action, resource and conditions all match the request."""
-    context = _context(request)
+    context = context_of(request)
     variables = context if policy.uses_variables else None
-    return (_action_matches(statement, request.action)
-            and _resource_matches(statement, request.resource, variables)
+    return (action_matches(statement, request.action)
+            and resource_matches(statement, request.resource, variables)
             and all(condition_holds(c, context, variables) for c in statement.conditions))
 
 
-def _context(request: Request) -> Context:
+def context_of(request: Request) -> Context:
     """The request's condition keys, with aws:PrincipalArn filled in from the request."""
     if not request.principal_arn:
         return request.context
     return {"aws:PrincipalArn": request.principal_arn, **request.context}
 
 
-def _action_matches(statement: Statement, action: str) -> bool:
+def action_matches(statement: Statement, action: str) -> bool:
     if statement.actions is not None:
         return any(_glob(p, action, None, False) for p in statement.actions)
     return not any(_glob(p, action, None, False) for p in statement.not_actions or ())
 
 
-def _resource_matches(statement: Statement, resource: str, variables: Context | None) -> bool:
+def resource_matches(statement: Statement, resource: str, variables: Context | None) -> bool:
     if statement.resources is not None:
         return any(_arn(p, resource, variables) for p in statement.resources)
     if statement.not_resources is not None:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from cronbridge.authorizer import EVENTS, SCHEDULER, Authorizer
 from cronbridge.clock import Clock
 from cronbridge.codec import camel, decode
 from cronbridge.errors import AwsError, ValidationError
@@ -79,6 +80,7 @@ class Delivery:
         self.clock = clock
         self.dead_letters = dead_letters
         self.faults = faults
+        self.authorizer: Authorizer | None = None  # IAM: the target's role must be assumable and allowed to launch
         self.resolve: Resolver = lambda inv: AwsError("no resolver", "InternalFailure", 500)
         self.active: Callable[[], bool] = lambda: True
         self.rng = random.Random()
@@ -183,7 +185,11 @@ class Delivery:
         try:
             if self.faults is not None:
                 self.faults.check(target.id, attempt)
-            result = self.runner.run_task(run_task_request(plan, target, invocation))
+            request = run_task_request(plan, target, invocation)
+            if self.authorizer is not None:
+                service = SCHEDULER if _is_schedule(plan) else EVENTS
+                self.authorizer.authorize_rule_launch(self.runner.ecs, plan.arn, target.role_arn, request, service)
+            result = self.runner.run_task(request)
         except AwsError as err:
             self._failed(plan, target, invocation, attempt, err, retryable(err))
             return

@@ -7,6 +7,7 @@ from typing import Any
 
 import cbor2
 
+from cronbridge.api.authz import authorize_call
 from cronbridge.api.context import RequestContext
 from cronbridge.api.protocols.json import JsonService
 from cronbridge.api.protocols.shapes import operation, validate, validation_message
@@ -61,6 +62,7 @@ def dispatch(service: JsonService, action: str, body: bytes, ctx: RequestContext
     problems = validate(op, params, service.validation_code)
     if problems:
         raise AwsError(validation_message(problems), service.validation_code)
+    authorize_call(ctx, service.target_prefix, action, params)
     return handler(ctx, params)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cronbridge.api.authz import authorize_call
 from cronbridge.api.context import RequestContext
 from cronbridge.api.protocols.shapes import operation, validate, validation_message
 from cronbridge.errors import AwsError
@@ -54,6 +55,7 @@ def dispatch(service: JsonService, action: str, body: bytes, ctx: RequestContext
     problems = validate(op, params, service.validation_code)
     if problems:
         raise AwsError(validation_message(problems), service.validation_code)
+    authorize_call(ctx, service.target_prefix, action, params)
     return handler(ctx, params)
 
 

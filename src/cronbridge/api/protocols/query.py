@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from starlette.responses import Response
 
+from cronbridge.api.authz import authorize_call
 from cronbridge.api.context import RequestContext
 from cronbridge.api.protocols.shapes import operation, validate, validation_message
 from cronbridge.errors import AwsError
@@ -64,6 +65,7 @@ def _call(service: QueryService, form: dict[str, str], ctx: RequestContext) -> R
     problems = validate(op, params, "ValidationError") + pattern_problems(op.input_shape, params)
     if problems:
         raise AwsError(validation_message(problems), "ValidationError")
+    authorize_call(ctx, service.signing_name, action, params, query=True)
     result = handler(ctx, params) or {}
     return Response(render(op, result, service.namespace), 200, media_type=MEDIA_TYPE)
 

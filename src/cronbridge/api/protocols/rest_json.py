@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote
 
 from botocore.model import OperationModel, Shape
 
+from cronbridge.api.authz import authorize_call
 from cronbridge.api.context import RequestContext
 from cronbridge.api.protocols.shapes import service_model, validate, validation_message
 from cronbridge.errors import AwsError
@@ -88,6 +89,7 @@ def dispatch(
     problems = validate(op, params, service.validation_code)
     if problems:
         raise AwsError(validation_message(problems), service.validation_code)
+    authorize_call(ctx, service.signing_name, name, params)
     return handler(ctx, params)
 
 

@@ -1,0 +1,379 @@
+"""Authorization against the identity store: API calls, scheduled launches, execution roles, task credentials."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from cronbridge import arn as arns
+from cronbridge.awslogs import AwsLogsOptions
+from cronbridge.errors import AccessDenied, AwsError, LaunchError
+from cronbridge.iam import NamedPolicy, Policy, Request, evaluate, parse_policy, trust_allows
+from cronbridge.iam.explain import Explanation, explain
+from cronbridge.identity.model import Principal
+from cronbridge.model.ecs import Task, TaskDefinition, TaskOverride
+
+if TYPE_CHECKING:
+    from cronbridge.clock import Clock
+    from cronbridge.config import Settings
+    from cronbridge.ecs.service import EcsService
+    from cronbridge.identity.service import IdentityService
+    from cronbridge.runner import RunTaskRequest
+
+log = logging.getLogger("cronbridge.authz")
+ECS_TASKS = "ecs-tasks.amazonaws.com"
+CREDENTIALS_PATH = "/_cronbridge/task-credentials"
+TASK_CREDENTIALS_SECONDS = 6 * 3600
+MAX_TASK_TOKENS = 10000
+EVENTS = "events.amazonaws.com"
+SCHEDULER = "scheduler.amazonaws.com"
+
+
+class PolicySource(Protocol):
+    """What authorization needs from the identity store."""
+
+    def policies_for(self, principal: str | Principal) -> tuple[list[NamedPolicy], list[NamedPolicy] | None]:
+        """The identity policies (managed and inline) of a user or role (session), and its session policies."""
+        ...
+
+    def trust_policy(self, role_arn: str) -> Policy | None:
+        """A role's trust policy; None when the role does not exist."""
+        ...
+
+
+class CredentialIssuer(Protocol):
+    """STS for a service: temporary credentials of a role, as AssumeRole returns them."""
+
+    def issue_role_credentials(self, role_arn: str, session_name: str, duration_seconds: int) -> dict[str, str]:
+        """{AccessKeyId, SecretAccessKey, Token, Expiration (ISO 8601)}; AwsError when the role cannot be assumed."""
+        ...
+
+
+class InvocationDenied(AccessDenied):
+    """A scheduled launch refused by IAM: not retried; the message carries the full explanation."""
+
+    code = "AccessDeniedException"
+    status = 400
+
+
+@dataclass(frozen=True)
+class LaunchPlan:
+    """What a rule or schedule asks to launch, in IAM's terms."""
+
+    role_arn: str | None
+    service_principal: str  # events.amazonaws.com or scheduler.amazonaws.com
+    source_arn: str
+    account: str
+    task_definition: TaskDefinition
+    overrides: TaskOverride | None = None
+    cluster_arn: str | None = None
+    tags: Sequence[str] = ()
+    propagate_tags: bool = False
+
+
+def assumed_role_arn(role_arn: str, session: str) -> str:
+    """`arn:aws:iam::A:role/path/Name` -> `arn:aws:sts::A:assumed-role/Name/session`."""
+    parsed = arns.parse(role_arn)
+    account = parsed.account if parsed else ""
+    name = (parsed.resource if parsed else role_arn).rsplit("/", 1)[-1]
+    return f"arn:aws:sts::{account}:assumed-role/{name}/{session}"
+
+
+class Authorizer:
+    """Decides requests with the identity store's policies; raises AWS's refusals; explains each decision."""
+
+    def __init__(
+        self,
+        source: PolicySource | None,
+        enforcing: bool = True,
+        issuer: CredentialIssuer | None = None,
+        base_url: str | None = None,
+    ) -> None:
+        self.source = source
+        self.enforcing = enforcing and source is not None
+        self.issuer = issuer
+        self.base_url = base_url
+        self._task_tokens: dict[str, tuple[str, str]] = {}  # task id -> (authorization token, task role ARN)
+
+    # decisions ------------------------------------------------------------------------------------
+    def explain(
+        self, principal: str | Principal, action: str, resource: str, context: dict[str, str | list[str]] | None = None
+    ) -> Explanation:
+        """May `principal` (an ARN, or a verified caller with its session policies) do `action` on `resource`."""
+        arn = principal if isinstance(principal, str) else principal.arn
+        keys: dict[str, str | list[str]] = {} if isinstance(principal, str) else dict(principal.condition_keys)
+        request = Request(action, resource, arn, {**keys, **(context or {})})
+        identity, session = self.source.policies_for(principal) if self.source else ([], None)
+        return explain(request, identity, session)
+
+    def first_refusal(
+        self, principal: str | Principal, action: str, resources: Sequence[str], context: dict[str, Any]
+    ) -> str | None:
+        """AWS's message for the first resource `principal` may not act on; None when all are allowed (fast path:
+        evaluation only, no explanation)."""
+        arn = principal if isinstance(principal, str) else principal.arn
+        keys: dict[str, Any] = {} if isinstance(principal, str) else dict(principal.condition_keys)
+        identity, session = self.source.policies_for(principal) if self.source else ([], None)
+        for resource in resources:
+            decision = evaluate(Request(action, resource, arn, {**keys, **context}), identity, session)
+            if not decision.allowed:
+                return decision.message(arn, action, resource)
+        return None
+
+    def check(
+        self,
+        principal_arn: str | Principal,
+        action: str,
+        resource: str,
+        context: dict[str, str | list[str]] | None = None,
+    ) -> Explanation:
+        """The explanation when allowed; AccessDenied with AWS's message otherwise."""
+        found = self.explain(principal_arn, action, resource, context)
+        if not found.decision.allowed:
+            raise AccessDenied(found.message)
+        return found
+
+    # scheduled launches -----------------------------------------------------------------------------
+    def authorize_launch(self, plan: LaunchPlan) -> str | None:
+        """Assume the target's role and authorize RunTask as it; the session ARN, or InvocationDenied saying why."""
+        if not self.enforcing:
+            return None
+        if not plan.role_arn:
+            raise InvocationDenied(
+                f"The target has no RoleArn: {plan.service_principal} cannot run ECS tasks without a role to assume."
+            )
+        self._check_trust(plan)
+        session = assumed_role_arn(plan.role_arn, _session_name(plan.source_arn))
+        for action, resource, context in launch_needs(plan):
+            found = self.explain(session, action, resource, context)
+            if not found.decision.allowed:
+                raise InvocationDenied(
+                    f"{found.message}\n{found.details()}\n{plan.service_principal} assumed role {plan.role_arn} for "
+                    f"{plan.source_arn} (its trust policy allows it), then asked for {action} on {resource} as "
+                    f"{session}."
+                )
+        return session
+
+    def authorize_rule_launch(
+        self,
+        ecs: EcsService,
+        source_arn: str,
+        role_arn: str | None,
+        request: RunTaskRequest,
+        service_principal: str = EVENTS,
+    ) -> str | None:
+        """authorize_launch for a rule's (or a schedule's) ECS target, from the RunTask it will make."""
+        if not self.enforcing:
+            return None
+        definition = ecs.task_definition(request.task_definition)  # the unversioned family -> latest revision
+        try:
+            cluster_arn: str | None = ecs.cluster(request.cluster).cluster_arn
+        except AwsError:
+            cluster_arn = None
+        plan = LaunchPlan(
+            role_arn,
+            service_principal,
+            source_arn,
+            request.account,
+            definition,
+            request.overrides,
+            cluster_arn,
+            [t.key for t in request.tags or [] if t.key],
+            bool(request.propagate_tags),
+        )
+        return self.authorize_launch(plan)
+
+    def _check_trust(self, plan: LaunchPlan) -> None:
+        assert self.source is not None and plan.role_arn is not None
+        trust = self.source.trust_policy(plan.role_arn)
+        if trust is None:
+            raise InvocationDenied(
+                f"{plan.service_principal} cannot assume role {plan.role_arn}: the role does not exist."
+            )
+        context = {"aws:SourceArn": plan.source_arn, "aws:SourceAccount": plan.account}
+        decision = trust_allows(
+            trust, {"Service": plan.service_principal}, context=context, name=f"trust policy of {plan.role_arn}"
+        )
+        if not decision.allowed:
+            raise InvocationDenied(
+                f"{plan.service_principal} is not authorized to perform: sts:AssumeRole on resource: "
+                f"{plan.role_arn}: the role's trust policy does not allow the service principal "
+                f"{plan.service_principal}\n{decision.explain()}"
+            )
+
+    # execution roles ------------------------------------------------------------------------------
+    def check_execution_role(
+        self, definition: TaskDefinition, task_id: str, region: str, overrides: TaskOverride | None = None
+    ) -> None:
+        """awslogs needs the execution role's logs permissions; LaunchError(ResourceInitializationError) if not."""
+        if not self.enforcing:
+            return
+        role = (overrides.execution_role_arn if overrides else None) or definition.execution_role_arn
+        for container in definition.container_definitions:
+            config = container.log_configuration
+            if config is None or config.log_driver != "awslogs":
+                continue
+            options = AwsLogsOptions.from_options(config.options)
+            if not role:
+                raise LaunchError(
+                    "ResourceInitializationError",
+                    "unable to create the awslogs log stream: "
+                    "the task definition has no execution role to write to log group "
+                    f"{options.group}",
+                )
+            stream = options.stream_name(container.name, task_id, "")
+            self._check_logs(role, definition, options, stream, config.options.get("awslogs-region") or region)
+
+    def check_task_start(self, task: Task, definition: TaskDefinition) -> None:
+        """Before a task's containers start: its execution role may write its logs (LaunchError if not)."""
+        region = (arns.parse(task.task_arn) or arns.Arn("ecs", "", "", "")).region
+        self.check_execution_role(definition, task.task_id, region, task.overrides)
+
+    def task_environment(self, task: Task, definition: TaskDefinition) -> dict[str, str]:
+        """The variables that point a task's SDKs at its task role's credentials (none without a task role)."""
+        role = (task.overrides.task_role_arn if task.overrides else None) or definition.task_role_arn
+        if not role or self.issuer is None or self.base_url is None:
+            return {}
+        if len(self._task_tokens) >= MAX_TASK_TOKENS:
+            self._task_tokens.pop(next(iter(self._task_tokens)))
+        token = self._task_tokens.setdefault(task.task_id, (secrets.token_urlsafe(32), role))[0]
+        return {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"{self.base_url}{CREDENTIALS_PATH}/{task.task_id}",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": token,
+        }
+
+    def task_credentials(self, task_id: str, token: str) -> dict[str, str]:
+        """The task role's temporary credentials for the holder of the task's token, as ECS's endpoint serves them."""
+        entry = self._task_tokens.get(task_id)
+        if entry is None or self.issuer is None or not hmac.compare_digest(entry[0].encode(), token.encode()):
+            raise AccessDenied("Invalid or missing authorization token for this task's credentials.")
+        role = entry[1]
+        if self.enforcing:
+            self._check_task_trust(role)
+        found = self.issuer.issue_role_credentials(role, f"ecs-task-{task_id}"[:64], TASK_CREDENTIALS_SECONDS)
+        return {"RoleArn": role, **found}
+
+    def _check_task_trust(self, role: str) -> None:
+        assert self.source is not None
+        trust = self.source.trust_policy(role)
+        decision = trust_allows(trust, {"Service": ECS_TASKS}) if trust is not None else None
+        if decision is None or not decision.allowed:
+            raise AccessDenied(f"{ECS_TASKS} is not authorized to perform: sts:AssumeRole on resource: {role}")
+
+    def _check_logs(
+        self, role: str, definition: TaskDefinition, options: AwsLogsOptions, stream: str, region: str
+    ) -> None:
+        session = assumed_role_arn(role, task_session(definition))
+        account = (arns.parse(definition.task_definition_arn) or arns.Arn("ecs", region, "", "")).account
+        wanted = [("logs:CreateLogStream", stream), ("logs:PutLogEvents", stream)]
+        if options.create_group:
+            wanted.insert(0, ("logs:CreateLogGroup", ""))
+        for action, stream_name in wanted:
+            resource = f"arn:aws:logs:{region}:{account}:log-group:{options.group}:log-stream:{stream_name}"
+            found = self.explain(session, action, resource)
+            if not found.decision.allowed:
+                raise LaunchError(
+                    "ResourceInitializationError",
+                    "failed to validate logger args: AccessDeniedException: "
+                    f"{found.message} (the task's execution role {role} needs {action} on its "
+                    f"log group {options.group})",
+                )
+
+
+def task_session(definition: TaskDefinition) -> str:
+    """ECS names an execution/task role session after the task; we use the family (<= 64 chars)."""
+    return f"ecs-{definition.family}"[:64]
+
+
+def _session_name(source_arn: str) -> str:
+    """EventBridge's session for a target; we name it after the rule or schedule."""
+    return source_arn.rsplit("/", 1)[-1][:64] or "events"
+
+
+def launch_needs(plan: LaunchPlan) -> list[tuple[str, str, dict[str, Any]]]:
+    """RunTask on the revisioned task definition, PassRole for every role handed to ECS, TagResource for tags."""
+    definition = plan.task_definition
+    run_context: dict[str, Any] = {"ecs:cluster": plan.cluster_arn} if plan.cluster_arn else {}
+    found: list[tuple[str, str, dict[str, Any]]] = [("ecs:RunTask", definition.task_definition_arn, run_context)]
+    overrides = plan.overrides or TaskOverride()
+    roles = [
+        definition.execution_role_arn,
+        definition.task_role_arn,
+        overrides.execution_role_arn,
+        overrides.task_role_arn,
+    ]
+    seen: list[str] = []
+    for role in roles:
+        if role and role not in seen:
+            seen.append(role)
+            found.append(("iam:PassRole", role, {"iam:PassedToService": ECS_TASKS}))
+    if plan.tags or plan.propagate_tags:
+        cluster = (plan.cluster_arn or "").rsplit("/", 1)[-1] or "default"
+        task = definition.task_definition_arn.split(":task-definition/")[0] + f":task/{cluster}/*"
+        found.append(("ecs:TagResource", task, {"ecs:CreateAction": "RunTask", "aws:TagKeys": list(plan.tags)}))
+    return found
+
+
+class IdentityPolicies:
+    """The identity store as a PolicySource and a CredentialIssuer."""
+
+    def __init__(self, identity: IdentityService, clock: Clock) -> None:
+        self.identity = identity
+        self.clock = clock
+
+    def principal(self, arn: str) -> Principal:
+        """The principal an ARN names: a user, a role (or one of its sessions), or the account root."""
+        parsed = arns.parse(arn)
+        account = parsed.account if parsed else self.identity.account
+        resource = parsed.resource if parsed else arn
+        kind, _, rest = resource.partition("/")
+        if kind == "user":
+            return Principal(arn, "user", rest.rsplit("/", 1)[-1], account, "")
+        if kind == "role":
+            return Principal(arn, "assumed-role", rest.rsplit("/", 1)[-1], account, "", role_arn=arn)
+        if kind == "assumed-role":
+            role, _, session = rest.partition("/")
+            return Principal(arn, "assumed-role", role, account, "", session_name=session)
+        if resource == "root":
+            return self.identity.root()
+        return Principal(arn, "service", arn, account, "")
+
+    def policies_for(self, principal: str | Principal) -> tuple[list[NamedPolicy], list[NamedPolicy] | None]:
+        found = self.principal(principal) if isinstance(principal, str) else principal
+        return self.identity.policies_for(found), list(found.session_policies) or None
+
+    def trust_policy(self, role_arn: str) -> Policy | None:
+        try:
+            role = self.identity.get_role(role_arn)
+        except AwsError:
+            return None
+        return parse_policy(role.trust_policy, kind="trust")
+
+    def issue_role_credentials(self, role_arn: str, session_name: str, duration_seconds: int) -> dict[str, str]:
+        role = self.identity.get_role(role_arn)
+        creds = self.identity.assume_role(
+            role_arn, session_name, min(duration_seconds, role.max_session_duration), caller=ECS_TASKS
+        )
+        expires = time.time() + (creds.expires_at - self.clock.now())  # the SDK compares with the wall clock
+        stamp = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {
+            "AccessKeyId": creds.access_key_id,
+            "SecretAccessKey": creds.secret_access_key,
+            "Token": creds.session_token,
+            "Expiration": stamp,
+        }
+
+
+def authorizer_for(identity: IdentityService, clock: Clock, settings: Settings) -> Authorizer:
+    """The server's authorizer: enforcing unless the server runs in open mode."""
+    source = IdentityPolicies(identity, clock)
+    host = "127.0.0.1" if settings.host in ("", "0.0.0.0", "::") else settings.host
+    return Authorizer(
+        source, enforcing=settings.auth != "open", issuer=source, base_url=f"http://{host}:{settings.port}"
+    )
