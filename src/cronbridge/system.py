@@ -96,5 +96,6 @@ class System:
             "launcher": self.launcher.name,
             "database": str(self.settings.db_path),
             "clock": "manual" if isinstance(self.clock, FakeClock) else "system",
+            "scheduler": "holder" if self.scheduler.lease.held else "standby",
             "now": self.clock.now(),
         }

@@ -16,7 +16,6 @@ RETENTION = 15 * 86400  # ListMetrics shows metrics with data in the last two we
 MAX_DATAPOINTS = 1440
 # Invocation-log states by the metric they count in (the engine's terminal states).
 FAILED_STATES = ("FAILED", "DEAD_LETTERED", "AGE_EXCEEDED")
-DLQ_STATES = ("DEAD_LETTERED",)
 EVENTS_METRICS = ("Invocations", "FailedInvocations", "TriggeredRules", "InvocationsSentToDLQ")
 
 
@@ -86,7 +85,7 @@ class MetricsService:
         where = {
             "Invocations": "state <> 'PENDING'",
             "FailedInvocations": f"state IN ({', '.join(repr(s) for s in FAILED_STATES)})",
-            "InvocationsSentToDLQ": f"state IN ({', '.join(repr(s) for s in DLQ_STATES)})",
+            "InvocationsSentToDLQ": "dead_letter = 'SENT'",  # the scheduler records the DLQ send beside the outcome
         }.get(metric.name)
         if where is None:
             return None

@@ -176,7 +176,7 @@ class Scheduler:
         if last is not None and last > now:
             log.warning("%s: the last recorded slot %s is after now %s (the clock stepped back): clamped to now;"
                         " slots already claimed will not run again", plan.key, iso(last), iso(now))
-            last = now
+            last = now - 0.001  # a slot due right now is still owed
         cursor = max(last or 0.0, plan.not_before)
         oldest_owed = now - self._max_age(plan)
         if cursor < oldest_owed:
