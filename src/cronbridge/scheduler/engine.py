@@ -32,6 +32,7 @@ def next_fire(rule: Rule, after: float) -> float | None:
     return rule_next_fire(rule, after)
 
 
+CLAIM_BATCH = 256  # due slots claimed per transaction (workers wait for its commit)
 OVERLAP_POLL = 0.1  # seconds between looks at the previous run's tasks while a launch is queued (no-overlap)
 
 # a heap entry: (launch instant, plan key, generation of the plan's entry, the slot's scheduled instant)
@@ -187,23 +188,38 @@ class Scheduler:
         return max((RetryRules.of(t).max_age for t in plan.targets), default=float(DEFAULT_MAX_AGE))
 
     def _fire_due(self) -> None:
+        """Fire every due entry; claims are committed CLAIM_BATCH slots at a time (one WAL commit, one lock hold),
+        so a thousand slots due in the same second are claimed in milliseconds."""
         now = self.clock.now()
-        while self._heap and self._heap[0][0] <= now and not self._dirty:
-            _when, key, generation, slot = heapq.heappop(self._heap)
-            if generation != self._generation.get(key):
-                continue
-            plan = self._current(key)
-            if plan is None:
-                continue
-            if not self.lease.held:
-                self._dirty = True  # re-planned from the log once the lease is ours again
-                return
-            self.fire(plan, slot)
-            following = plan.next_slot(slot)
-            if following is not None:
-                heapq.heappush(self._heap, (plan.launch_at(following), key, generation, following))
-            else:
-                self.sources[key.split(":", 1)[0]].completed(plan)
+        while self._due(now):
+            with self.log.db.transaction():
+                for _ in range(CLAIM_BATCH):
+                    if not self._due(now):
+                        break
+                    if not self._fire_next():
+                        return
+
+    def _due(self, now: float) -> bool:
+        return bool(self._heap) and self._heap[0][0] <= now and not self._dirty
+
+    def _fire_next(self) -> bool:
+        """Pop and fire the earliest entry; False when the lease is not ours (stop firing)."""
+        _when, key, generation, slot = heapq.heappop(self._heap)
+        if generation != self._generation.get(key):
+            return True
+        plan = self._current(key)
+        if plan is None:
+            return True
+        if not self.lease.held:
+            self._dirty = True  # re-planned from the log once the lease is ours again
+            return False
+        self.fire(plan, slot)
+        following = plan.next_slot(slot)
+        if following is not None:
+            heapq.heappush(self._heap, (plan.launch_at(following), key, generation, following))
+        else:
+            self.sources[key.split(":", 1)[0]].completed(plan)
+        return True
 
     def _current(self, key: str) -> Plan | None:
         kind, _, name = key.partition(":")
