@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import pkgutil
 import sys
 import time
@@ -28,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"\n=== bench {name}", flush=True)
         started = time.perf_counter()
-        extra = {"full": True} if args.full else {}
-        importlib.import_module(f"bench.bench_{name}").run(quick=args.quick, **extra)
+        run = importlib.import_module(f"bench.bench_{name}").run
+        extra = {"full": True} if args.full and "full" in inspect.signature(run).parameters else {}
+        run(quick=args.quick, **extra)
         print(f"=== bench {name}: {time.perf_counter() - started:.1f} s", flush=True)
     return 0
 
