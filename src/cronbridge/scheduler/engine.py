@@ -8,6 +8,7 @@ import heapq
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from cronbridge.clock import Clock
 from cronbridge.errors import AwsError
@@ -66,6 +67,7 @@ class Scheduler:
         self.lease.on_gained = self._lease_gained
         self.lease.on_lost = self.delivery.clear
         self.lease.on_external_change = self.wake
+        self.before_resume: Callable[[], None] = lambda: None
         self._thread = threading.Thread(target=self._loop, daemon=True, name="scheduler")
 
     # control --------------------------------------------------------------
@@ -86,6 +88,7 @@ class Scheduler:
     def _lease_gained(self) -> None:
         """Ours now (start, or a take-over): re-plan everything and resume the slots left unfinished."""
         self._dirty = True
+        self.before_resume()
         self.delivery.resume(self.log.pending())
         self._wake.set()
 
