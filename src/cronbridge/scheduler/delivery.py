@@ -176,8 +176,9 @@ class Delivery:
 
     # attempts -------------------------------------------------------------
     def attempt(self, plan: Plan, target: Target, invocation: Invocation) -> None:
-        """One RunTask attempt; its outcome is recorded, or the next attempt's time stored and scheduled."""
-        if not self.active():
+        """One RunTask attempt; its outcome is recorded, or the next attempt's time stored and scheduled.
+        A manual (run-now) invocation is attempted by whichever server was asked; its retries are the holder's."""
+        if not self.active() and not invocation.manual:
             return  # the lease moved: the holder resumes the slot from the log
         attempt = self.log.attempt(invocation.id, self.clock.now())
         try:
