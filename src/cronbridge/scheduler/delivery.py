@@ -177,7 +177,7 @@ class Delivery:
     # attempts -------------------------------------------------------------
     def attempt(self, plan: Plan, target: Target, invocation: Invocation) -> None:
         """One RunTask attempt; its outcome is recorded, or the next attempt's time stored and scheduled.
-        A manual (run-now) invocation is attempted by whichever server was asked; its retries are the holder's."""
+        A manual (run-now) invocation is attempted, and retried, by whichever server was asked."""
         if not self.active() and not invocation.manual:
             return  # the lease moved: the holder resumes the slot from the log
         attempt = self.log.attempt(invocation.id, self.clock.now())
@@ -304,7 +304,7 @@ class Delivery:
                     due.append(invocation_id)
         for invocation_id in due:
             invocation = self.log.get(invocation_id)
-            if invocation is not None and invocation.state == "PENDING" and self.active():
+            if invocation is not None and invocation.state == "PENDING" and (self.active() or invocation.manual):
                 self._resume_one(invocation)
 
 
