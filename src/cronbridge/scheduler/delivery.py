@@ -105,7 +105,8 @@ class Delivery:
         """Claim the slot for every target at once (targets past their maximum event age are recorded as
         expired instead), then hand each launch to the pool; returns the invocations claimed now."""
         now = self.clock.now()
-        live = [t for t in plan.targets if manual or not RetryRules.of(t).expired(slot, now)]
+        born = plan.launch_at(slot)  # an event is as old as its planned launch (a flexible window delays it)
+        live = [t for t in plan.targets if manual or not RetryRules.of(t).expired(born, now)]
         expired = [t for t in plan.targets if t not in live]
         claims = [Claim(t.id, slot_token(plan.arn, t.id, slot, manual)) for t in live]
         with self.db.transaction():
@@ -207,7 +208,9 @@ class Delivery:
     ) -> None:
         exhausted = None
         if retry:
-            following = RetryRules.of(target).next_attempt(attempt, invocation.scheduled_at, self.clock.now(), self.rng)
+            following = RetryRules.of(target).next_attempt(
+                attempt, plan.launch_at(invocation.scheduled_at), self.clock.now(), self.rng
+            )
             if isinstance(following, float):
                 self.log.retry_at(invocation.id, following, err.code, err.message)
                 self.schedule(invocation.id, following)
