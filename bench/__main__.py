@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import pkgutil
 import sys
 import time
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {', '.join(available())})")
     parser.add_argument("--quick", action="store_true", help="small, fast variants (a smoke run)")
+    parser.add_argument("--full", action="store_true", help="the largest variants, where a benchmark has them")
     args = parser.parse_args(argv)
     names = args.names or available()
     unknown = sorted(set(names) - set(available()))
@@ -27,7 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"\n=== bench {name}", flush=True)
         started = time.perf_counter()
-        importlib.import_module(f"bench.bench_{name}").run(quick=args.quick)
+        run = importlib.import_module(f"bench.bench_{name}").run
+        extra = {"full": True} if args.full and "full" in inspect.signature(run).parameters else {}
+        run(quick=args.quick, **extra)
         print(f"=== bench {name}: {time.perf_counter() - started:.1f} s", flush=True)
     return 0
 

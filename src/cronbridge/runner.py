@@ -185,7 +185,11 @@ class Runner:
     def recover(self) -> None:
         """Tasks a previous server left unfinished: their runner is gone, so they are stopped, saying why."""
         now = self.clock.now()
+        with self._lock:
+            ours = set(self._live)
         for task in self.ecs.tasks.unfinished():
+            if task.task_arn in ours:  # a task this process runs (another server on the database had the rest)
+                continue
             task.last_status = TaskStatus.STOPPED
             task.desired_status = "STOPPED"
             task.stopped_at = task.execution_stopped_at = now

@@ -75,8 +75,9 @@ class System:
         self._lock = threading.Lock()
 
     def start(self) -> None:
-        """Recover tasks left running by a previous process, then start firing schedules."""
-        self.runner.recover()
+        """Start firing schedules; on taking the scheduler lease (at once, unless another live server on the same
+        database holds it), tasks left running by a dead process are recovered before unfinished slots resume."""
+        self.scheduler.before_resume = self.runner.recover
         self.scheduler.start()
         log.info("cronbridge: launcher=%s data=%s", self.launcher.name, self.settings.db_path)
         log.info("cronbridge: auth=%s (%s)", self.settings.auth, AUTH_WORDS[self.settings.auth])

@@ -107,7 +107,8 @@ class Delivery:
         """Claim the slot for every target at once (targets past their maximum event age are recorded as
         expired instead), then hand each launch to the pool; returns the invocations claimed now."""
         now = self.clock.now()
-        live = [t for t in plan.targets if manual or not RetryRules.of(t).expired(slot, now)]
+        born = plan.launch_at(slot)  # an event is as old as its planned launch (a flexible window delays it)
+        live = [t for t in plan.targets if manual or not RetryRules.of(t).expired(born, now)]
         expired = [t for t in plan.targets if t not in live]
         claims = [Claim(t.id, slot_token(plan.arn, t.id, slot, manual)) for t in live]
         with self.db.transaction():
@@ -178,8 +179,9 @@ class Delivery:
 
     # attempts -------------------------------------------------------------
     def attempt(self, plan: Plan, target: Target, invocation: Invocation) -> None:
-        """One RunTask attempt; its outcome is recorded, or the next attempt's time stored and scheduled."""
-        if not self.active():
+        """One RunTask attempt; its outcome is recorded, or the next attempt's time stored and scheduled.
+        A manual (run-now) invocation is attempted, and retried, by whichever server was asked."""
+        if not self.active() and not invocation.manual:
             return  # the lease moved: the holder resumes the slot from the log
         attempt = self.log.attempt(invocation.id, self.clock.now())
         try:
@@ -212,7 +214,9 @@ class Delivery:
     ) -> None:
         exhausted = None
         if retry:
-            following = RetryRules.of(target).next_attempt(attempt, invocation.scheduled_at, self.clock.now(), self.rng)
+            following = RetryRules.of(target).next_attempt(
+                attempt, plan.launch_at(invocation.scheduled_at), self.clock.now(), self.rng
+            )
             if isinstance(following, float):
                 self.log.retry_at(invocation.id, following, err.code, err.message)
                 self.schedule(invocation.id, following)
@@ -309,7 +313,7 @@ class Delivery:
                     due.append(invocation_id)
         for invocation_id in due:
             invocation = self.log.get(invocation_id)
-            if invocation is not None and invocation.state == "PENDING" and self.active():
+            if invocation is not None and invocation.state == "PENDING" and (self.active() or invocation.manual):
                 self._resume_one(invocation)
 
 

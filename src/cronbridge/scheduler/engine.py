@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
+from collections.abc import Callable
 
 from cronbridge.clock import Clock
 from cronbridge.errors import AwsError
@@ -31,7 +32,8 @@ def next_fire(rule: Rule, after: float) -> float | None:
     return rule_next_fire(rule, after)
 
 
-OVERLAP_POLL = 0.1  # seconds between looks at the previous runs' tasks while launches are queued (no-overlap)
+CLAIM_BATCH = 256  # due slots claimed per transaction (workers wait for its commit)
+OVERLAP_POLL = 0.1  # seconds between looks at the previous run's tasks while a launch is queued (no-overlap)
 
 # a heap entry: (launch instant, plan key, generation of the plan's entry, the slot's scheduled instant)
 Entry = tuple[float, str, int, float]
@@ -65,6 +67,7 @@ class Scheduler:
         self.lease.on_gained = self._lease_gained
         self.lease.on_lost = self.delivery.clear
         self.lease.on_external_change = self.wake
+        self.before_resume: Callable[[], None] = lambda: None
         self._thread = threading.Thread(target=self._loop, daemon=True, name="scheduler")
 
     # control --------------------------------------------------------------
@@ -86,6 +89,7 @@ class Scheduler:
     def _lease_gained(self) -> None:
         """Ours now (start, or a take-over): re-plan everything and resume the slots left unfinished."""
         self._dirty = True
+        self.before_resume()
         self.delivery.resume(self.log.pending())
         self._wake.set()
 
@@ -188,23 +192,38 @@ class Scheduler:
         return max((RetryRules.of(t).max_age for t in plan.targets), default=float(DEFAULT_MAX_AGE))
 
     def _fire_due(self) -> None:
+        """Fire every due entry; claims are committed CLAIM_BATCH slots at a time (one WAL commit, one lock hold),
+        so a thousand slots due in the same second are claimed in milliseconds."""
         now = self.clock.now()
-        while self._heap and self._heap[0][0] <= now and not self._dirty:
-            _when, key, generation, slot = heapq.heappop(self._heap)
-            if generation != self._generation.get(key):
-                continue
-            plan = self._current(key)
-            if plan is None:
-                continue
-            if not self.lease.held:
-                self._dirty = True  # re-planned from the log once the lease is ours again
-                return
-            self.fire(plan, slot)
-            following = plan.next_slot(slot)
-            if following is not None:
-                heapq.heappush(self._heap, (plan.launch_at(following), key, generation, following))
-            else:
-                self.sources[key.split(":", 1)[0]].completed(plan)
+        while self._due(now):
+            with self.log.db.transaction():
+                for _ in range(CLAIM_BATCH):
+                    if not self._due(now):
+                        break
+                    if not self._fire_next():
+                        return
+
+    def _due(self, now: float) -> bool:
+        return bool(self._heap) and self._heap[0][0] <= now and not self._dirty
+
+    def _fire_next(self) -> bool:
+        """Pop and fire the earliest entry; False when the lease is not ours (stop firing)."""
+        _when, key, generation, slot = heapq.heappop(self._heap)
+        if generation != self._generation.get(key):
+            return True
+        plan = self._current(key)
+        if plan is None:
+            return True
+        if not self.lease.held:
+            self._dirty = True  # re-planned from the log once the lease is ours again
+            return False
+        self.fire(plan, slot)
+        following = plan.next_slot(slot)
+        if following is not None:
+            heapq.heappush(self._heap, (plan.launch_at(following), key, generation, following))
+        else:
+            self.sources[key.split(":", 1)[0]].completed(plan)
+        return True
 
     def _current(self, key: str) -> Plan | None:
         kind, _, name = key.partition(":")

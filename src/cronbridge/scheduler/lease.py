@@ -69,7 +69,7 @@ class SchedulerLease:
         """Renew or try to take the lease; announce gains, losses and other processes' changes."""
         now = time.time()
         try:
-            if self.leases.acquire(LEASE_NAME, self.holder, now, self.ttl):
+            if self.leases.acquire(LEASE_NAME, self.holder, now, self.ttl, steal=self._dead_holder(now)):
                 self._valid_until = now + self.ttl - self.period
         except sqlite3.Error as exc:
             log.warning("lease: %s", exc)
@@ -83,6 +83,24 @@ class SchedulerLease:
             self._was_held = False
             self.on_lost()
         self._check_version(held)
+
+    def _dead_holder(self, now: float) -> str | None:
+        """The current holder when it is a process of this host that no longer exists (a crash, then a restart):
+        its lease is taken at once instead of after it runs out."""
+        holder = self.leases.holder(LEASE_NAME, now)
+        if holder is None or holder == self.holder:
+            return None
+        host, _, rest = holder.partition(":")
+        pid = rest.partition(":")[0]
+        if host != socket.gethostname() or not pid.isdigit():
+            return None
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return holder
+        except OSError:
+            return None
+        return None
 
     def _check_version(self, held: bool) -> None:
         version = self.db.data_version()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cronbridge.store.db import Database, schema
 
 schema(
@@ -18,14 +20,15 @@ class Leases:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def acquire(self, name: str, holder: str, now: float, ttl: float) -> bool:
-        """Take or renew the lease; False while another holder's lease is unexpired. A standby only reads."""
+    def acquire(self, name: str, holder: str, now: float, ttl: float, steal: str | None = None) -> bool:
+        """Take or renew the lease; False while another holder's lease is unexpired (unless that holder is `steal`,
+        known dead). A standby only reads."""
         row = self.db.one("SELECT holder, expires_at FROM leases WHERE name = ?", (name,))
-        if row is not None and row["holder"] != holder and row["expires_at"] > now:
+        if row is not None and not _free(row, holder, now, steal):
             return False
         with self.db.transaction() as conn:
             row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
-            if row is not None and row["holder"] != holder and row["expires_at"] > now:
+            if row is not None and not _free(row, holder, now, steal):
                 return False
             conn.execute(
                 "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
@@ -40,6 +43,10 @@ class Leases:
     def holder(self, name: str, now: float) -> str | None:
         row = self.db.one("SELECT holder, expires_at FROM leases WHERE name = ?", (name,))
         return row["holder"] if row is not None and row["expires_at"] > now else None
+
+
+def _free(row: Any, holder: str, now: float, steal: str | None) -> bool:
+    return bool(row["holder"] == holder or row["expires_at"] <= now or (steal is not None and row["holder"] == steal))
 
 
 class Meta:

@@ -55,11 +55,14 @@ class Documents:
         limit: int = 1_000_000,
     ) -> list[T]:
         """Documents of a kind in key order, optionally under one parent, with a key prefix, after a key."""
-        sql = "SELECT body FROM documents WHERE kind = ? AND key > ? AND key >= ? AND key < ?"
-        params: list[Any] = [kind, after, prefix, prefix + "\U0010ffff"]
-        if parent is not None:
+        sql = "SELECT body FROM documents WHERE kind = ?"
+        params: list[Any] = [kind]
+        if parent is not None:  # (kind, parent, key) is indexed: a parent's children are found without a scan
             sql += " AND parent = ?"
             params.append(parent)
+        if after or prefix:  # only when asked, else SQLite prefers the (kind, key) range and scans the kind
+            sql += " AND key > ? AND key >= ? AND key < ?"
+            params += [after, prefix, prefix + "\U0010ffff"]
         sql += " ORDER BY key LIMIT ?"
         params.append(limit)
         return [decode(cls, json.loads(r["body"])) for r in self.db.query(sql, params)]
