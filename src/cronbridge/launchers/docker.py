@@ -22,6 +22,7 @@ LABEL_TASK_ARN = "cronbridge.task-arn"
 LABEL_CONTAINER = "cronbridge.container-name"
 _HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}
 _NS = 1_000_000_000
+ENGINE_PIECE_BYTES = 16 * 1024  # the engine's log copier cuts lines longer than this into pieces
 
 
 def container_name(spec: ContainerSpec) -> str:
@@ -31,7 +32,12 @@ def container_name(spec: ContainerSpec) -> str:
 
 def host_config(spec: ContainerSpec) -> dict[str, Any]:
     """cpu as a CPU quota (and shares), memory as the hard limit (no swap), memoryReservation as the soft one."""
-    options: dict[str, Any] = {"network_mode": "none", "read_only": spec.readonly_root_filesystem}
+    options: dict[str, Any] = {
+        "network_mode": "none",
+        "read_only": spec.readonly_root_filesystem,
+        # the `local` driver keeps raw bytes; json-file turns a UTF-8 character cut at its 16 KiB split into U+FFFD
+        "log_config": docker.types.LogConfig(type="local"),
+    }
     if spec.cpu:
         options["nano_cpus"] = int(spec.cpu / 1024 * _NS)
         options["cpu_shares"] = max(spec.cpu, 2)
@@ -230,30 +236,84 @@ def _wait(container: Any) -> ExitInfo:
 
 
 def _pump(client: Any, container_id: str, stream: Stream, sink: ContainerSink, since: float | None) -> None:
-    """Follow one output stream; lines keep their order and engine timestamps. The engine stores a long line as
-    16 KiB pieces, each with its own timestamp: pieces are joined until the newline (as bytes, so a UTF-8
-    character cut between pieces survives)."""
-    extra = {"since": since} if since else {}
-    frames = client.api.logs(
-        container_id,
-        stream=True,
-        follow=True,
-        timestamps=True,
-        stdout=stream == "stdout",
-        stderr=stream == "stderr",
-        **extra,
+    """Follow one output stream, then read it once more from where the follow stopped: the engine's follow can end
+    before a fast writer's last lines are read (seen with the `local` driver), and none may be lost."""
+    reader = _LineReader(stream, sink)
+    reader.read(
+        client.api.logs(
+            container_id,
+            stream=True,
+            follow=True,
+            timestamps=True,
+            stdout=stream == "stdout",
+            stderr=stream == "stderr",
+            **({"since": since} if since else {}),
+        )
     )
-    pending, first_stamp = b"", b""
-    for frame in frames:
-        for stamp, piece in _entries(frame):
-            first_stamp = first_stamp or stamp
-            if piece.endswith(b"\n"):
-                _deliver(first_stamp, pending + piece[:-1], stream, sink)
-                pending, first_stamp = b"", b""
-            else:
-                pending += piece
-    if pending:
-        _deliver(first_stamp, pending, stream, sink)
+    if reader.last_ns:
+        reader.read(
+            client.api.logs(
+                container_id,
+                stream=True,
+                follow=False,
+                timestamps=True,
+                stdout=stream == "stdout",
+                stderr=stream == "stderr",
+                since=max(reader.last_ns / _NS - 1, 0.001),
+            )
+        )
+    reader.close()
+
+
+class _LineReader:
+    """Log frames to lines. The engine stores a long line as 16 KiB pieces, each with its own timestamp; the `local`
+    driver gives back the last piece without its newline, so a piece ends a line when it has the newline or is
+    shorter than 16 KiB. Pieces are joined as bytes, so a UTF-8 character cut between pieces survives. Entries
+    already read (by timestamp, then count at that timestamp) are skipped when the stream is read again."""
+
+    def __init__(self, stream: Stream, sink: ContainerSink) -> None:
+        self.stream = stream
+        self.sink = sink
+        self.pending = b""
+        self.first_stamp = b""
+        self.last_ns = 0
+        self.at_last = 0
+
+    def read(self, frames: Iterator[bytes]) -> None:
+        seen_at_last, replay_ns = 0, self.last_ns
+        for frame in frames:
+            for stamp, piece in _entries(frame):
+                ns = _stamp_ns(stamp)
+                if replay_ns and ns <= replay_ns:
+                    seen_at_last += ns == replay_ns
+                    if ns < replay_ns or seen_at_last <= self.at_last:
+                        continue
+                    replay_ns = 0
+                self._take(stamp, ns, piece)
+
+    def _take(self, stamp: bytes, ns: int, piece: bytes) -> None:
+        self.at_last = self.at_last + 1 if ns == self.last_ns else 1
+        self.last_ns = ns
+        self.first_stamp = self.first_stamp or stamp
+        if piece.endswith(b"\n") or len(piece) < ENGINE_PIECE_BYTES:
+            _deliver(self.first_stamp, self.pending + piece.removesuffix(b"\n"), self.stream, self.sink)
+            self.pending, self.first_stamp = b"", b""
+        else:
+            self.pending += piece
+
+    def close(self) -> None:
+        if self.pending:
+            _deliver(self.first_stamp, self.pending, self.stream, self.sink)
+
+
+def _stamp_ns(stamp: bytes) -> int:
+    """RFC 3339 with nanoseconds -> integer nanoseconds (exact, for ordering and de-duplication)."""
+    text = stamp.decode("ascii", "replace")
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", text)
+    if not match:
+        return 0
+    whole = int(datetime.fromisoformat(match.group(1) + "+00:00").timestamp())
+    return whole * _NS + int((match.group(2) or "0").ljust(9, "0")[:9])
 
 
 def _entries(frame: bytes) -> Iterator[tuple[bytes, bytes]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import pwd
 import resource
 import signal
 import subprocess
@@ -98,6 +99,7 @@ class ProcessLauncher:
         self.prepare(spec)
         argv = list(spec.entry_point or ()) + list(spec.command or ())
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **dict(spec.environment)}
+        user = _user(spec)
         cgroup = self._cgroup(spec)
         limits = Limits(enforced=list(cgroup.enforced) if cgroup else _rlimit_names(spec))
         try:
@@ -108,8 +110,7 @@ class ProcessLauncher:
                 env=env,
                 cwd=spec.working_directory or None,
                 start_new_session=True,
-                preexec_fn=_preexec(spec, cgroup),
-                user=_user(spec),
+                preexec_fn=_preexec(spec, cgroup, user),
             )
         except (OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
             if cgroup is not None:
@@ -146,21 +147,30 @@ def _rlimit_names(spec: ContainerSpec) -> list[str]:
     return ["memory:rlimit-as"] if spec.memory else []
 
 
-def _user(spec: ContainerSpec) -> str | int | None:
-    """`user` is applied when the server may switch users (root); `uid[:gid]` or a name."""
+def _user(spec: ContainerSpec) -> tuple[int, int] | None:
+    """(uid, gid) for `user` (`name`, `uid` or `uid:gid`) when the server may switch users (root); else None."""
     if not spec.user or os.geteuid() != 0:
         return None
-    name = spec.user.split(":", 1)[0]
-    return int(name) if name.isdigit() else name
+    name, _, group = spec.user.partition(":")
+    if name.isdigit():
+        uid, gid = int(name), int(name)
+    else:
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError as exc:
+            raise LaunchError("CannotStartContainerError", f"unable to find user {name}: no matching entries") from exc
+        uid, gid = entry.pw_uid, entry.pw_gid
+    return uid, int(group) if group.isdigit() else gid
 
 
-def _preexec(spec: ContainerSpec, cgroup: Cgroup | None) -> Callable[[], None] | None:
-    """What the child does before exec: join its cgroup, or bound its address space; set the ulimits."""
+def _preexec(spec: ContainerSpec, cgroup: Cgroup | None, user: tuple[int, int] | None) -> Callable[[], None] | None:
+    """What the child does before exec: join its cgroup (or bound its address space), set the ulimits, and
+    only then become `user` (an unprivileged user could no longer join the cgroup)."""
     rlimits = [(_RLIMITS[n], soft, hard) for n, soft, hard in spec.ulimits if n in _RLIMITS]
     if cgroup is None and spec.memory:
         size = spec.memory * 1024 * 1024
         rlimits.append((resource.RLIMIT_AS, size, size))
-    if cgroup is None and not rlimits:
+    if cgroup is None and not rlimits and user is None:
         return None
 
     def child() -> None:
@@ -168,6 +178,10 @@ def _preexec(spec: ContainerSpec, cgroup: Cgroup | None) -> Callable[[], None] |
             cgroup.join()
         for kind, soft, hard in rlimits:
             resource.setrlimit(kind, (soft, hard))
+        if user is not None:
+            os.setgroups([])
+            os.setgid(user[1])
+            os.setuid(user[0])
 
     return child
 

@@ -26,11 +26,20 @@ def _iso(instant: float | None) -> str | None:
 def invocation_to_json(inv: Invocation) -> dict[str, Any]:
     lateness = None if inv.started_at is None else round(inv.started_at - inv.scheduled_at, 3)
     return {
-        "id": inv.id, "rule": inv.rule_name, "ruleArn": inv.rule_arn, "target": inv.target_id,
-        "scheduledTime": _iso(inv.scheduled_at), "actualTime": _iso(inv.started_at),
-        "finishedTime": _iso(inv.finished_at), "latenessSeconds": lateness, "attempts": inv.attempts,
-        "outcome": inv.state, "taskArns": inv.task_arns, "errorCode": inv.error_code,
-        "errorMessage": inv.error_message, "manual": inv.manual,
+        "id": inv.id,
+        "rule": inv.rule_name,
+        "ruleArn": inv.rule_arn,
+        "target": inv.target_id,
+        "scheduledTime": _iso(inv.scheduled_at),
+        "actualTime": _iso(inv.started_at),
+        "finishedTime": _iso(inv.finished_at),
+        "latenessSeconds": lateness,
+        "attempts": inv.attempts,
+        "outcome": inv.state,
+        "taskArns": inv.task_arns,
+        "errorCode": inv.error_code,
+        "errorMessage": inv.error_message,
+        "manual": inv.manual,
     }
 
 
@@ -56,10 +65,12 @@ async def run_now(request: Request) -> Response:
         done = system.scheduler.run_now(request.path_params["name"])
     except AwsError as err:
         return _error(err)
-    return JSONResponse({
-        "invocations": [invocation_to_json(i) for i in done],
-        "taskArns": [arn for i in done for arn in i.task_arns],
-    })
+    return JSONResponse(
+        {
+            "invocations": [invocation_to_json(i) for i in done],
+            "taskArns": [arn for i in done for arn in i.task_arns],
+        }
+    )
 
 
 async def next_times(request: Request) -> Response:
@@ -80,12 +91,27 @@ async def next_times(request: Request) -> Response:
         times.append(_iso(following))
         cursor = following
     description = parse(rule.schedule_expression).describe() if rule.schedule_expression else None
-    return JSONResponse({"rule": rule.name, "expression": rule.schedule_expression, "description": description,
-                         "timezone": "UTC", "nextFireTimes": times})
+    return JSONResponse(
+        {
+            "rule": rule.name,
+            "expression": rule.schedule_expression,
+            "description": description,
+            "timezone": "UTC",
+            "nextFireTimes": times,
+        }
+    )
 
 
-_EVENT_TIMES = ("createdAt", "pullStartedAt", "pullStoppedAt", "startedAt", "stoppingAt", "executionStoppedAt",
-                "stoppedAt", "connectivityAt")
+_EVENT_TIMES = (
+    "createdAt",
+    "pullStartedAt",
+    "pullStoppedAt",
+    "startedAt",
+    "stoppingAt",
+    "executionStoppedAt",
+    "stoppedAt",
+    "connectivityAt",
+)
 
 
 def task_event_to_json(event: TaskEvent) -> dict[str, Any]:
@@ -99,9 +125,15 @@ def task_event_to_json(event: TaskEvent) -> dict[str, Any]:
     detail["updatedAt"] = _iso(event.at)
     parts = event.task.task_arn.split(":")
     return {
-        "version": "0", "id": str(uuid.UUID(int=event.id)), "detail-type": "ECS Task State Change",
-        "source": "aws.ecs", "account": parts[4], "time": _iso(event.at), "region": parts[3],
-        "resources": [event.task.task_arn], "detail": detail,
+        "version": "0",
+        "id": str(uuid.UUID(int=event.id)),
+        "detail-type": "ECS Task State Change",
+        "source": "aws.ecs",
+        "account": parts[4],
+        "time": _iso(event.at),
+        "region": parts[3],
+        "resources": [event.task.task_arn],
+        "detail": detail,
     }
 
 
@@ -118,8 +150,9 @@ async def task_events(request: Request) -> Response:
     if source != "aws.ecs":
         return JSONResponse({"events": []})
     found = system.runner.task_events.list(params.get("task"), after, limit)
-    return JSONResponse({"events": [task_event_to_json(e) for e in found],
-                         "next": found[-1].id if len(found) == limit else None})
+    return JSONResponse(
+        {"events": [task_event_to_json(e) for e in found], "next": found[-1].id if len(found) == limit else None}
+    )
 
 
 def routes() -> list[Route]:
