@@ -53,7 +53,8 @@ def check_pair(cpu: int | None, memory: int | None) -> None:
         raise ClientError("Invalid 'cpu' setting for task.")
     if memory not in allowed:
         raise ClientError(
-            f"Invalid 'memory' setting for task. For cpu {cpu}, memory must be one of {_describe(allowed)} (MiB)."
+            f"Invalid 'memory' setting for task. For cpu {cpu}, memory must be one of "
+            f"{_describe(allowed)} (MiB)."
         )
 
 

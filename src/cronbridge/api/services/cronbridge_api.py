@@ -26,20 +26,11 @@ def _iso(instant: float | None) -> str | None:
 def invocation_to_json(inv: Invocation) -> dict[str, Any]:
     lateness = None if inv.started_at is None else round(inv.started_at - inv.scheduled_at, 3)
     return {
-        "id": inv.id,
-        "rule": inv.rule_name,
-        "ruleArn": inv.rule_arn,
-        "target": inv.target_id,
-        "scheduledTime": _iso(inv.scheduled_at),
-        "actualTime": _iso(inv.started_at),
-        "finishedTime": _iso(inv.finished_at),
-        "latenessSeconds": lateness,
-        "attempts": inv.attempts,
-        "outcome": inv.state,
-        "taskArns": inv.task_arns,
-        "errorCode": inv.error_code,
-        "errorMessage": inv.error_message,
-        "manual": inv.manual,
+        "id": inv.id, "rule": inv.rule_name, "ruleArn": inv.rule_arn, "target": inv.target_id,
+        "scheduledTime": _iso(inv.scheduled_at), "actualTime": _iso(inv.started_at),
+        "finishedTime": _iso(inv.finished_at), "latenessSeconds": lateness, "attempts": inv.attempts,
+        "outcome": inv.state, "taskArns": inv.task_arns, "errorCode": inv.error_code,
+        "errorMessage": inv.error_message, "manual": inv.manual,
     }
 
 
@@ -65,12 +56,10 @@ async def run_now(request: Request) -> Response:
         done = system.scheduler.run_now(request.path_params["name"])
     except AwsError as err:
         return _error(err)
-    return JSONResponse(
-        {
-            "invocations": [invocation_to_json(i) for i in done],
-            "taskArns": [arn for i in done for arn in i.task_arns],
-        }
-    )
+    return JSONResponse({
+        "invocations": [invocation_to_json(i) for i in done],
+        "taskArns": [arn for i in done for arn in i.task_arns],
+    })
 
 
 async def next_times(request: Request) -> Response:
@@ -91,15 +80,8 @@ async def next_times(request: Request) -> Response:
         times.append(_iso(following))
         cursor = following
     description = parse(rule.schedule_expression).describe() if rule.schedule_expression else None
-    return JSONResponse(
-        {
-            "rule": rule.name,
-            "expression": rule.schedule_expression,
-            "description": description,
-            "timezone": "UTC",
-            "nextFireTimes": times,
-        }
-    )
+    return JSONResponse({"rule": rule.name, "expression": rule.schedule_expression, "description": description,
+                         "timezone": "UTC", "nextFireTimes": times})
 
 
 _EVENT_TIMES = (
