@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import collections
+import copy
 import dataclasses
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -103,6 +105,9 @@ class Runner:
             raise ClientError("TaskDefinition is inactive")
         overrides = req.overrides or TaskOverride()
         _check_request(req, definition, overrides)
+        shortfall = _placement_failure(definition, overrides)
+        if shortfall is not None:
+            return RunTaskResult(tasks=[], failures=[Failure(cluster.cluster_arn, *shortfall)])
         with self._lock:
             if req.client_token:
                 previous = self._replay(req, cluster.cluster_arn)
@@ -206,7 +211,7 @@ class Runner:
             return None
 
     def _adopt(self, task: Task, definition: TaskDefinition) -> bool:
-        live = LiveTask(self, task, definition)
+        live = LiveTask(self, copy.deepcopy(task), definition)  # the original stays intact for _abandon
         if not live.adopt():
             return False
         with self._lock:
@@ -592,6 +597,7 @@ class LiveTask:
     def _finish(self, code: StopCode, reason: str) -> None:
         for writer in list(self.writers.values()):
             writer.close()
+        self.runner.launcher.cleanup(self.task.task_id)
         with self.lock:
             self.task.execution_stopped_at = self._execution_stopped_at()
             self.task.desired_status = "STOPPED"
@@ -724,6 +730,23 @@ def _check_request(req: RunTaskRequest, definition: TaskDefinition, overrides: T
     fargate_awsvpc = (req.launch_type or "FARGATE") == "FARGATE" and definition.network_mode == "awsvpc"
     if fargate_awsvpc and not (req.network_configuration or {}).get("awsvpc_configuration"):
         raise InvalidParameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+
+
+def _placement_failure(definition: TaskDefinition, overrides: TaskOverride) -> tuple[str, str] | None:
+    """ECS answers a task no capacity can hold with failures[] (RESOURCE:CPU / RESOURCE:MEMORY), not an error.
+    Here the capacity is this machine's."""
+    containers = definition.container_definitions
+    cpu = fargate.cpu_units(overrides.cpu or definition.cpu) or sum(c.cpu or 0 for c in containers)
+    memory = fargate.memory_mib(overrides.memory or definition.memory) or sum(
+        c.memory or c.memory_reservation or 0 for c in containers
+    )
+    host_cpu = (os.cpu_count() or 1) * 1024
+    host_memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
+    if cpu > host_cpu:
+        return "RESOURCE:CPU", f"the task needs {cpu} CPU units; this machine has {host_cpu}"
+    if memory > host_memory:
+        return "RESOURCE:MEMORY", f"the task needs {memory} MiB; this machine has {host_memory} MiB"
+    return None
 
 
 def _fingerprint(req: RunTaskRequest) -> str:

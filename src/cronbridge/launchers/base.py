@@ -125,3 +125,7 @@ class Launcher(Protocol):
     def abandon(self, task_id: str, name: str, runtime_id: str | None) -> str:
         """After a server restart: end what is left of a container that cannot be adopted; says what happened."""
         ...
+
+    def cleanup(self, task_id: str) -> None:
+        """The task has stopped: release what its containers shared (task-scoped volumes)."""
+        ...

@@ -210,14 +210,34 @@ class DockerLauncher:
         sink.exited(info)
         with contextlib.suppress(NotFound, APIError):
             container.remove(force=True)
-        self._remove_task_volumes(spec)
 
-    def _remove_task_volumes(self, spec: ContainerSpec) -> None:
-        """Task-scoped volumes go with the task: removed once no container of it uses them."""
-        for mount in spec.mounts:
-            if mount.volume_name and mount.volume_name.startswith(f"cb-{spec.task_id}-"):
-                with contextlib.suppress(NotFound, APIError):
-                    self.client.volumes.get(mount.volume_name).remove()
+    def cleanup(self, task_id: str) -> None:
+        """The task's containers (all exited by now) and its task-scoped volumes go with the task."""
+        containers: list[Any] = []
+        with contextlib.suppress(APIError, DockerException):
+            containers = self.client.containers.list(
+                all=True, sparse=True, filters={"label": f"{LABEL_TASK}={task_id}"}
+            )
+        for container in containers:
+            with contextlib.suppress(NotFound, APIError):
+                container.remove(force=True)
+        volumes: list[Any] = []
+        with contextlib.suppress(APIError, DockerException):
+            volumes = self.client.volumes.list(filters={"name": f"cb-{task_id}-"})
+        for volume in volumes:
+            _remove_volume(volume)
+
+
+def _remove_volume(volume: Any, attempts: int = 40) -> None:
+    """A container's removal may still be under way (the follower removes it too): retry while it is in use."""
+    for _ in range(attempts):
+        try:
+            volume.remove()
+            return
+        except NotFound:
+            return
+        except APIError:
+            time.sleep(0.05)
 
 
 def _wait(container: Any) -> ExitInfo:

@@ -33,6 +33,9 @@ class NoopLauncher:
     def adopt(self, spec: ContainerSpec, sink: ContainerSink, since: float | None) -> ContainerHandle | None:
         return None
 
+    def cleanup(self, task_id: str) -> None:
+        return None
+
     def abandon(self, task_id: str, name: str, runtime_id: str | None) -> str:
         return "nothing ran"
 

@@ -134,6 +134,9 @@ class ProcessLauncher:
         """A process's output went to the dead server's pipes: it cannot be followed again."""
         return None
 
+    def cleanup(self, task_id: str) -> None:
+        return None
+
     def abandon(self, task_id: str, name: str, runtime_id: str | None) -> str:
         return reap_orphan(runtime_id)
 
