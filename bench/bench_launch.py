@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import ServerProcess, cronbridge_server, percentile, ratio, render_table
+from cronbridge.launchers.base import ContainerSpec
+from cronbridge.launchers.docker import host_config
 
 NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "DISABLED"}}
 GROUP = "/bench/launch"
@@ -114,11 +116,14 @@ def _run_task_to_container_start(ecs: Any, client: Any) -> float:
 
 def _docker_run_to_container_start(client: Any) -> float:
     began = time.time()
-    container = client.containers.run(IMAGE, ["sleep", "2"], detach=True, network_mode="none",
-                                      nano_cpus=250_000_000, mem_limit="512m")
+    container = client.containers.run(IMAGE, ["sleep", "2"], detach=True, **_SAME_OPTIONS)
     started = _started_at(lambda: client.containers.get(container.id))
     container.remove(force=True)
     return started - began
+
+
+_SAME_OPTIONS = host_config(ContainerSpec(task_id="peer", name="app", image=IMAGE, cpu=256, memory=512))
+"""The host configuration the Docker launcher gives the same container (limits, no network, log driver)."""
 
 
 def _started_at(get: Callable[[], Any], timeout: float = 60) -> float:

@@ -7,6 +7,7 @@ import contextlib
 import os
 import pwd
 import resource
+import shutil
 import signal
 import subprocess
 import threading
@@ -100,8 +101,13 @@ class ProcessLauncher:
         argv = list(spec.entry_point or ()) + list(spec.command or ())
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **dict(spec.environment)}
         user = _user(spec)
+        if shutil.which(argv[0], path=env["PATH"]) is None:
+            raise LaunchError("CannotStartContainerError", f'exec: "{argv[0]}": executable file not found in $PATH')
         cgroup = self._cgroup(spec)
         limits = Limits(enforced=list(cgroup.enforced) if cgroup else _rlimit_names(spec))
+        preexec = _preexec(spec, cgroup, user)
+        if cgroup is not None and preexec is None:
+            argv = _joining(cgroup, argv)  # no preexec_fn: the server is not forked, the child shell joins
         try:
             proc = subprocess.Popen(
                 argv,
@@ -110,7 +116,7 @@ class ProcessLauncher:
                 env=env,
                 cwd=spec.working_directory or None,
                 start_new_session=True,
-                preexec_fn=_preexec(spec, cgroup, user),
+                preexec_fn=preexec,
             )
         except (OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
             if cgroup is not None:
@@ -166,14 +172,24 @@ def _user(spec: ContainerSpec) -> tuple[int, int] | None:
     return uid, int(group) if group.isdigit() else gid
 
 
+_JOIN = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"'
+
+
+def _joining(cgroup: Cgroup, argv: list[str]) -> list[str]:
+    """argv behind a tiny shell that moves itself into the cgroup, then execs (same pid, same start time).
+    A preexec_fn would fork the whole server (tens of ms); posix_spawn/vfork of `sh` costs about one."""
+    paths = [str(path / "cgroup.procs") for path in cgroup.paths.values()]
+    return ["/bin/sh", "-c", _JOIN, "cronbridge-join", str(len(paths)), *paths, *argv]
+
+
 def _preexec(spec: ContainerSpec, cgroup: Cgroup | None, user: tuple[int, int] | None) -> Callable[[], None] | None:
-    """What the child does before exec: join its cgroup (or bound its address space), set the ulimits, and
-    only then become `user` (an unprivileged user could no longer join the cgroup)."""
+    """What the child does before exec when it must (ulimits, a user, rlimits without cgroups): join its cgroup
+    (or bound its address space), set the ulimits, and only then become `user` (who could no longer join)."""
     rlimits = [(_RLIMITS[n], soft, hard) for n, soft, hard in spec.ulimits if n in _RLIMITS]
     if cgroup is None and spec.memory:
         size = spec.memory * 1024 * 1024
         rlimits.append((resource.RLIMIT_AS, size, size))
-    if cgroup is None and not rlimits and user is None:
+    if not rlimits and user is None:
         return None
 
     def child() -> None:
