@@ -577,13 +577,22 @@ class LiveTask:
         return float(definition.stop_timeout) if definition and definition.stop_timeout else DEFAULT_STOP_TIMEOUT
 
     def _stop_started(self) -> None:
-        """`docker stop` each running container with its own stopTimeout; wait until each has exited."""
-        with self.lock:
-            running = [(n, h) for n, h in self.handles.items() if not self.exits[n].is_set()]
-        for name, handle in running:
-            handle.stop(self._stop_timeout(name))
-        for name, _handle in running:
-            self.exits[name].wait(self._stop_timeout(name) + 10)
+        """`docker stop` each running container with its own stopTimeout, dependents before what they depend on
+        (ECS reverses the start order at shutdown): in waves, each waited for."""
+        while True:
+            with self.lock:
+                running = {n: h for n, h in self.handles.items() if not self.exits[n].is_set()}
+            if not running:
+                return
+            needed = {
+                d.container_name for n in running for d in (self.definition.container(n) or _NO_DEF).depends_on or []
+            }
+            wave = [(n, h) for n, h in running.items() if n not in needed] or list(running.items())
+            for name, handle in wave:
+                handle.stop(self._stop_timeout(name))
+            for name, _handle in wave:
+                if not self.exits[name].wait(self._stop_timeout(name) + 10):
+                    return  # a container that will not stop must not hold the task forever
 
     def request_stop(self, reason: str, code: StopCode) -> Task:
         with self.lock:

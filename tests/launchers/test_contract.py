@@ -317,3 +317,20 @@ def test_stdout_and_stderr_each_keep_their_order(h: Harness) -> None:
     lines = h.lines(arn)
     assert [m for m in lines if m.startswith("out")] == [f"out{i}" for i in range(1, 201)]
     assert [m for m in lines if m.startswith("err")] == [f"err{i}" for i in range(1, 201)]
+
+
+def test_stop_task_stops_dependents_before_their_dependencies(h: Harness) -> None:
+    script = "trap 'echo {0} stopping; exit 0' TERM; echo {0} up; while true; do sleep 0.1; done"
+    arn = h.run(h.container("app", ["sh", "-c", script.format("app")],
+                            dependsOn=[{"containerName": "db", "condition": "START"}]),
+                h.container("db", ["sh", "-c", script.format("db")]))
+    h.wait_running(arn)
+    time.sleep(0.5)
+    h.ecs.stop_task(cluster="c", task=arn)
+    h.stopped(arn)
+    stream = f"ecs/{{}}/{arn.rsplit('/', 1)[-1]}"
+    stops = {}
+    for name in ("app", "db"):
+        events = h.logs.get_log_events(logGroupName=GROUP, logStreamName=stream.format(name))["events"]
+        stops[name] = next(e["timestamp"] for e in events if e["message"] == f"{name} stopping")
+    assert stops["app"] <= stops["db"]
