@@ -531,19 +531,22 @@ class LiveTask:
         self.exits[name].set()
 
     def _refresh_health(self) -> None:
-        """Copy each container's health (and the task's) into the task; saved when it changes."""
+        """Copy each container's health (and the task's) into the task; saved when it changes. The launcher is
+        asked outside the lock (Docker answers through the engine)."""
         with self.lock:
-            handles = [
-                (n, h) for n, h in self.handles.items() if (self.definition.container(n) or _NO_DEF).health_check
+            checked = [
+                (n, h)
+                for n, h in self.handles.items()
+                if (self.definition.container(n) or _NO_DEF).health_check and not self.exits[n].is_set()
             ]
-        if not handles:
+        if not checked:
             return
-        changed = False
+        statuses = {name: handle.health() for name, handle in checked}
         with self.lock:
-            for name, handle in handles:
-                status = handle.health() if not self.exits[name].is_set() else self._container(name).health_status
+            changed = False
+            for name, status in statuses.items():
                 container = self._container(name)
-                if status != container.health_status:
+                if status != container.health_status and not self.exits[name].is_set():
                     container.health_status, changed = status, True
             health = _task_health(self.task, self.definition)
             if health != self.task.health_status:

@@ -13,6 +13,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import IO
 
 from cronbridge.errors import LaunchError
@@ -101,7 +102,7 @@ class ProcessLauncher:
         argv = list(spec.entry_point or ()) + list(spec.command or ())
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **dict(spec.environment)}
         user = _user(spec)
-        if shutil.which(argv[0], path=env["PATH"]) is None:
+        if not _executable(argv[0], env["PATH"], spec.working_directory):
             raise LaunchError("CannotStartContainerError", f'exec: "{argv[0]}": executable file not found in $PATH')
         cgroup = self._cgroup(spec)
         limits = Limits(enforced=list(cgroup.enforced) if cgroup else _rlimit_names(spec))
@@ -170,6 +171,14 @@ def _user(spec: ContainerSpec) -> tuple[int, int] | None:
             raise LaunchError("CannotStartContainerError", f"unable to find user {name}: no matching entries") from exc
         uid, gid = entry.pw_uid, entry.pw_gid
     return uid, int(group) if group.isdigit() else gid
+
+
+def _executable(program: str, path: str, cwd: str | None) -> bool:
+    """Whether exec would find `program` (a path is taken relative to the working directory)."""
+    if "/" in program:
+        candidate = Path(cwd or ".") / program
+        return candidate.is_file() and os.access(candidate, os.X_OK)
+    return shutil.which(program, path=path) is not None
 
 
 _JOIN = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"'
