@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+import urllib.error
 from pathlib import Path
 from typing import Any
 
@@ -151,3 +152,18 @@ def _gone(pid: int) -> bool:
         return " Z " in Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return True
+
+
+def test_the_events_endpoint_pages_and_refuses_bad_numbers(ecs: Any, cronbridge_server: Any) -> None:
+    register(ecs)
+    arn = ecs.run_task(cluster="work", taskDefinition="batch", networkConfiguration=NETWORK,
+                       overrides={"containerOverrides": [{"name": "app", "command": ["true"]}]})["tasks"][0]["taskArn"]
+    wait_stopped(ecs, "work", arn)
+    first = cronbridge_server.get("/_cronbridge/events?source=aws.ecs&limit=2")
+    assert len(first["events"]) == 2 and first["next"] is not None
+    rest = cronbridge_server.get(f"/_cronbridge/events?source=aws.ecs&after={first['next']}")["events"]
+    assert rest[-1]["detail"]["lastStatus"] == "STOPPED" and rest[-1]["detail"]["taskArn"] == arn
+    assert cronbridge_server.get("/_cronbridge/events?source=aws.s3")["events"] == []
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        cronbridge_server.get("/_cronbridge/events?limit=many")
+    assert caught.value.code == 400
