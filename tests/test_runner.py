@@ -18,6 +18,7 @@ class StuckLauncher(NoopLauncher):
     """An engine that accepts the start and never answers (a hung Docker daemon)."""
 
     name = "stuck"
+    start_can_hang = True
 
     def __init__(self) -> None:
         self.release = threading.Event()

@@ -391,8 +391,7 @@ class LiveTask:
         self.task.pull_started_at = self.now
         for definition in self.definition.container_definitions:
             self.runner.launcher.prepare(self._spec(definition))
-        self.task.pull_stopped_at = self.now
-        self.runner.transition(self.task)
+        self.task.pull_stopped_at = self.now  # saved with the next transition
 
     def _start_containers(self) -> None:
         for definition in dependencies.start_order(self.definition.container_definitions):
@@ -451,7 +450,10 @@ class LiveTask:
         sink.attach(self._open_log(definition, handle.runtime_id))
 
     def _start_with_timeout(self, spec: ContainerSpec, sink: Sink) -> ContainerHandle:
-        """launcher.start on a helper thread: a start that hangs becomes ContainerRuntimeTimeoutError."""
+        """launcher.start; for a launcher whose start can hang (an engine that stops answering), on a helper
+        thread, so that a start that hangs becomes ContainerRuntimeTimeoutError."""
+        if not getattr(self.runner.launcher, "start_can_hang", False):
+            return self.runner.launcher.start(spec, sink)
         result: list[ContainerHandle | BaseException] = []
         done = threading.Event()
 

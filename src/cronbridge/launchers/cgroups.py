@@ -40,6 +40,20 @@ class Cgroup:
         counts = dict(line.split() for line in text.splitlines() if len(line.split()) == 2)
         return int(counts.get("oom_kill", "0")) > 0
 
+    def limit(self, cpu: int | None, memory: int | None, reservation: int | None) -> None:
+        """Write the limits (raises OSError when the kernel refuses) and note them in `enforced`."""
+        cpu_path, memory_path = self.paths.get("cpu", self.paths["memory"]), self.paths["memory"]
+        if cpu:
+            _write_cpu(self.version, cpu_path, cpu)
+            self.enforced += ["cpu:cgroup-quota", "cpu:cgroup-shares"]
+        if memory:
+            _write_memory(self.version, memory_path, memory)
+            self.enforced.append("memory:cgroup-hard")
+        if reservation:
+            soft = "memory.soft_limit_in_bytes" if self.version == 1 else "memory.low"
+            (memory_path / soft).write_text(str(reservation * 1024 * 1024))
+            self.enforced.append("memory:cgroup-soft")
+
     def remove(self) -> None:
         for path in self.paths.values():
             for _ in range(50):
@@ -69,11 +83,12 @@ class CgroupTree:
             c: mounts[c] / own[c].lstrip("/") / "cronbridge" for c in ("memory", "cpu") if c in mounts and c in own
         }
         if len(v1) == 2 and all(_writable(p) for p in v1.values()):
-            return CgroupTree(1, v1)
+            return CgroupTree(1, _per_server(v1))
         if "" in mounts and "" in own:
             root = mounts[""] / own[""].lstrip("/") / "cronbridge"
             if _writable(root) and _delegate_v2(root):
-                return CgroupTree(2, {"unified": root})
+                mine = _per_server({"unified": root})
+                return CgroupTree(2, mine) if _delegate_v2(mine["unified"]) else None
         return None
 
     def create(self, name: str, cpu: int | None, memory: int | None, reservation: int | None) -> Cgroup | None:
@@ -92,17 +107,32 @@ class CgroupTree:
         for path in set(paths.values()):
             path.mkdir(exist_ok=True)
         group = Cgroup(self.version, paths if self.version == 1 else {"memory": paths["memory"]})
-        if cpu:
-            _write_cpu(self.version, paths["cpu"], cpu)
-            group.enforced += ["cpu:cgroup-quota", "cpu:cgroup-shares"]
-        if memory:
-            _write_memory(self.version, paths["memory"], memory)
-            group.enforced.append("memory:cgroup-hard")
-        if reservation:
-            soft = "memory.soft_limit_in_bytes" if self.version == 1 else "memory.low"
-            (paths["memory"] / soft).write_text(str(reservation * 1024 * 1024))
-            group.enforced.append("memory:cgroup-soft")
+        group.limit(cpu, memory, reservation)
         return group
+
+
+def _per_server(roots: dict[str, Path]) -> dict[str, Path]:
+    """Each server gets its own directory (its pid); what servers that are gone left behind is swept first."""
+    mine: dict[str, Path] = {}
+    for key, root in roots.items():
+        _sweep(root)
+        path = root / str(os.getpid())
+        path.mkdir(exist_ok=True)
+        mine[key] = path
+    return mine
+
+
+def _sweep(root: Path) -> None:
+    """Remove the empty cgroups of servers no longer running (a busy cgroup refuses rmdir and stays)."""
+    for entry in list(root.iterdir()):
+        if not entry.is_dir() or (entry.name.isdigit() and Path(f"/proc/{entry.name}").exists()):
+            continue
+        for child in list(entry.iterdir()) if entry.name.isdigit() else []:
+            if child.is_dir():
+                with contextlib.suppress(OSError):
+                    child.rmdir()
+        with contextlib.suppress(OSError):
+            entry.rmdir()
 
 
 def _write_cpu(version: int, path: Path, cpu: int) -> None:

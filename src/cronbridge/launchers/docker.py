@@ -104,6 +104,7 @@ class DockerLauncher:
     """Runs each container on the engine at `base_url` (DOCKER_HOST); never pulls: images must be local."""
 
     name = "docker"
+    start_can_hang = True  # the engine may stop answering: the runner bounds the start
 
     def __init__(self, base_url: str | None = None) -> None:
         self.client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()

@@ -20,6 +20,7 @@ from cronbridge.errors import LaunchError
 from cronbridge.launchers.base import ContainerSink, ContainerSpec, ExitInfo, Limits, Stream
 from cronbridge.launchers.cgroups import Cgroup, CgroupTree
 from cronbridge.launchers.health import HealthProbe
+from cronbridge.launchers.zygote import ZygotePool, command_line
 
 _RLIMITS = {
     "core": resource.RLIMIT_CORE,
@@ -90,6 +91,7 @@ class ProcessLauncher:
 
     def __init__(self, use_cgroups: bool = True) -> None:
         self.cgroups = CgroupTree.detect() if use_cgroups else None
+        self.pool = ZygotePool(self.cgroups) if self.cgroups is not None else None
 
     def prepare(self, spec: ContainerSpec) -> None:
         if not (spec.entry_point or spec.command):
@@ -101,28 +103,14 @@ class ProcessLauncher:
         self.prepare(spec)
         argv = list(spec.entry_point or ()) + list(spec.command or ())
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **dict(spec.environment)}
-        user = _user(spec)
         if not _executable(argv[0], env["PATH"], spec.working_directory):
             raise LaunchError("CannotStartContainerError", f'exec: "{argv[0]}": executable file not found in $PATH')
-        cgroup = self._cgroup(spec)
-        limits = Limits(enforced=list(cgroup.enforced) if cgroup else _rlimit_names(spec))
-        preexec = _preexec(spec, cgroup, user)
-        if cgroup is not None and preexec is None:
-            argv = _joining(cgroup, argv)  # no preexec_fn: the server is not forked, the child shell joins
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                cwd=spec.working_directory or None,
-                start_new_session=True,
-                preexec_fn=preexec,
+        if spec.working_directory and not os.path.isdir(spec.working_directory):
+            raise LaunchError(
+                "CannotStartContainerError", f"chdir to cwd ({spec.working_directory!r}): no such directory"
             )
-        except (OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
-            if cgroup is not None:
-                cgroup.remove()
-            raise LaunchError("CannotStartContainerError", str(exc)) from exc
+        proc, cgroup = self._warm(spec, argv, env) or self._spawn(spec, argv, env)
+        limits = Limits(enforced=list(cgroup.enforced) if cgroup else _rlimit_names(spec))
         handle = ProcessHandle(proc, limits)
         if spec.health_check is not None:
             handle.probe = HealthProbe(
@@ -146,6 +134,51 @@ class ProcessLauncher:
 
     def abandon(self, task_id: str, name: str, runtime_id: str | None) -> str:
         return reap_orphan(runtime_id)
+
+    def _warm(
+        self, spec: ContainerSpec, argv: list[str], env: dict[str, str]
+    ) -> tuple[subprocess.Popen[bytes], Cgroup] | None:
+        """The common case (limits, no ulimits, no user) through a zygote already in its cgroup."""
+        if self.pool is None or not (spec.cpu or spec.memory or spec.memory_reservation):
+            return None
+        line = command_line(argv, env, spec.working_directory)
+        if line is None or spec.ulimits or _user(spec) is not None:
+            return None
+        zygote = self.pool.take()
+        if zygote is None:
+            return None
+        try:
+            zygote.cgroup.limit(spec.cpu, spec.memory, spec.memory_reservation)
+            zygote.launch(line)
+        except OSError:
+            zygote.discard()
+            return None
+        finally:
+            self.pool.replenish()
+        return zygote.proc, zygote.cgroup
+
+    def _spawn(
+        self, spec: ContainerSpec, argv: list[str], env: dict[str, str]
+    ) -> tuple[subprocess.Popen[bytes], Cgroup | None]:
+        cgroup = self._cgroup(spec)
+        preexec = _preexec(spec, cgroup, _user(spec))
+        if cgroup is not None and preexec is None:
+            argv = _joining(cgroup, argv)  # no preexec_fn: the server is not forked, the child shell joins
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=spec.working_directory or None,
+                start_new_session=True,
+                preexec_fn=preexec,
+            )
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
+            if cgroup is not None:
+                cgroup.remove()
+            raise LaunchError("CannotStartContainerError", str(exc)) from exc
+        return proc, cgroup
 
     def _cgroup(self, spec: ContainerSpec) -> Cgroup | None:
         if self.cgroups is None or not (spec.cpu or spec.memory or spec.memory_reservation):
