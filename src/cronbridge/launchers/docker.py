@@ -122,15 +122,27 @@ class DockerLauncher:
         """Create and start; a container of that name already there was created for this very task by a server
         that died before recording it, and is adopted rather than duplicated."""
         try:
-            container = self._existing(container_name(spec))
-            if container is None:
-                self._check_image(spec.image)
-                container = self.client.containers.create(**self._create_options(spec))
+            container = self._create_or_find(spec)
             if container.status == "created":
                 container.start()
+        except ImageNotFound as exc:
+            self._check_image(spec.image)  # raises CannotPullContainerError
+            raise LaunchError("CannotStartContainerError", _explain(exc)) from exc
         except (APIError, DockerException) as exc:
             raise LaunchError("CannotStartContainerError", _explain(exc)) from exc
         return self._follow_in_background(container, spec, sink, None)
+
+    def _create_or_find(self, spec: ContainerSpec) -> Any:
+        """Create; when the name is taken (409), the existing container is this task's and is used."""
+        try:
+            return self.client.containers.create(**self._create_options(spec))
+        except APIError as exc:
+            if exc.status_code != 409:
+                raise
+        existing = self._existing(container_name(spec))
+        if existing is None:
+            raise LaunchError("CannotStartContainerError", f"container name {container_name(spec)} is taken")
+        return existing
 
     def adopt(self, spec: ContainerSpec, sink: ContainerSink, since: float | None) -> DockerHandle | None:
         """Re-attach to the container a previous server started for `spec`: logs from `since`, then its exit
