@@ -81,6 +81,11 @@ def _sustained(ecs: Any, tasks: int) -> float:
     """Tasks per second from the first RunTask until every task has STOPPED."""
     began = time.perf_counter()
     arns = [arn for _ in range(tasks // 10) for arn in _run(ecs, ["true"], count=10, all_arns=True)]
+    _wait_stopped(ecs, arns)
+    return len(arns) / (time.perf_counter() - began)
+
+
+def _wait_stopped(ecs: Any, arns: list[str]) -> None:
     pending = set(arns)
     while pending:
         for chunk in _chunks(sorted(pending), 100):
@@ -88,7 +93,6 @@ def _sustained(ecs: Any, tasks: int) -> float:
                 if task["lastStatus"] == "STOPPED":
                     pending.discard(task["taskArn"])
         time.sleep(0.01)
-    return len(arns) / (time.perf_counter() - began)
 
 
 # Docker launcher -------------------------------------------------------------------------------------------------
@@ -111,6 +115,7 @@ def _run_task_to_container_start(ecs: Any, client: Any) -> float:
     name = f"cb-{arn.rsplit('/', 1)[-1]}-app"
     started = _started_at(lambda: client.containers.get(name))
     ecs.stop_task(cluster="bench", task=arn)
+    _wait_stopped(ecs, [arn])  # untimed, as the peer's removal: the next start must not overlap this teardown
     return started - began
 
 
