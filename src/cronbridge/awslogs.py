@@ -11,6 +11,23 @@ from cronbridge.errors import AwsError, LaunchError
 AppendFn = Callable[[str, str, Sequence[tuple[int, str]]], None]
 FLUSH_LINES = 1000
 FLUSH_SECONDS = 0.2
+MAX_MESSAGE_BYTES = 262_144 - 26  # the awslogs driver splits longer lines (an event is 256 KiB with its overhead)
+
+
+def split_message(line: str) -> list[str]:
+    """A line as events of at most MAX_MESSAGE_BYTES of UTF-8, never cutting a character in two."""
+    data = line.encode("utf-8")
+    if len(data) <= MAX_MESSAGE_BYTES:
+        return [line]
+    pieces: list[str] = []
+    start = 0
+    while start < len(data):
+        end = min(start + MAX_MESSAGE_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # a continuation byte: back up to the char's start
+            end -= 1
+        pieces.append(data[start:end].decode("utf-8"))
+        start = end
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -53,8 +70,9 @@ class AwsLogsWriter:
         self._timer.start()
 
     def write(self, timestamp: float, line: str) -> None:
+        stamp = int(timestamp * 1000)
         with self._lock:
-            self._buffer.append((int(timestamp * 1000), line))
+            self._buffer.extend((stamp, piece) for piece in split_message(line))
             full = len(self._buffer) >= FLUSH_LINES
         if full:
             self.flush()

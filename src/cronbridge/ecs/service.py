@@ -7,13 +7,14 @@ from collections.abc import Sequence
 
 from cronbridge import arn as arns
 from cronbridge.clock import Clock
-from cronbridge.ecs import fargate
+from cronbridge.ecs import dependencies, fargate
 from cronbridge.errors import ClientError, ClusterNotFound, InvalidParameter
 from cronbridge.model.ecs import Cluster, ContainerDefinition, Tag, Task, TaskDefinition
 from cronbridge.store.db import Database
 from cronbridge.store.documents import Documents
 from cronbridge.store.tasks import TaskStore
 
+STOPPED_TASK_TTL = 3600.0  # stopped tasks stay visible for an hour, as on ECS
 CLUSTER = "ecs.cluster"
 TASKDEF = "ecs.taskdef"
 
@@ -152,15 +153,21 @@ class EcsService:
     def describe_tasks(self, cluster: Cluster, refs: Sequence[str]) -> tuple[list[Task], list[str]]:
         """Tasks by ARN or id in `cluster`; returns (found, missing refs)."""
         wanted = {self._task_arn(cluster, ref): ref for ref in refs}
-        found = [t for t in self.tasks.get_many(list(wanted)) if t.cluster_arn == cluster.cluster_arn]
+        found = [
+            t for t in self.tasks.get_many(list(wanted)) if t.cluster_arn == cluster.cluster_arn and self._visible(t)
+        ]
         missing = [ref for arn, ref in wanted.items() if arn not in {t.task_arn for t in found}]
         return found, missing
 
     def task(self, cluster: Cluster, ref: str) -> Task:
         found = self.tasks.get(self._task_arn(cluster, ref))
-        if found is None or found.cluster_arn != cluster.cluster_arn:
+        if found is None or found.cluster_arn != cluster.cluster_arn or not self._visible(found):
             raise InvalidParameter("The referenced task was not found.")
         return found
+
+    def _visible(self, task: Task) -> bool:
+        """A stopped task is forgotten an hour after it stopped (the sweep deletes it later)."""
+        return task.stopped_at is None or task.stopped_at >= self.clock.now() - STOPPED_TASK_TTL
 
     @staticmethod
     def _task_arn(cluster: Cluster, ref: str) -> str:
@@ -185,6 +192,8 @@ def validate_task_definition(d: TaskDefinition) -> None:
     _check_container_sizes(d, task_memory)
     if not any(c.essential is not False for c in d.container_definitions):
         raise ClientError("Task definition must have at least one essential container.")
+    _check_dependencies(d)
+    _check_mount_points(d)
 
 
 def _check_container(c: ContainerDefinition) -> None:
@@ -216,3 +225,52 @@ def _check_container_sizes(d: TaskDefinition, task_memory: int | None) -> None:
                 f"Invalid setting for container '{c.name}'. Its 'memory' ({c.memory} MiB) is above the "
                 f"task's memory ({task_memory} MiB)."
             )
+
+
+def _check_dependencies(d: TaskDefinition) -> None:
+    for c in d.container_definitions:
+        for dep in c.depends_on or []:
+            target = d.container(dep.container_name)
+            if target is None:
+                raise ClientError(f"Container '{c.name}' depends on unknown container '{dep.container_name}'.")
+            if dep.condition not in dependencies.CONDITIONS:
+                raise ClientError(f"Invalid dependency condition '{dep.condition}' for container '{c.name}'.")
+            if dep.condition == "HEALTHY" and not target.health_check:
+                raise ClientError(
+                    f"Container '{c.name}' has a HEALTHY dependency on '{target.name}', which has no healthCheck."
+                )
+            if dep.condition in ("COMPLETE", "SUCCESS") and target.essential is not False:
+                raise ClientError(
+                    f"Container '{target.name}' is essential: a {dep.condition} dependency needs a non-essential "
+                    "container."
+                )
+    cycle = dependencies.find_cycle(d.container_definitions)
+    if cycle:
+        raise ClientError(f"Container dependencies form a cycle: {', '.join(cycle)}.")
+
+
+def _check_mount_points(d: TaskDefinition) -> None:
+    volumes = {str(v.get("name")) for v in d.volumes or []}
+    for c in d.container_definitions:
+        for point in c.mount_points or []:
+            if point.get("sourceVolume") not in volumes:
+                raise ClientError(f"Unknown volume '{point.get('sourceVolume')}'.")
+            if not str(point.get("containerPath") or "").startswith("/"):
+                raise ClientError(f"Invalid containerPath for mount point of container '{c.name}'.")
+        _check_health(c)
+
+
+_HEALTH_RANGES = {"interval": (5, 300), "timeout": (2, 60), "retries": (1, 10), "startPeriod": (0, 300)}
+
+
+def _check_health(c: ContainerDefinition) -> None:
+    check = c.health_check
+    if not check:
+        return
+    command = check.get("command") or []
+    if not command or command[0] not in ("CMD", "CMD-SHELL", "NONE"):
+        raise ClientError(f"Invalid healthCheck command for container '{c.name}': start with CMD or CMD-SHELL.")
+    for key, (low, high) in _HEALTH_RANGES.items():
+        value = check.get(key)
+        if value is not None and not low <= int(value) <= high:
+            raise ClientError(f"Invalid healthCheck {key} for container '{c.name}': must be {low}-{high}.")

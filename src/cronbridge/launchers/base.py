@@ -19,6 +19,24 @@ class Mount:
 
 
 @dataclass(frozen=True)
+class HealthCheck:
+    """A container health check as ECS writes it: `CMD-SHELL, ...` or `CMD, arg0, ...`; times in seconds."""
+
+    command: tuple[str, ...]
+    interval: int = 30
+    timeout: int = 5
+    retries: int = 3
+    start_period: int = 0
+
+    def argv(self) -> list[str]:
+        """The probe as an argv: CMD-SHELL runs through `sh -c`."""
+        kind, *rest = self.command
+        if kind == "CMD-SHELL":
+            return ["sh", "-c", " ".join(rest)]
+        return list(rest)
+
+
+@dataclass(frozen=True)
 class ContainerSpec:
     """One container of a task, overrides applied. cpu in ECS units (1024 = 1 vCPU), memory in MiB."""
 
@@ -38,6 +56,8 @@ class ContainerSpec:
     mounts: tuple[Mount, ...] = ()
     network_mode: str = "awsvpc"
     labels: tuple[tuple[str, str], ...] = ()
+    health_check: HealthCheck | None = None
+    task_arn: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,12 +99,33 @@ class ContainerHandle(Protocol):
         """SIGTERM, then SIGKILL after `timeout` seconds. Returns at once; `exited` reports the end."""
         ...
 
+    def health(self) -> str:
+        """HEALTHY, UNHEALTHY or UNKNOWN (no health check, or none has decided yet)."""
+        ...
+
 
 class Launcher(Protocol):
     """Starts containers. `start` raises errors.LaunchError (kind = ECS error prefix) when it cannot."""
 
     name: str
 
+    def prepare(self, spec: ContainerSpec) -> None:
+        """Make the image ready (ECS's pull step); raises LaunchError (CannotPullContainerError) when it cannot."""
+        ...
+
     def start(self, spec: ContainerSpec, sink: ContainerSink) -> ContainerHandle:
         """Start the container and return at once; output and exit go to `sink`."""
+        ...
+
+    def adopt(self, spec: ContainerSpec, sink: ContainerSink, since: float | None) -> ContainerHandle | None:
+        """After a server restart: follow the container a previous server started for `spec` (output from
+        `since`, epoch seconds), or None when it cannot be re-attached."""
+        ...
+
+    def abandon(self, task_id: str, name: str, runtime_id: str | None) -> str:
+        """After a server restart: end what is left of a container that cannot be adopted; says what happened."""
+        ...
+
+    def cleanup(self, task_id: str) -> None:
+        """The task has stopped: release what its containers shared (task-scoped volumes)."""
         ...

@@ -18,11 +18,26 @@ class NoopHandle:
     def stop(self, timeout: float) -> None:
         return None
 
+    def health(self) -> str:
+        return "UNKNOWN"
+
 
 class NoopLauncher:
     """Starts nothing; reports a clean exit from a short-lived thread, as a real launcher would."""
 
     name = "noop"
+
+    def prepare(self, spec: ContainerSpec) -> None:
+        return None
+
+    def adopt(self, spec: ContainerSpec, sink: ContainerSink, since: float | None) -> ContainerHandle | None:
+        return None
+
+    def cleanup(self, task_id: str) -> None:
+        return None
+
+    def abandon(self, task_id: str, name: str, runtime_id: str | None) -> str:
+        return "nothing ran"
 
     def start(self, spec: ContainerSpec, sink: ContainerSink) -> ContainerHandle:
         handle = NoopHandle(f"noop-{next(_ids)}")

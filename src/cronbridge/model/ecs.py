@@ -190,6 +190,7 @@ class Task:
     stopped_at: float | None = None
     stop_code: StopCode | None = None
     stopped_reason: str | None = None
+    health_status: str = "UNKNOWN"
     platform_version: str | None = None
     availability_zone: str | None = None
     attachments: list[Attachment] | None = None

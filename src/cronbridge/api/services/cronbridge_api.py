@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from cronbridge.scheduler.engine import next_fire
 from cronbridge.schedules.service import DEFAULT_GROUP
 from cronbridge.schedules.source import ScheduleSource
 from cronbridge.store.invocations import Invocation
+from cronbridge.store.task_events import TaskEvent
 
 
 def _iso(instant: float | None) -> str | None:
@@ -131,10 +133,62 @@ async def schedule_next(request: Request) -> Response:
     return JSONResponse({"schedule": plan.name, "arn": plan.arn, "expression": plan.expression,
                          "description": parse(plan.expression, allow_at=True).describe(),
                          "timezone": plan.timezone, "next": slots})
+_EVENT_TIMES = (
+    "createdAt",
+    "pullStartedAt",
+    "pullStoppedAt",
+    "startedAt",
+    "stoppingAt",
+    "executionStoppedAt",
+    "stoppedAt",
+    "connectivityAt",
+)
+
+
+def task_event_to_json(event: TaskEvent) -> dict[str, Any]:
+    """An "ECS Task State Change" event as EventBridge delivers it: detail is the task, times in ISO 8601."""
+    from cronbridge.api.services.ecs import task_to_wire
+
+    detail = task_to_wire(event.task)
+    for key in _EVENT_TIMES:
+        if isinstance(detail.get(key), int | float):
+            detail[key] = _iso(detail[key])
+    detail["updatedAt"] = _iso(event.at)
+    parts = event.task.task_arn.split(":")
+    return {
+        "version": "0",
+        "id": str(uuid.UUID(int=event.id)),
+        "detail-type": "ECS Task State Change",
+        "source": "aws.ecs",
+        "account": parts[4],
+        "time": _iso(event.at),
+        "region": parts[3],
+        "resources": [event.task.task_arn],
+        "detail": detail,
+    }
+
+
+async def task_events(request: Request) -> Response:
+    """GET /_cronbridge/events?source=aws.ecs[&task=ARN][&after=ID][&limit=N]: kept task state changes."""
+    system = request.app.state.system
+    params = request.query_params
+    source = params.get("source", "aws.ecs")
+    try:
+        after = int(params.get("after", "0"))
+        limit = max(1, min(int(params.get("limit", "100")), 1000))
+    except ValueError:
+        return JSONResponse({"__type": "ValidationException", "message": "after and limit must be numbers"}, 400)
+    if source != "aws.ecs":
+        return JSONResponse({"events": []})
+    found = system.runner.task_events.list(params.get("task"), after, limit)
+    return JSONResponse(
+        {"events": [task_event_to_json(e) for e in found], "next": found[-1].id if len(found) == limit else None}
+    )
 
 
 def routes() -> list[Route]:
     return [
+        Route("/_cronbridge/events", task_events, methods=["GET"]),
         Route("/_cronbridge/invocations", invocations, methods=["GET"]),
         Route("/_cronbridge/rules/{name}/run-now", run_now, methods=["POST"]),
         Route("/_cronbridge/rules/{name}/next", next_times, methods=["GET"]),

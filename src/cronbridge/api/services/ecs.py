@@ -22,7 +22,6 @@ def task_to_wire(task: Task) -> dict[str, Any]:
     attributes = [{"name": "cronbridge.launcher", "value": task.launcher or "unknown"}]
     for container in wire.get("containers", []):
         limits = container.pop("limitsEnforced", None)
-        container.pop("runtimeId", None)
         if limits is not None:
             attributes.append({"name": f"cronbridge.limits.{container['name']}", "value": ",".join(limits) or "none"})
     wire["attributes"] = attributes
