@@ -122,6 +122,7 @@ def test_host_and_task_volumes_are_mounted(docker_server: Any, busybox_image: st
                                                 "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}
     ecs.register_task_definition(
         family="volumes", networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
+        executionRoleArn=execution_role(ecs),
         volumes=[{"name": "input", "host": {"sourcePath": str(tmp_path)}}, {"name": "scratch"}],
         containerDefinitions=[
             {"name": "writer", "image": busybox_image, "essential": False, "logConfiguration": logs,

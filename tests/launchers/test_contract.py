@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.ecs import NETWORK, wait_stopped
+from fixtures.ecs import NETWORK, execution_role, wait_stopped
 from fixtures.server import ServerProcess
 
 LAUNCHERS = ["process", pytest.param("docker", marks=pytest.mark.docker)]
@@ -36,11 +36,13 @@ class Harness:
         self.ecs = server.client("ecs")
         self.logs = server.client("logs")
         self.family = 0
+        self.execution_role = ""
 
     def reset(self) -> None:
         self.server.reset()
         self.logs.create_log_group(logGroupName=GROUP)
         self.ecs.create_cluster(clusterName="c")
+        self.execution_role = execution_role(self.ecs)  # awslogs writes as this role (IAM is enforced)
 
     def container(self, name: str, command: list[str], **extra: Any) -> dict[str, Any]:
         return {
@@ -65,7 +67,7 @@ class Harness:
             memory="512",
             requiresCompatibilities=["FARGATE"],
             containerDefinitions=list(containers),
-            **task,
+            **{"executionRoleArn": self.execution_role, **task},
         )
         return str(
             self.ecs.run_task(cluster="c", taskDefinition=family, networkConfiguration=NETWORK, launchType="FARGATE")[

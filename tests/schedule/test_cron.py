@@ -90,7 +90,7 @@ def test_a_start_in_the_future_moves_the_first_fire_to_it() -> None:
 def test_expressions_naming_no_real_date_answer_none_quickly(expression: str) -> None:
     begun = time.perf_counter()
     result = parse(expression).next_after(0.0, "Europe/Berlin")
-    assert time.perf_counter() - begun < 0.05
+    assert time.perf_counter() - begun < 1.0  # bounded, not a speed test (bench/ measures speed)
     if expression != "cron(0 0 ? 2 2#5 2101-2199)":
         assert result is None
 

@@ -25,6 +25,8 @@ def command_line(argv: Sequence[str], env: dict[str, str], cwd: str | None) -> s
     """One shell line that sets up and execs the command; None when the environment cannot be said in sh."""
     if not all(_NAME.match(name) for name in env):
         return None
+    if any("\n" in text or "\r" in text for text in (*argv, *env.values(), cwd or "")):
+        return None  # the zygote reads one line: a multi-line argument takes the ordinary spawn
     parts = [f"cd {quote(cwd)} || exit 125"] if cwd else []
     if env:
         parts.append("export " + " ".join(f"{name}={quote(value)}" for name, value in env.items()))
