@@ -32,6 +32,7 @@ def query_services() -> dict[str, Any]:
 
 def extra_routes() -> list[Any]:
     """Routes of our own (invocations, explain, ...) beside the AWS ones."""
-    from cronbridge.api.services import cronbridge_api
+    from cronbridge import web
+    from cronbridge.api.services import cronbridge_api, views_api
 
-    return cronbridge_api.routes()
+    return [*cronbridge_api.routes(), *views_api.routes(), *web.routes()]

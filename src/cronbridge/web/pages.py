@@ -1,0 +1,192 @@
+"""The console's pages: schedules, a rule, an invocation, tasks, a task, and the actions (enable, disable, run now)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from cronbridge import overview
+from cronbridge.errors import AwsError
+from cronbridge.store.views import Views
+from cronbridge.web import chart, resources
+from cronbridge.web.auth import form, signed_in
+from cronbridge.web.render import page
+
+if TYPE_CHECKING:
+    from cronbridge.system import System
+
+PAGE = 50
+CHART_RANGES = {"1d": (86400, 3600), "7d": (7 * 86400, 6 * 3600), "30d": (30 * 86400, 86400)}
+
+
+def _system(request: Request) -> System:
+    signed_in(request)
+    system: System = request.app.state.system
+    return system
+
+
+def not_found(request: Request, what: str) -> Response:
+    return page(request, "not_found.html", {"what": what}, status=404)
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/console/schedules", 303)
+
+
+async def schedules(request: Request) -> Response:
+    system = _system(request)
+    prefix, after = request.query_params.get("prefix", ""), request.query_params.get("after", "")
+    rules, following = overview.rules_page(system, prefix, after, PAGE)
+    context = {
+        "rules": rules,
+        "following": following,
+        "prefix": prefix,
+        "after": after,
+        "schedules": overview.schedules_page(system, limit=PAGE) if not after else [],
+        "scheduler_served": overview.schedules_service(system) is not None,
+        "flash": request.session.pop("flash", None),
+    }
+    return page(request, "schedules.html", context)
+
+
+async def rule(request: Request) -> Response:
+    system = _system(request)
+    name = request.path_params["name"]
+    try:
+        found = system.events.rule(name)
+    except AwsError:
+        return not_found(request, f"rule {name}")
+    before = _int(request.query_params.get("before"))
+    history = Views(system.db).invocations(name, before, PAGE + 1)
+    span, width = CHART_RANGES.get(request.query_params.get("range", "1d"), CHART_RANGES["1d"])
+    now = system.clock.now()
+    buckets = Views(system.db).buckets(name, now - span, width)
+    context = {
+        "rule": found,
+        "summary": overview.summarize_rule(system, found, 10),
+        "targets": overview.resolve_targets(system, name),
+        "history": history[:PAGE],
+        "older": history[PAGE - 1].id if len(history) > PAGE else None,
+        "tasks": _tasks_of(system, history[:PAGE]),
+        "chart": chart.svg(buckets, now - span, now, width),
+        "range": request.query_params.get("range", "1d"),
+        "flash": request.session.pop("flash", None),
+    }
+    return page(request, "rule.html", context)
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _tasks_of(system: System, invocations: list[Any]) -> dict[str, tuple[str, str]]:
+    """Task ARN -> (cluster, id) for linking, only for tasks that still exist."""
+    arns = [arn for inv in invocations for arn in inv.task_arns]
+    return {t.task_arn: overview.task_url_parts(t) for t in system.ecs.tasks.get_many(arns)}
+
+
+async def invocation(request: Request) -> Response:
+    system = _system(request)
+    found = Views(system.db).invocation(int(request.path_params["id"]))
+    if found is None:
+        return not_found(request, f"invocation {request.path_params['id']}")
+    tasks = system.ecs.tasks.get_many(found.task_arns)
+    links = {t.task_arn: overview.task_url_parts(t) for t in tasks}
+    return page(request, "invocation.html", {"inv": found, "links": links})
+
+
+async def set_state(request: Request) -> Response:
+    system = _system(request)
+    fields = await form(request)
+    name, action = request.path_params["name"], request.path_params["action"]
+    if action not in ("enable", "disable"):
+        return not_found(request, f"action {action}")
+    enabled = action == "enable"
+    try:
+        system.events.set_state(name, enabled)
+    except AwsError:
+        return not_found(request, f"rule {name}")
+    request.session["flash"] = f"{name} is now {'ENABLED' if enabled else 'DISABLED'}."
+    return RedirectResponse(_back(fields, name), 303)
+
+
+async def run_now(request: Request) -> Response:
+    system = _system(request)
+    fields = await form(request)
+    name = request.path_params["name"]
+    try:
+        done = system.scheduler.run_now(name)
+    except AwsError as err:
+        request.session["flash"] = f"Run now failed: {err.code}: {err.message}"
+        return RedirectResponse(_back(fields, name), 303)
+    failed = [i for i in done if i.state == "FAILED"]
+    started = [arn for i in done for arn in i.task_arns]
+    message = f"Ran {name} now: {len(started)} task(s) started"
+    message += f", {len(failed)} target(s) failed" if failed else ""
+    request.session["flash"] = message + "." if done else f"{name} has no targets: nothing ran."
+    return RedirectResponse(f"/console/rules/{quote(name)}", 303)
+
+
+def _back(fields: dict[str, str], name: str) -> str:
+    back = fields.get("back", "")
+    return back if back.startswith("/console/") else f"/console/rules/{quote(name)}"
+
+
+async def tasks(request: Request) -> Response:
+    system = _system(request)
+    cursor = _cursor(request.query_params.get("before"))
+    found = Views(system.db).tasks(cursor, PAGE + 1)
+    rows = found[:PAGE]
+    following = f"{rows[-1].created_at or 0!r}|{rows[-1].task_arn}" if len(found) > PAGE else None
+    now = system.clock.now()
+    context = {
+        "tasks": [(t, overview.task_url_parts(t), overview.duration(t, now)) for t in rows],
+        "following": following,
+        "first_page": cursor is None,
+    }
+    return page(request, "tasks.html", context)
+
+
+def _cursor(value: str | None) -> tuple[float, str] | None:
+    if not value or "|" not in value:
+        return None
+    stamp, _, arn = value.partition("|")
+    try:
+        return float(stamp), arn
+    except ValueError:
+        return None
+
+
+async def task(request: Request) -> Response:
+    system = _system(request)
+    cluster, task_id = request.path_params["cluster"], request.path_params["id"]
+    found = overview.find_task(system, cluster, task_id)
+    if found is None:
+        return not_found(request, f"task {task_id} in cluster {cluster} (stopped tasks are kept for an hour)")
+    context = {
+        "task": found,
+        "cluster": cluster,
+        "lifecycle": overview.lifecycle(found),
+        "duration": overview.duration(found, system.clock.now()),
+        "logs": overview.task_log_links(system, found),
+        "definition": found.task_definition_arn.rsplit("/", 1)[-1],
+    }
+    return page(request, "task.html", context)
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/", home),
+        Route("/schedules", schedules),
+        Route("/rules/{name}", rule),
+        Route("/rules/{name}/run-now", run_now, methods=["POST"]),
+        Route("/rules/{name}/{action}", set_state, methods=["POST"]),
+        Route("/invocations/{id:int}", invocation),
+        Route("/tasks", tasks),
+        Route("/tasks/{cluster}/{id}", task),
+        *resources.routes(),
+    ]
