@@ -47,7 +47,9 @@ def _ticks(since: float, until: float, slots: int, bar: float) -> list[str]:
     for i in range(0, slots + 1, max(1, slots // 6)):
         instant = since + (until - since) * i / slots
         x = LEFT + i * bar
-        marks.append(f'<text x="{x:.1f}" y="{HEIGHT - 4}" class="label" text-anchor="middle">{_stamp(instant)}</text>')
+        anchor = "end" if i == slots else "start" if i == 0 else "middle"
+        marks.append(f'<text x="{x:.1f}" y="{HEIGHT - 4}" class="label" text-anchor="{anchor}">')
+        marks.append(f"{_stamp(instant)}</text>")
     return marks
 
 

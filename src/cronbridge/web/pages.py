@@ -64,7 +64,8 @@ async def rule(request: Request) -> Response:
     history = Views(system.db).invocations(name, before, PAGE + 1)
     span, width = CHART_RANGES.get(request.query_params.get("range", "1d"), CHART_RANGES["1d"])
     now = system.clock.now()
-    buckets = Views(system.db).buckets(name, now - span, width)
+    since = (now - span) // width * width + width  # whole buckets, the last one holding now
+    buckets = Views(system.db).buckets(name, since, width)
     context = {
         "rule": found,
         "summary": overview.summarize_rule(system, found, 10),
@@ -72,7 +73,7 @@ async def rule(request: Request) -> Response:
         "history": history[:PAGE],
         "older": history[PAGE - 1].id if len(history) > PAGE else None,
         "tasks": _tasks_of(system, history[:PAGE]),
-        "chart": chart.svg(buckets, now - span, now, width),
+        "chart": chart.svg(buckets, since, since + span, width),
         "range": request.query_params.get("range", "1d"),
         "flash": request.session.pop("flash", None),
     }
