@@ -1,0 +1,176 @@
+"""The console over plain HTTP against a real server: sign-in, session cookie, CSRF, pages, pagination, actions."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from cronbridge.clock import FakeClock
+from cronbridge.web.auth import check_key
+from fixtures.seed import RULE, create_seed, credentials
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@dataclass
+class Answer:
+    status: int
+    body: str
+    headers: Any
+
+
+class Browser:
+    """A cookie-keeping HTTP client that does not follow redirects (so tests see them)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
+
+    def get(self, path: str) -> Answer:
+        return self._open(urllib.request.Request(self.endpoint + path))
+
+    def post(self, path: str, fields: dict[str, str]) -> Answer:
+        data = urllib.parse.urlencode(fields).encode()
+        return self._open(urllib.request.Request(self.endpoint + path, data=data, method="POST"))
+
+    def _open(self, request: urllib.request.Request) -> Answer:
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return Answer(response.status, response.read().decode(), response.headers)
+        except urllib.error.HTTPError as err:
+            return Answer(err.code, err.read().decode(), err.headers)
+
+    def csrf(self, path: str = "/console/signin") -> str:
+        found = re.search(r'name="csrf" value="([^"]+)"', self.get(path).body)
+        assert found, "the page has no CSRF field"
+        return found.group(1)
+
+    def sign_in(self, key: str, secret: str) -> Answer:
+        fields = {"csrf": self.csrf(), "access_key_id": key, "secret_access_key": secret, "next": "/console/tasks"}
+        return self.post("/console/signin", fields)
+
+
+@pytest.fixture
+def browser(cronbridge_server: Any) -> Browser:
+    return Browser(cronbridge_server.endpoint)
+
+
+@pytest.fixture
+def signed_in(browser: Browser, cronbridge_server: Any) -> Browser:
+    assert browser.sign_in(*credentials(cronbridge_server)).status == 303
+    return browser
+
+
+def test_pages_send_strangers_to_the_sign_in_page_and_back(browser: Browser, cronbridge_server: Any) -> None:
+    refused = browser.get("/console/rules/hello?range=7d")
+    assert refused.status == 303
+    assert refused.headers["location"] == "/console/signin?next=/console/rules/hello%3Frange%3D7d"
+    signed = browser.sign_in(*credentials(cronbridge_server))
+    assert (signed.status, signed.headers["location"]) == (303, "/console/tasks")
+    cookie = signed.headers["set-cookie"]
+    assert "cronbridge_console=" in cookie and "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+    assert browser.get("/console/tasks").status == 200
+
+
+def test_sign_in_needs_the_form_token_and_both_halves_of_the_key(browser: Browser) -> None:
+    no_token = browser.post("/console/signin", {"access_key_id": "AK", "secret_access_key": "s"})
+    assert no_token.status == 403
+    no_secret = browser.sign_in("AKIDTEST", "")
+    assert no_secret.status == 401 and "Enter an access key ID and its secret access key." in no_secret.body
+
+
+def test_actions_need_the_session_csrf_token(signed_in: Browser, cronbridge_server: Any) -> None:
+    create_seed(cronbridge_server)
+    events = cronbridge_server.client("events", region="ap-northeast-1")
+    forged = signed_in.post(f"/console/rules/{RULE}/disable", {"csrf": "forged"})
+    assert forged.status == 403 and events.describe_rule(Name=RULE)["State"] == "ENABLED"
+    token = signed_in.csrf("/console/schedules")
+    done = signed_in.post(f"/console/rules/{RULE}/disable", {"csrf": token, "back": "/console/schedules"})
+    assert (done.status, done.headers["location"]) == (303, "/console/schedules")
+    assert events.describe_rule(Name=RULE)["State"] == "DISABLED"
+    assert "hello is now DISABLED." in signed_in.get("/console/schedules").body
+
+
+def test_signing_out_ends_the_session(signed_in: Browser) -> None:
+    token = signed_in.csrf("/console/tasks")
+    assert signed_in.post("/console/signout", {"csrf": token}).status == 303
+    assert signed_in.get("/console/tasks").status == 303
+
+
+def test_the_schedules_page_is_paginated_by_name(signed_in: Browser, cronbridge_server: Any) -> None:
+    events = cronbridge_server.client("events")
+    for i in range(60):
+        events.put_rule(Name=f"rule-{i:03d}", ScheduleExpression="rate(5 minutes)")
+    first = signed_in.get("/console/schedules").body
+    assert first.count('data-rule="') == 50 and 'data-rule="rule-049"' in first
+    following = re.search(r'rel="next" href="([^"]+)"', first)
+    assert following is not None
+    second = signed_in.get(following.group(1).replace("&amp;", "&")).body
+    assert second.count('data-rule="') == 10 and 'data-rule="rule-050"' in second and 'rel="next"' not in second
+    assert "every 5 minutes" in second
+
+
+def test_unknown_things_are_404_pages_not_errors(signed_in: Browser) -> None:
+    for path in (
+        "/console/rules/nope",
+        "/console/invocations/999",
+        "/console/tasks/c/0123",
+        "/console/logs/group?name=/nope",
+        "/console/logs/stream?group=/nope&stream=x",
+        "/console/taskdefs/nope/1",
+    ):
+        answer = signed_in.get(path)
+        assert answer.status == 404 and "Not found" in answer.body, path
+
+
+def test_a_bad_filter_pattern_is_shown_not_a_server_error(signed_in: Browser, cronbridge_server: Any) -> None:
+    create_seed(cronbridge_server)
+    answer = signed_in.get(
+        "/console/logs/group?"
+        + urllib.parse.urlencode({"name": "/ecs/fargate-task-definition", "filter": '{ $.level = "x"'})
+    )
+    assert answer.status == 200 and "InvalidParameterException" in answer.body
+
+
+class Keys:
+    """An identity store as the console asks it: a key's record, by id."""
+
+    def __init__(self, **records: Any) -> None:
+        self.records = records
+
+    def lookup_key(self, key_id: str) -> Any:
+        return self.records.get(key_id)
+
+
+def system_with(identity: Any, auth: str = "enforce") -> Any:
+    return SimpleNamespace(identity=identity, settings=SimpleNamespace(auth=auth), clock=FakeClock(1000.0))
+
+
+def test_with_an_identity_store_only_its_active_unexpired_keys_sign_in() -> None:
+    keys = Keys(
+        AKIAGOOD=SimpleNamespace(secret_access_key="right", active=True, expires_at=None),
+        AKIAOFF=SimpleNamespace(secret_access_key="right", active=False, expires_at=None),
+        ASIAOLD=SimpleNamespace(secret_access_key="right", active=True, expires_at=999.0),
+    )
+    system = system_with(keys)
+    assert check_key(system, "AKIAGOOD", "right") is None
+    assert check_key(system, "AKIAGOOD", "wrong") == "The access key ID or the secret access key is not valid."
+    assert check_key(system, "AKIANONE", "right") == "The access key ID or the secret access key is not valid."
+    assert check_key(system, "AKIAOFF", "right") == "This access key is inactive."
+    assert check_key(system, "ASIAOLD", "right") == "These temporary credentials have expired."
+
+
+def test_in_open_mode_any_key_signs_in() -> None:
+    assert check_key(system_with(Keys(), auth="open"), "AKIAANY", "anything") is None
