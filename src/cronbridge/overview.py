@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -106,66 +107,66 @@ def rules_page(
     return [summarize_rule(system, r, count) for r in page], following
 
 
-# EventBridge Scheduler: served by another part of cronbridge; shown when the server has it ------------
+# EventBridge Scheduler: `system.schedules` when the server runs it (its plans give the next slots) ------------
 
 
 def schedules_service(system: System) -> Any | None:
     return getattr(system, "schedules", None)
 
 
-def schedules_page(system: System, after: str = "", limit: int = PAGE, count: int = 10) -> list[Summary]:
-    """EventBridge Scheduler schedules, when this server runs them (an empty list otherwise)."""
+def schedules_page(system: System, after: str = "", limit: int = PAGE,
+                   count: int = 10) -> tuple[list[Summary], str | None]:
+    """A page of EventBridge Scheduler schedules (GROUP/NAME order); empty when this server runs none."""
     service = schedules_service(system)
     if service is None:
-        return []
+        return [], None
+    s = system.settings
     try:
-        found = list(service.list_schedules())
-    except Exception:  # a part still being built: the page shows rules only
-        return []
-    found.sort(key=lambda s: (_attr(s, "group_name", "default"), _attr(s, "name", "")))
-    chosen = [s for s in found if _attr(s, "name", "") > after][:limit]
-    return [_summarize_schedule(system, s, count) for s in chosen]
+        page, following = service.list_schedules(s.region, s.account_id, after=after, limit=limit)
+    except AwsError:
+        return [], None
+    return [summarize_schedule(system, x, count) for x in page], following
 
 
-def _attr(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _summarize_schedule(system: System, schedule: Any, count: int) -> Summary:
-    expression = _attr(schedule, "schedule_expression")
-    zone = _attr(schedule, "schedule_expression_timezone") or "UTC"
-    state = _attr(schedule, "state", "ENABLED")
-    times: list[float] = []
-    if expression and state == "ENABLED":
-        try:
-            times = parse(expression, allow_at=True).next_n(
-                system.clock.now(), count, zone, start=_epoch(_attr(schedule, "start_date"))
-            )
-        except AwsError:
-            times = []
-    name = _attr(schedule, "name", "")
-    return Summary(
-        kind="schedule",
-        name=name,
-        arn=_attr(schedule, "arn", ""),
-        expression=expression,
-        description=describe_expression(expression),
-        timezone=zone,
-        state=state,
-        next_times=times,
-        last=Views(system.db).last_invocation(name),
-        group=_attr(schedule, "group_name", "default"),
-    )
-
-
-def _epoch(value: Any) -> float | None:
-    if value is None:
+def find_schedule(system: System, group: str, name: str) -> Any | None:
+    service = schedules_service(system)
+    if service is None:
         return None
-    if isinstance(value, datetime):
-        return value.timestamp()
-    return float(value)
+    try:
+        return service.get(group, name)
+    except AwsError:
+        return None
+
+
+def schedule_plan(system: System, schedule: Any) -> Any:
+    """The scheduler's plan of a schedule (its slots in its zone, its target as the engine launches it)."""
+    source = importlib.import_module("cronbridge.schedules.source")
+    return source.ScheduleSource(system.schedules).plan_of(schedule)  # type: ignore[attr-defined]
+
+
+def schedule_next_times(system: System, schedule: Any, count: int) -> list[float]:
+    if schedule.state != "ENABLED":
+        return []
+    plan = schedule_plan(system, schedule)
+    times: list[float] = []
+    cursor = max(system.clock.now(), plan.not_before)
+    while len(times) < count:
+        slot = plan.next_slot(cursor)
+        if slot is None:
+            break
+        times.append(slot)
+        cursor = slot
+    return times
+
+
+def summarize_schedule(system: System, schedule: Any, count: int = 10) -> Summary:
+    expression = schedule.schedule_expression
+    return Summary(
+        kind="schedule", name=schedule.name, arn=schedule.arn, expression=expression,
+        description=describe_expression(expression), timezone=schedule.schedule_expression_timezone or "UTC",
+        state=schedule.state, next_times=schedule_next_times(system, schedule, count),
+        last=Views(system.db).last_invocation(f"{schedule.group_name}/{schedule.name}"), group=schedule.group_name,
+    )
 
 
 # one rule -------------------------------------------------------------------------------------------

@@ -61,10 +61,9 @@ def rules(conn: Connection, args: argparse.Namespace) -> int:
 
 
 def schedules(conn: Connection, args: argparse.Namespace) -> int:
-    answer = conn.get("/_cronbridge/schedules", limit=args.limit, count=args.next)
-    if not answer.get("served", False):
+    if not conn.get("/_cronbridge/schedules", limit=1, count=0).get("served", False):
         print("note: this server does not run EventBridge Scheduler schedules", file=sys.stderr)
-    found = answer["schedules"]
+    found = _paged(conn, "/_cronbridge/schedules", "schedules", args.limit, count=args.next)
     if args.output == "json":
         emit_json({"schedules": found})
         return 0

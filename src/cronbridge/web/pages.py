@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -12,7 +12,7 @@ from starlette.routing import Route
 from cronbridge import overview
 from cronbridge.errors import AwsError
 from cronbridge.store.views import Views
-from cronbridge.web import chart, resources
+from cronbridge.web import history, resources, schedule_pages
 from cronbridge.web.auth import form, signed_in
 from cronbridge.web.render import page
 
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from cronbridge.system import System
 
 PAGE = 50
-CHART_RANGES = {"1d": (86400, 3600), "7d": (7 * 86400, 6 * 3600), "30d": (30 * 86400, 86400)}
 
 
 def _system(request: Request) -> System:
@@ -41,12 +40,14 @@ async def schedules(request: Request) -> Response:
     system = _system(request)
     prefix, after = request.query_params.get("prefix", ""), request.query_params.get("after", "")
     rules, following = overview.rules_page(system, prefix, after, PAGE)
+    schedules, more = overview.schedules_page(system, request.query_params.get("safter", ""), PAGE)
     context = {
         "rules": rules,
         "following": following,
         "prefix": prefix,
         "after": after,
-        "schedules": overview.schedules_page(system, limit=PAGE) if not after else [],
+        "schedules": schedules,
+        "more_schedules": more,
         "scheduler_served": overview.schedules_service(system) is not None,
         "flash": request.session.pop("flash", None),
     }
@@ -60,34 +61,14 @@ async def rule(request: Request) -> Response:
         found = system.events.rule(name)
     except AwsError:
         return not_found(request, f"rule {name}")
-    before = _int(request.query_params.get("before"))
-    history = Views(system.db).invocations(name, before, PAGE + 1)
-    span, width = CHART_RANGES.get(request.query_params.get("range", "1d"), CHART_RANGES["1d"])
-    now = system.clock.now()
-    since = (now - span) // width * width + width  # whole buckets, the last one holding now
-    buckets = Views(system.db).buckets(name, since, width)
     context = {
         "rule": found,
         "summary": overview.summarize_rule(system, found, 10),
         "targets": overview.resolve_targets(system, name),
-        "history": history[:PAGE],
-        "older": history[PAGE - 1].id if len(history) > PAGE else None,
-        "tasks": _tasks_of(system, history[:PAGE]),
-        "chart": chart.svg(buckets, since, since + span, width),
-        "range": request.query_params.get("range", "1d"),
         "flash": request.session.pop("flash", None),
+        **history.context(system, request, name),
     }
     return page(request, "rule.html", context)
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-def _tasks_of(system: System, invocations: list[Any]) -> dict[str, tuple[str, str]]:
-    """Task ARN -> (cluster, id) for linking, only for tasks that still exist."""
-    arns = [arn for inv in invocations for arn in inv.task_arns]
-    return {t.task_arn: overview.task_url_parts(t) for t in system.ecs.tasks.get_many(arns)}
 
 
 async def invocation(request: Request) -> Response:
@@ -190,4 +171,5 @@ def routes() -> list[Route]:
         Route("/tasks", tasks),
         Route("/tasks/{cluster}/{id}", task),
         *resources.routes(),
+        *schedule_pages.routes(),
     ]

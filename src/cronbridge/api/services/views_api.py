@@ -39,9 +39,9 @@ async def schedules(request: Request) -> Response:
         limit, count = _int(request, "limit", 100, 1, 1000), _int(request, "count", 10, 0, 100)
     except ValueError:
         return _bad("limit and count must be numbers")
-    page = overview.schedules_page(system, request.query_params.get("after", ""), limit, count)
+    page, following = overview.schedules_page(system, request.query_params.get("after", ""), limit, count)
     served = overview.schedules_service(system) is not None
-    return JSONResponse({"schedules": [s.to_json() for s in page], "served": served})
+    return JSONResponse({"schedules": [s.to_json() for s in page], "nextAfter": following, "served": served})
 
 
 async def tasks(request: Request) -> Response:
