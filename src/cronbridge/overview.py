@@ -114,17 +114,17 @@ def schedules_service(system: System) -> Any | None:
     return getattr(system, "schedules", None)
 
 
-def schedules_page(system: System, after: str = "", limit: int = PAGE,
-                   count: int = 10) -> tuple[list[Summary], str | None]:
-    """A page of EventBridge Scheduler schedules (GROUP/NAME order); empty when this server runs none."""
-    service = schedules_service(system)
-    if service is None:
+def schedules_page(
+    system: System, after: str = "", limit: int = PAGE, count: int = 10
+) -> tuple[list[Summary], str | None]:
+    """A page of EventBridge Scheduler schedules in GROUP/NAME order; empty when this server runs none."""
+    if schedules_service(system) is None:
         return [], None
-    s = system.settings
-    try:
-        page, following = service.list_schedules(s.region, s.account_id, after=after, limit=limit)
-    except AwsError:
-        return [], None
+    service = importlib.import_module("cronbridge.schedules.service")
+    model = importlib.import_module("cronbridge.model.scheduler")
+    found = system.docs.list(service.SCHEDULE, model.Schedule, after=after, limit=limit + 1)
+    page = found[:limit]
+    following = page[-1].key if len(found) > limit else None
     return [summarize_schedule(system, x, count) for x in page], following
 
 
@@ -162,10 +162,16 @@ def schedule_next_times(system: System, schedule: Any, count: int) -> list[float
 def summarize_schedule(system: System, schedule: Any, count: int = 10) -> Summary:
     expression = schedule.schedule_expression
     return Summary(
-        kind="schedule", name=schedule.name, arn=schedule.arn, expression=expression,
-        description=describe_expression(expression), timezone=schedule.schedule_expression_timezone or "UTC",
-        state=schedule.state, next_times=schedule_next_times(system, schedule, count),
-        last=Views(system.db).last_invocation(f"{schedule.group_name}/{schedule.name}"), group=schedule.group_name,
+        kind="schedule",
+        name=schedule.name,
+        arn=schedule.arn,
+        expression=expression,
+        description=describe_expression(expression),
+        timezone=schedule.schedule_expression_timezone or "UTC",
+        state=schedule.state,
+        next_times=schedule_next_times(system, schedule, count),
+        last=Views(system.db).last_invocation(f"{schedule.group_name}/{schedule.name}"),
+        group=schedule.group_name,
     )
 
 

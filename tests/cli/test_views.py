@@ -88,7 +88,7 @@ def test_a_failed_run_exits_1_and_shows_why(seeded: Any) -> None:
     ("args", "message"),
     [
         (("invocations", "nope"), "no rule named 'nope'"),
-        (("run-now", "nope"), "ResourceNotFoundException"),
+        (("run-now", "nope"), "no rule named 'nope'"),
         (("task", "0123456789abcdef"), "no task '0123456789abcdef'"),
         (("logs", "tail", "/no/such/group"), "ResourceNotFoundException"),
         (("logs", "tail", LOG_GROUP, "--since", "ten"), "--since expects"),

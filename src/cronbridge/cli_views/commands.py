@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext, suppress
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 from rich.live import Live
@@ -85,8 +86,8 @@ def _paged(conn: Connection, path: str, key: str, limit: int, **params: Any) -> 
 
 
 def invocations(conn: Connection, args: argparse.Namespace) -> int:
-    _require_rule(conn, args.name)
-    found = conn.get("/_cronbridge/invocations", rule=args.name, limit=args.limit)["invocations"]
+    logged_as = _log_name(conn, args.name, args.group)
+    found = conn.get("/_cronbridge/invocations", rule=logged_as, limit=args.limit)["invocations"]
     if args.output == "json":
         emit_json({"invocations": found})
         return 0
@@ -100,17 +101,41 @@ def _invocation_row(inv: dict[str, Any]) -> dict[str, Any]:
     return {**inv, "tasks": tasks, "error": error, "outcome": inv["outcome"] + (" (manual)" if inv["manual"] else "")}
 
 
-def _require_rule(conn: Connection, name: str) -> None:
+def _log_name(conn: Connection, name: str, group: str | None) -> str:
+    """How the invocation log names a rule (NAME) or an EventBridge Scheduler schedule (GROUP/NAME)."""
+    if group is None and _exists(lambda: conn.client("events").describe_rule(Name=name)):
+        return name
+    chosen = group or "default"
+    if _exists(lambda: conn.client("scheduler").get_schedule(Name=name, GroupName=chosen)):
+        return f"{chosen}/{name}"
+    raise CliError(f"no rule named {name!r}" if group is None else f"no schedule {chosen}/{name}")
+
+
+def _exists(call: Callable[[], Any]) -> bool:
+    """False when the call answers that the thing is not there (or that this server has no such service)."""
     try:
-        conn.client("events").describe_rule(Name=name)
+        call()
     except ClientError as err:
-        if err.response["Error"]["Code"] == "ResourceNotFoundException":
-            raise CliError(f"no rule named {name!r}") from None
+        if err.response["Error"]["Code"] in ("ResourceNotFoundException", "UnknownOperationException"):
+            return False
         raise
+    return True
+
+
+def _run(conn: Connection, name: str, group: str | None) -> dict[str, Any]:
+    if group is None:
+        try:
+            return dict(conn.post(f"/_cronbridge/rules/{quote(name)}/run-now"))
+        except CliError as err:
+            if "ResourceNotFoundException" not in str(err):
+                raise
+    if not _exists(lambda: conn.client("scheduler").get_schedule(Name=name, GroupName=group or "default")):
+        raise CliError(f"no rule named {name!r}" if group is None else f"no schedule {group}/{name}")
+    return dict(conn.post(f"/_cronbridge/schedules/{quote(name)}/run-now?group={quote(group or 'default')}"))
 
 
 def run_now(conn: Connection, args: argparse.Namespace) -> int:
-    answer = conn.post(f"/_cronbridge/rules/{args.name}/run-now")
+    answer = _run(conn, args.name, args.group)
     finished: list[dict[str, Any]] = []
     if args.wait and answer["taskArns"]:
         finished = _wait_for_tasks(conn, answer["taskArns"], args.timeout)
