@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,12 +12,21 @@ from cronbridge.model.ecs import Task
 from cronbridge.store.db import Database, schema
 from cronbridge.store.invocations import Invocation, _row
 
-schema(
+INDEXES = schema(
     """
     CREATE INDEX IF NOT EXISTS invocations_rule_id ON invocations (rule_name, id);
     CREATE INDEX IF NOT EXISTS tasks_created ON tasks (created_at, arn);
     """
 )
+_INDEXED: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+def ensure_indexes(db: Database) -> None:
+    """Create the indexes these pages read by, once per open database (it may predate this module's import)."""
+    if db not in _INDEXED:
+        with db.lock:
+            db.conn.executescript(INDEXES)
+        _INDEXED.add(db)
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class Views:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        ensure_indexes(db)
 
     def last_invocation(self, rule_name: str) -> Invocation | None:
         row = self.db.one("SELECT * FROM invocations WHERE rule_name = ? ORDER BY id DESC LIMIT 1", (rule_name,))
