@@ -1,4 +1,4 @@
-"""IAM as people read it: roles with trust and permission policies pretty-printed, and who uses (passes) each role."""
+"""IAM as people read it: roles with trust and permission policies pretty-printed, who uses and who may pass each."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from cronbridge.iam.evaluate import Request, evaluate
 from cronbridge.model.ecs import TaskDefinition
 
 if TYPE_CHECKING:
@@ -17,18 +18,6 @@ MAX_ROWS = 500
 
 def _identity(system: System) -> Any | None:
     return getattr(system, "identity", None)
-
-
-def _call(target: Any, names: tuple[str, ...], *args: Any) -> Any:
-    """The first of `names` the identity store has, called; None when it has none or fails (a part in progress)."""
-    for name in names:
-        method = getattr(target, name, None)
-        if callable(method):
-            try:
-                return method(*args)
-            except Exception:
-                return None
-    return None
 
 
 def _plain(value: Any) -> dict[str, Any]:
@@ -50,11 +39,12 @@ def document(text: Any) -> str:
 
 
 def overview(system: System) -> dict[str, Any]:
+    """Roles and customer-managed policies (the identity store's own, not AWS's catalogue)."""
     identity = _identity(system)
     if identity is None:
         return {"available": False, "roles": [], "policies": []}
-    roles = [_plain(r) for r in (_call(identity, ("list_roles", "roles")) or [])][:MAX_ROWS]
-    policies = [_plain(p) for p in (_call(identity, ("list_policies", "policies")) or [])][:MAX_ROWS]
+    roles = [_plain(r) for r in identity.list_roles()[:MAX_ROWS]]
+    policies = [_plain(p) for p in identity.store.policies(scope="Local")[:MAX_ROWS]]
     return {"available": True, "roles": roles, "policies": policies}
 
 
@@ -62,29 +52,28 @@ def role(system: System, name: str) -> dict[str, Any] | None:
     identity = _identity(system)
     if identity is None:
         return None
-    found = _call(identity, ("get_role", "role"), name)
-    if found is None:
+    try:
+        found = identity.get_role(name)
+    except Exception:  # NoSuchEntity: the page says so
         return None
-    data = _plain(found)
-    arn = data.get("arn", "")
-    policies = _call(identity, ("role_policies", "policies_of_role"), name) or []
-    named = [
-        {
-            "name": getattr(p, "name", "?"),
-            "source": getattr(p, "source", ""),
-            "document": document(getattr(p, "document", "")),
-        }
-        for p in policies
+    inline = [
+        {"name": n, "source": "inline", "document": document(d)}
+        for n, d in identity.store.inline("role", found.name).items()
+    ]
+    attached = [
+        {"name": arn, "source": "attached", "document": document(identity.policies.document(arn))}
+        for arn in identity.store.attached("role", found.name)
     ]
     return {
-        "role": data,
-        "trust": document(data.get("trust_policy", "")),
-        "policies": named,
-        "passed_by": passed_by(system, arn),
+        "role": _plain(found),
+        "trust": document(found.trust_policy),
+        "policies": inline + attached,
+        "used_by": used_by(system, found.arn),
+        "passers": passers(system, found.arn),
     }
 
 
-def passed_by(system: System, role_arn: str) -> list[str]:
+def used_by(system: System, role_arn: str) -> list[str]:
     """Who hands this role on: rule targets (EventBridge assumes it) and task definitions (ECS passes it)."""
     users = [
         f"rule {r.name} (target {t.id})"
@@ -97,6 +86,23 @@ def passed_by(system: System, role_arn: str) -> list[str]:
             kind = "execution role" if d.execution_role_arn == role_arn else "task role"
             users.append(f"task definition {d.family}:{d.revision} ({kind})")
     return users
+
+
+def passers(system: System, role_arn: str) -> list[str]:
+    """Users and roles whose policies allow iam:PassRole on this role (to ECS tasks), with the deciding policy."""
+    identity = _identity(system)
+    if identity is None:
+        return []
+    found = []
+    owners = [("user", u.name, u.arn) for u in identity.list_users()[:MAX_ROWS]]
+    owners += [("role", r.name, r.arn) for r in identity.list_roles()[:MAX_ROWS]]
+    for kind, name, arn in owners:
+        request = Request("iam:PassRole", role_arn, arn, {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
+        decision = evaluate(request, identity.policies.named(kind, name))
+        if decision.allowed:
+            policies = ", ".join(sorted({s.policy for s in decision.statements}))
+            found.append(f"{kind} {name} (by {policies})")
+    return found
 
 
 def rules_using(system: System, definition: TaskDefinition) -> list[str]:

@@ -52,9 +52,14 @@ async def schedule(request: Request) -> Response:
         except AwsError as err:
             problem = err.message
     context = {
-        "schedule": found, "summary": overview.summarize_schedule(system, found, 10), "definition": definition,
-        "problem": problem, "input_pretty": overview.pretty_json(target.input), "address": _address(found),
-        "flash": request.session.pop("flash", None), **history.context(system, request, found.key),
+        "schedule": found,
+        "summary": overview.summarize_schedule(system, found, 10),
+        "definition": definition,
+        "problem": problem,
+        "input_pretty": overview.pretty_json(target.input),
+        "address": _address(found),
+        "flash": request.session.pop("flash", None),
+        **history.context(system, request, found.key),
     }
     return page(request, "schedule.html", context)
 
