@@ -83,3 +83,10 @@ class Views:
     def task(self, arn: str) -> Task | None:
         row = self.db.one("SELECT body FROM tasks WHERE arn = ?", (arn,))
         return None if row is None else decode(Task, json.loads(row["body"]))
+
+    def running_count(self, cluster_arn: str) -> int:
+        """Tasks of a cluster meant to run (desiredStatus RUNNING), counted through the cluster index."""
+        row = self.db.one(
+            "SELECT COUNT(*) AS n FROM tasks WHERE cluster = ? AND desired_status = 'RUNNING'", (cluster_arn,)
+        )
+        return int(row["n"]) if row else 0

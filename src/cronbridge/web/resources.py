@@ -14,6 +14,7 @@ from cronbridge.ecs.service import TASKDEF, taskdef_key
 from cronbridge.errors import AwsError
 from cronbridge.model.ecs import TaskDefinition
 from cronbridge.model.logs import StreamOrder
+from cronbridge.store.views import Views
 from cronbridge.web import identity_view
 from cronbridge.web.auth import signed_in
 from cronbridge.web.render import page
@@ -158,7 +159,8 @@ async def task_definition(request: Request) -> Response:
 
 async def clusters(request: Request) -> Response:
     system = _system(request)
-    found = [system.ecs.with_counts(c) for c in system.ecs.list_clusters()[:500]]
+    views = Views(system.db)
+    found = [(c, views.running_count(c.cluster_arn)) for c in system.ecs.list_clusters()[:500]]
     return page(request, "clusters.html", {"clusters": found})
 
 
