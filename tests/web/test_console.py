@@ -73,6 +73,13 @@ def signed_in(browser: Browser, cronbridge_server: Any) -> Browser:
     return browser
 
 
+def test_the_console_lives_at_slash_console(browser: Browser) -> None:
+    bare = browser.get("/console")
+    assert (bare.status, bare.headers["location"]) == (307, "/console/")
+    home = browser.get("/console/")
+    assert (home.status, home.headers["location"]) == (303, "/console/schedules")
+
+
 def test_pages_send_strangers_to_the_sign_in_page_and_back(browser: Browser, cronbridge_server: Any) -> None:
     refused = browser.get("/console/rules/hello?range=7d")
     assert refused.status == 303

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from starlette.routing import Mount
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 
 from cronbridge.web.app import ConsoleApp
 
 
-def routes() -> list[Mount]:
-    return [Mount("/console", app=ConsoleApp(), name="console")]
+async def _to_console(request: Request) -> Response:
+    return RedirectResponse("/console/", 307)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/console", _to_console, methods=["GET", "HEAD"]),
+        Mount("/console", app=ConsoleApp(), name="console"),
+    ]
