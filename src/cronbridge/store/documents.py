@@ -54,8 +54,14 @@ class Documents:
         limit: int = 1_000_000,
     ) -> list[T]:
         """Documents of a kind in key order, optionally under one parent, with a key prefix, after a key."""
-        sql = "SELECT body FROM documents WHERE kind = ? AND key > ? AND key >= ? AND key < ?"
-        params: list[Any] = [kind, after, prefix, prefix + "\U0010ffff"]
+        sql = "SELECT body FROM documents WHERE kind = ?"
+        params: list[Any] = [kind]
+        if after:  # only real bounds: a vacuous key range makes SQLite scan the kind instead of the parent index
+            sql += " AND key > ?"
+            params.append(after)
+        if prefix:
+            sql += " AND key >= ? AND key < ?"
+            params.extend([prefix, prefix + "\U0010ffff"])
         if parent is not None:
             sql += " AND parent = ?"
             params.append(parent)
