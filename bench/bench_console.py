@@ -24,8 +24,14 @@ REGION, ACCOUNT = "us-east-1", "000000000000"
 CLUSTER_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/bench"
 TASKDEF_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/bench:1"
 PAGES = (
-    "/console/schedules", "/console/schedules?after={rule}", "/console/rules/{rule}", "/console/tasks",
-    "/console/tasks?before={cursor}", "/console/clusters", "/_cronbridge/rules?limit=100", "/_cronbridge/tasks",
+    "/console/schedules",
+    "/console/schedules?after={rule}",
+    "/console/rules/{rule}",
+    "/console/tasks",
+    "/console/tasks?before={cursor}",
+    "/console/clusters",
+    "/_cronbridge/rules?limit=100",
+    "/_cronbridge/tasks",
 )
 
 
@@ -37,8 +43,9 @@ def fill(data_dir: Path, rules: int, tasks: int) -> str:
         for i in range(rules):
             name = f"rule-{i:05d}"
             system.events.put_rule(REGION, ACCOUNT, Rule(name=name, schedule_expression="cron(*/30 * * * ? *)"))
-            system.events.put_targets(name, [Target(id="t", arn=CLUSTER_ARN, ecs_parameters=EcsParameters(
-                task_definition_arn=TASKDEF_ARN))])
+            system.events.put_targets(
+                name, [Target(id="t", arn=CLUSTER_ARN, ecs_parameters=EcsParameters(task_definition_arn=TASKDEF_ARN))]
+            )
     now = time.time()
     cursor = ""
     with system.db.transaction():
@@ -54,10 +61,20 @@ def fill(data_dir: Path, rules: int, tasks: int) -> str:
 def _task(i: int, created: float) -> Task:
     arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:task/bench/{i:032x}"
     return Task(
-        task_arn=arn, cluster_arn=CLUSTER_ARN, task_definition_arn=TASKDEF_ARN, last_status=TaskStatus.STOPPED,
-        desired_status="STOPPED", cpu="256", memory="512", started_by="events-rule/rule-00001",
-        created_at=created, started_at=created + 0.01, stopped_at=created + 1, launcher="noop",
-        stop_code=StopCode.ESSENTIAL_CONTAINER_EXITED, stopped_reason="Essential container in task exited",
+        task_arn=arn,
+        cluster_arn=CLUSTER_ARN,
+        task_definition_arn=TASKDEF_ARN,
+        last_status=TaskStatus.STOPPED,
+        desired_status="STOPPED",
+        cpu="256",
+        memory="512",
+        started_by="events-rule/rule-00001",
+        created_at=created,
+        started_at=created + 0.01,
+        stopped_at=created + 1,
+        launcher="noop",
+        stop_code=StopCode.ESSENTIAL_CONTAINER_EXITED,
+        stopped_reason="Essential container in task exited",
         containers=[Container(container_arn=f"{arn}/c", task_arn=arn, name="app", last_status="STOPPED", exit_code=0)],
     )
 

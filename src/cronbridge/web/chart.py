@@ -17,7 +17,8 @@ def svg(buckets: list[Bucket], since: float, until: float, width: float) -> str:
     scale = (HEIGHT - BOTTOM - 10) / max(peak, 1)
     bar = (WIDTH - LEFT) / slots
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="invocations and failures">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img"'
+        ' aria-label="invocations and failures">',
         f"<title>{sum(b.total for b in buckets)} invocations, {sum(b.failed for b in buckets)} failed</title>",
         f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH}" y2="{HEIGHT - BOTTOM}" class="axis"/>',
         f'<text x="{LEFT - 4}" y="14" class="label" text-anchor="end">{peak}</text>',

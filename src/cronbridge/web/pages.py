@@ -78,7 +78,9 @@ async def invocation(request: Request) -> Response:
         return not_found(request, f"invocation {request.path_params['id']}")
     tasks = system.ecs.tasks.get_many(found.task_arns)
     links = {t.task_arn: overview.task_url_parts(t) for t in tasks}
-    return page(request, "invocation.html", {"inv": found, "links": links})
+    notes = getattr(system.scheduler.log, "notes", None)  # why a run was skipped or queued, where recorded
+    note = notes([found.id]).get(found.id) if callable(notes) else None
+    return page(request, "invocation.html", {"inv": found, "links": links, "note": note})
 
 
 async def set_state(request: Request) -> Response:
