@@ -36,20 +36,34 @@ def wire_name(f: dataclasses.Field[Any], namer: Namer) -> str:
     return alias if alias and namer is not snake else namer(f.name)
 
 
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+@functools.cache
+def _fields(cls: type, namer: Namer) -> tuple[tuple[str, str], ...]:
+    """(attribute, external key) of a dataclass's fields, computed once per class and spelling."""
+    return tuple((f.name, wire_name(f, namer)) for f in dataclasses.fields(cls))
+
+
 def encode(value: Any, namer: Namer = snake, drop_none: bool = True) -> Any:
     """Turn a dataclass tree into dicts/lists/scalars; keys spelled by `namer`."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    kind = type(value)
+    if kind in _SCALAR_TYPES:
+        return value
+    if hasattr(kind, "__dataclass_fields__"):
         out: dict[str, Any] = {}
-        for f in dataclasses.fields(value):
-            item = getattr(value, f.name)
-            if item is None and drop_none:
+        for name, key in _fields(typing.cast(Any, kind), namer):
+            item = getattr(value, name)
+            if item is None:
+                if not drop_none:
+                    out[key] = None
                 continue
-            out[wire_name(f, namer)] = encode(item, namer, drop_none)
+            out[key] = item if type(item) in _SCALAR_TYPES else encode(item, namer, drop_none)
         return out
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, list | tuple):
-        return [encode(v, namer, drop_none) for v in value]
+        return [v if type(v) in _SCALAR_TYPES else encode(v, namer, drop_none) for v in value]
     if isinstance(value, dict):
         return {k: encode(v, namer, drop_none) for k, v in value.items()}
     return value
@@ -62,35 +76,59 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def decode(cls: type[T], data: Any, namer: Namer = snake) -> T:
     """Build `cls` (a dataclass) from a dict whose keys are spelled by `namer`; unknown keys are ignored."""
-    return typing.cast(T, _decode(cls, data, namer))
+    return typing.cast(T, _decoder(typing.cast(Any, cls), namer)(data))
 
 
-def _decode(tp: Any, data: Any, namer: Namer) -> Any:
-    if data is None:
-        return None
-    origin = typing.get_origin(tp)
-    if origin in (Union, types.UnionType):
-        inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _decode(inner[0], data, namer) if len(inner) == 1 else data
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        return _decode_dataclass(tp, data, namer)
-    if origin in (list, tuple):
-        args = typing.get_args(tp)
-        items = [_decode(args[0] if args else Any, v, namer) for v in data]
-        return items if origin is list else tuple(items)
-    if origin is dict:
-        args = typing.get_args(tp)
-        return {k: _decode(args[1], v, namer) for k, v in data.items()}
-    if isinstance(tp, type) and issubclass(tp, enum.Enum):
-        return tp(data)
+def _identity(data: Any) -> Any:
     return data
 
 
-def _decode_dataclass(cls: type, data: dict[str, Any], namer: Namer) -> Any:
-    hints = _hints(cls)
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        key = wire_name(f, namer)
-        if key in data:
-            kwargs[f.name] = _decode(hints[f.name], data[key], namer)
-    return cls(**kwargs)
+@functools.cache
+def _decoder(tp: Any, namer: Namer) -> Callable[[Any], Any]:
+    """A function turning plain data into `tp` (None stays None), built once per type and spelling."""
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _decoder(inner[0], namer) if len(inner) == 1 else _identity
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return _dataclass_decoder(tp, namer)
+    if origin in (list, tuple):
+        args = typing.get_args(tp)
+        item = _decoder(args[0], namer) if args else _identity
+        if item is _identity:
+            return (lambda data: None if data is None else list(data)) if origin is list else _tuple_of(_identity)
+        return _list_of(item) if origin is list else _tuple_of(item)
+    if origin is dict:
+        value = _decoder(typing.get_args(tp)[1], namer)
+        return lambda data: None if data is None else {k: None if v is None else value(v) for k, v in data.items()}
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return lambda data: None if data is None else tp(data)
+    return _identity
+
+
+def _list_of(item: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda data: None if data is None else [None if v is None else item(v) for v in data]
+
+
+def _tuple_of(item: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda data: None if data is None else tuple(None if v is None else item(v) for v in data)
+
+
+def _dataclass_decoder(cls: type, namer: Namer) -> Callable[[Any], Any]:
+    """The decoder of one dataclass; its fields' decoders are looked up on first use (types may recurse)."""
+    plan: list[tuple[str, str, Callable[[Any], Any]]] = []
+
+    def build(data: Any) -> Any:
+        if data is None:
+            return None
+        if not plan:
+            hints = _hints(cls)
+            plan.extend((name, key, _decoder(hints[name], namer)) for name, key in _fields(cls, namer))
+        kwargs: dict[str, Any] = {}
+        for name, key, field_decoder in plan:
+            if key in data:
+                item = data[key]
+                kwargs[name] = None if item is None else field_decoder(item)
+        return cls(**kwargs)
+
+    return build

@@ -14,6 +14,7 @@ from cronbridge.events.service import EventsService
 from cronbridge.launchers.base import Launcher
 from cronbridge.launchers.select import choose_launcher
 from cronbridge.logs.service import LogService
+from cronbridge.metrics.service import MetricsService
 from cronbridge.runner import Runner
 from cronbridge.scheduler.engine import Scheduler
 from cronbridge.sqs.service import SqsService
@@ -36,6 +37,7 @@ class System:
         self.ecs = EcsService(self.db, self.docs, self.clock)
         self.runner = Runner(self.ecs, self.logs, self.launcher, self.clock)
         self.events = EventsService(self.docs, self.clock)
+        self.metrics = MetricsService(self.db, self.clock)
         self.sqs = SqsService(self.db, self.clock, region=settings.region, account=settings.account_id)
         self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock)
         self.events.on_change = self.scheduler.wake

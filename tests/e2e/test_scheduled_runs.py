@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-from fixtures.ecs import NETWORK, register, wait_stopped
-
-T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z, a round minute
-
-
-def put_batch_rule(server: Any, name: str, expression: str) -> None:
-    ecs, events = server.client("ecs"), server.client("events")
-    server.client("logs").create_log_group(logGroupName="/ecs/test")
-    cluster = ecs.create_cluster(clusterName="work")["cluster"]["clusterArn"]
-    taskdef = register(ecs)
-    events.put_rule(Name=name, ScheduleExpression=expression)
-    events.put_targets(Rule=name, Targets=[{
-        "Id": "batch", "Arn": cluster, "RoleArn": "arn:aws:iam::000000000000:role/events",
-        "EcsParameters": {"TaskDefinitionArn": taskdef, "LaunchType": "FARGATE", "NetworkConfiguration": {
-            "awsvpcConfiguration": {"Subnets": NETWORK["awsvpcConfiguration"]["subnets"]}}},
-        "Input": json.dumps({"containerOverrides": [{"name": "app", "command": ["echo", "tick"]}]}),
-    }])
-
-
-def invocations(server: Any, rule: str, count: int, timeout: float = 10) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = server.get(f"/_cronbridge/invocations?rule={rule}")["invocations"]
-        done = [i for i in found if i["outcome"] != "PENDING"]
-        if len(done) >= count:
-            return sorted(done, key=lambda i: i["scheduledTime"])
-        time.sleep(0.05)
-    raise AssertionError(f"expected {count} finished invocations of {rule}, got {found}")
+from fixtures.ecs import wait_stopped
+from fixtures.scheduling import T0, invocations, put_batch_rule
 
 
 def test_a_rate_rule_fires_one_minute_after_creation_and_every_minute_after(server_factory: Any) -> None:

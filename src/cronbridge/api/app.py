@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib
 import logging
 import re
@@ -13,7 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from cronbridge.api.context import RequestContext
+from cronbridge.api.protocols import cbor as cbor_protocol
 from cronbridge.api.protocols import json as json_protocol
+from cronbridge.api.protocols.json import JsonService
 from cronbridge.api.services import registry
 from cronbridge.errors import AwsError
 
@@ -47,6 +50,14 @@ async def aws_endpoint(request: Request) -> Response:
     system: System = request.app.state.system
     target = request.headers.get("x-amz-target")
     body = await request.body()
+    if request.headers.get("content-encoding", "").lower() == "gzip":  # botocore compresses big PutMetricData
+        try:
+            body = gzip.decompress(body)
+        except (OSError, EOFError):
+            return _error_response(AwsError("The body is not valid gzip.", "SerializationException"), "text/plain")
+    cbor_route = cbor_protocol.parse_path(request.url.path)
+    if cbor_route and request.headers.get("smithy-protocol") == "rpc-v2-cbor":
+        return _cbor_call(system, request, cbor_route, body)
     if target:
         return _json_call(system, request, target, body)
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
@@ -68,11 +79,34 @@ def _json_call(system: System, request: Request, target: str, body: bytes) -> Re
             raise AwsError(f"Unknown target prefix {prefix!r}.", "UnknownOperationException")
         result = json_protocol.dispatch(service, action, body, make_context(system, request))
     except AwsError as err:
-        return _error_response(err, content_type)
+        return _error_response(err, content_type, service)
     except Exception:  # a bug of ours: say so in AWS's shape, keep serving
         log.exception("internal error in %s", target)
         return _error_response(AwsError("Internal error; see the server log.", "InternalFailure", 500), content_type)
     return Response(json_protocol.encode_body(result), 200, media_type=content_type)
+
+
+def _cbor_call(system: System, request: Request, route: tuple[str, str], body: bytes) -> Response:
+    prefix, action = route
+    service = registry.json_services().get(prefix)
+    try:
+        if service is None:
+            raise AwsError(f"Unknown service {prefix!r}.", "UnknownOperationException")
+        result = cbor_protocol.dispatch(service, action, body, make_context(system, request))
+    except AwsError as err:
+        return _cbor_error(err, service)
+    except Exception:  # a bug of ours: say so in AWS's shape, keep serving
+        log.exception("internal error in %s.%s", prefix, action)
+        return _cbor_error(AwsError("Internal error; see the server log.", "InternalFailure", 500), service)
+    return Response(cbor_protocol.encode(result), 200, headers=cbor_protocol.HEADERS,
+                    media_type=cbor_protocol.CONTENT_TYPE)
+
+
+def _cbor_error(err: AwsError, service: JsonService | None) -> Response:
+    headers = {**cbor_protocol.HEADERS, "X-Amzn-ErrorType": err.code, **err.headers}
+    if service is not None and service.query_compatible:
+        headers["x-amzn-query-error"] = f"{err.code};{'Receiver' if err.status >= 500 else 'Sender'}"
+    return Response(cbor_protocol.error_body(err), err.status, headers=headers, media_type=cbor_protocol.CONTENT_TYPE)
 
 
 def _query_call(system: System, request: Request, body: bytes) -> Response:
@@ -87,13 +121,11 @@ def _query_call(system: System, request: Request, body: bytes) -> Response:
     return response
 
 
-def _error_response(err: AwsError, content_type: str) -> Response:
-    return Response(
-        json_protocol.error_body(err),
-        err.status,
-        headers={"X-Amzn-ErrorType": err.code, **err.headers},
-        media_type=content_type,
-    )
+def _error_response(err: AwsError, content_type: str, service: JsonService | None = None) -> Response:
+    headers = {"X-Amzn-ErrorType": err.code, **err.headers}
+    if service is not None and service.query_compatible:
+        headers["x-amzn-query-error"] = f"{err.code};{'Receiver' if err.status >= 500 else 'Sender'}"
+    return Response(json_protocol.error_body(err), err.status, headers=headers, media_type=content_type)
 
 
 async def reset(request: Request) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cronbridge.api.context import RequestContext
@@ -23,6 +24,7 @@ class JsonService:
     operations: Mapping[str, Handler]
     validation_code: str = "ValidationException"
     json_version: str = "1.1"
+    query_compatible: bool = False  # the model's awsQueryCompatible: errors also carry x-amzn-query-error
 
     @property
     def content_type(self) -> str:
@@ -60,6 +62,8 @@ def encode_body(value: Any) -> bytes:
 
 
 def _default(value: Any) -> Any:
+    if isinstance(value, datetime):  # timestamps on the wire of awsJson: epoch seconds
+        return value.timestamp()
     if hasattr(value, "value"):
         return value.value
     raise TypeError(f"not JSON serializable: {type(value).__name__}")

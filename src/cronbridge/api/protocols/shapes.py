@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import botocore.session
@@ -25,16 +26,21 @@ def operation(service: str, name: str) -> OperationModel | None:
     return model.operation_model(name) if name in model.operation_names else None
 
 
-_SCALARS: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "boolean": (bool,),
-    "integer": (int,),
-    "long": (int,),
-    "float": (int, float),
-    "double": (int, float),
-    "timestamp": (int, float, str),
-    "blob": (str,),
+_SCALARS: dict[str, frozenset[type]] = {  # exact JSON-decoded types (bool is not an integer here)
+    "string": frozenset({str}),
+    "boolean": frozenset({bool}),
+    "integer": frozenset({int}),
+    "long": frozenset({int}),
+    "float": frozenset({int, float}),
+    "double": frozenset({int, float}),
+    "timestamp": frozenset({int, float, str}),
+    "blob": frozenset({str}),
 }
+
+
+Path = tuple[Any, str] | None
+"""Where a value sits, as (parent path, segment): rendered to 'a.b.1.member' only when a problem is found."""
+Checker = Callable[[Any, Path, list[str]], None]
 
 
 def validate(op: OperationModel, params: Any, error_code: str) -> list[str]:
@@ -45,104 +51,161 @@ def validate(op: OperationModel, params: Any, error_code: str) -> list[str]:
         return problems
     if not isinstance(params, dict):
         raise AwsError("Start of structure or map found where not expected.", "SerializationException")
-    _check(shape, params, "", problems)
+    _input_checker(op.service_model.service_name, op.name)(params, None, problems)
     return problems
 
 
-def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
-    if value is None:
-        return
+@functools.cache
+def _input_checker(service: str, operation_name: str) -> Checker:
+    """The operation's input checker, compiled once from the model (shapes may recurse)."""
+    op = service_model(service).operation_model(operation_name)
+    return _compile(op.input_shape, {})
+
+
+def render(path: Path) -> str:
+    parts: list[str] = []
+    while path is not None:
+        path, segment = path
+        parts.append(segment)
+    return ".".join(reversed(parts))
+
+
+def _compile(shape: Shape, memo: dict[str, Checker]) -> Checker:
+    if shape.name in memo:
+        return lambda value, path, problems: memo[shape.name](value, path, problems)
+    memo[shape.name] = _noop
     if isinstance(shape, StructureShape):
-        _check_structure(shape, value, path, problems)
+        checker = _structure(shape, memo)
     elif isinstance(shape, ListShape):
-        _check_list(shape, value, path, problems)
+        checker = _list(shape, memo)
     elif isinstance(shape, MapShape):
-        _check_map(shape, value, path, problems)
+        checker = _map(shape, memo)
     else:
-        _check_scalar(shape, value, path, problems)
+        checker = _scalar(shape)
+    memo[shape.name] = checker
+    return checker
 
 
-def _where(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
+def _noop(value: Any, path: Path, problems: list[str]) -> None:
+    return None
 
 
-def _check_structure(shape: StructureShape, value: Any, path: str, problems: list[str]) -> None:
-    if not isinstance(value, dict):
-        problems.append(f"Value at '{path}' failed to satisfy constraint: Member must be a structure")
-        return
-    for name in shape.required_members:
-        if value.get(name) is None:
-            problems.append(
-                f"Value null at '{_where(path, name)}' failed to satisfy constraint: Member must not be null"
-            )
-    for name, member in shape.members.items():
-        if name in value:
-            _check(member, value[name], _where(path, name), problems)
+def _structure(shape: StructureShape, memo: dict[str, Checker]) -> Checker:
+    required = tuple(shape.required_members)
+    members = {name: _compile(member, memo) for name, member in shape.members.items()}
+
+    def check(value: Any, path: Path, problems: list[str]) -> None:
+        if not isinstance(value, dict):
+            problems.append(f"Value at '{render(path)}' failed to satisfy constraint: Member must be a structure")
+            return
+        for name in required:
+            if value.get(name) is None:
+                problems.append(
+                    f"Value null at '{render((path, name))}' failed to satisfy constraint: Member must not be null"
+                )
+        for name, item in value.items():
+            member = members.get(name)
+            if member is not None and item is not None:
+                member(item, (path, name), problems)
+
+    return check
 
 
-def _check_list(shape: ListShape, value: Any, path: str, problems: list[str]) -> None:
-    if not isinstance(value, list):
-        problems.append(f"Value at '{path}' failed to satisfy constraint: Member must be a list")
-        return
-    _check_length(shape, len(value), path, problems)
-    for i, item in enumerate(value):
-        _check(shape.member, item, f"{path}.{i + 1}.member", problems)
+def _list(shape: ListShape, memo: dict[str, Checker]) -> Checker:
+    item_checker = _compile(shape.member, memo)
+    length = _length(shape)
+
+    def check(value: Any, path: Path, problems: list[str]) -> None:
+        if not isinstance(value, list):
+            problems.append(f"Value at '{render(path)}' failed to satisfy constraint: Member must be a list")
+            return
+        length(len(value), path, problems)
+        for i, item in enumerate(value):
+            if item is not None:
+                item_checker(item, (path, f"{i + 1}.member"), problems)
+
+    return check
 
 
-def _check_map(shape: MapShape, value: Any, path: str, problems: list[str]) -> None:
-    if not isinstance(value, dict):
-        problems.append(f"Value at '{path}' failed to satisfy constraint: Member must be a map")
-        return
-    for key, item in value.items():
-        _check(shape.value, item, f"{path}.{key}", problems)
+def _map(shape: MapShape, memo: dict[str, Checker]) -> Checker:
+    value_checker = _compile(shape.value, memo)
+
+    def check(value: Any, path: Path, problems: list[str]) -> None:
+        if not isinstance(value, dict):
+            problems.append(f"Value at '{render(path)}' failed to satisfy constraint: Member must be a map")
+            return
+        for key, item in value.items():
+            if item is not None:
+                value_checker(item, (path, str(key)), problems)
+
+    return check
 
 
-def _check_scalar(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
-    kinds = _SCALARS.get(shape.type_name)
+def _scalar(shape: Shape) -> Checker:
+    type_name = shape.type_name
+    kinds = _SCALARS.get(type_name)
     if kinds is None:
-        return
-    wrong = not isinstance(value, kinds) or (shape.type_name != "boolean" and isinstance(value, bool))
-    if wrong:
-        problems.append(
-            f"Value '{value!r}' at '{path}' failed to satisfy constraint: Member must be of type {shape.type_name}"
-        )
-        return
-    if shape.type_name == "string":
-        _check_length(shape, len(value), path, problems)
-        enum = shape.enum
-        if enum and value not in enum:
+        return _noop
+    length = _length(shape) if type_name == "string" else None
+    enum = frozenset(shape.enum) if type_name == "string" and shape.enum else None
+    enum_text = ", ".join(shape.enum) if enum else ""
+    ranged = _range(shape) if type_name in ("integer", "long") else None
+    allow_bool = type_name == "boolean"
+
+    def check(value: Any, path: Path, problems: list[str]) -> None:
+        if type(value) not in kinds or (not allow_bool and type(value) is bool):
             problems.append(
-                f"Value '{value}' at '{path}' failed to satisfy constraint: "
-                f"Member must satisfy enum value set: [{', '.join(enum)}]"
+                f"Value '{value!r}' at '{render(path)}' failed to satisfy constraint: "
+                f"Member must be of type {type_name}"
             )
-    elif shape.type_name in ("integer", "long"):
-        _check_range(shape, value, path, problems)
+            return
+        if length is not None:
+            length(len(value), path, problems)
+        if enum is not None and value not in enum:
+            problems.append(
+                f"Value '{value}' at '{render(path)}' failed to satisfy constraint: "
+                f"Member must satisfy enum value set: [{enum_text}]"
+            )
+        if ranged is not None:
+            ranged(value, path, problems)
+
+    return check
 
 
-def _check_length(shape: Shape, length: int, path: str, problems: list[str]) -> None:
+def _length(shape: Shape) -> Callable[[int, Path, list[str]], None]:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if low is not None and length < low:
-        problems.append(
-            f"Value at '{path}' failed to satisfy constraint: Member must have length greater than or equal to {low}"
-        )
-    if high is not None and length > high:
-        problems.append(
-            f"Value at '{path}' failed to satisfy constraint: Member must have length less than or equal to {high}"
-        )
+
+    def check(length: int, path: Path, problems: list[str]) -> None:
+        if low is not None and length < low:
+            problems.append(
+                f"Value at '{render(path)}' failed to satisfy constraint: "
+                f"Member must have length greater than or equal to {low}"
+            )
+        if high is not None and length > high:
+            problems.append(
+                f"Value at '{render(path)}' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {high}"
+            )
+
+    return check
 
 
-def _check_range(shape: Shape, value: int, path: str, problems: list[str]) -> None:
+def _range(shape: Shape) -> Callable[[int, Path, list[str]], None]:
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if low is not None and value < low:
-        problems.append(
-            f"Value '{value}' at '{path}' failed to satisfy constraint: "
-            f"Member must have value greater than or equal to {low}"
-        )
-    if high is not None and value > high:
-        problems.append(
-            f"Value '{value}' at '{path}' failed to satisfy constraint: "
-            f"Member must have value less than or equal to {high}"
-        )
+
+    def check(value: int, path: Path, problems: list[str]) -> None:
+        if low is not None and value < low:
+            problems.append(
+                f"Value '{value}' at '{render(path)}' failed to satisfy constraint: "
+                f"Member must have value greater than or equal to {low}"
+            )
+        if high is not None and value > high:
+            problems.append(
+                f"Value '{value}' at '{render(path)}' failed to satisfy constraint: "
+                f"Member must have value less than or equal to {high}"
+            )
+
+    return check
 
 
 def validation_message(problems: list[str]) -> str:

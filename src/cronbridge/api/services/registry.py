@@ -11,9 +11,9 @@ from cronbridge.api.protocols.json import JsonService
 
 @functools.cache
 def json_services() -> dict[str, JsonService]:
-    from cronbridge.api.services import ecs, events, logs, sqs
+    from cronbridge.api.services import cloudwatch, ecs, events, logs, sqs
 
-    services = [ecs.SERVICE, events.SERVICE, logs.SERVICE, sqs.SERVICE]
+    services = [ecs.SERVICE, events.SERVICE, logs.SERVICE, sqs.SERVICE, cloudwatch.SERVICE]
     return {s.target_prefix: s for s in services}
 
 
@@ -33,6 +33,6 @@ def query_services() -> dict[str, Any]:
 def extra_routes() -> list[Any]:
     """Routes of our own (invocations, explain, ...) beside the AWS ones."""
     from cronbridge import web
-    from cronbridge.api.services import cronbridge_api, views_api
+    from cronbridge.api.services import cronbridge_api, prometheus, views_api
 
-    return [*cronbridge_api.routes(), *views_api.routes(), *web.routes()]
+    return [*cronbridge_api.routes(), *prometheus.routes(), *views_api.routes(), *web.routes()]

@@ -1,0 +1,137 @@
+"""Stored metric samples (PutMetricData) and the scheduler's counts read from the invocation log."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from cronbridge.model.metrics import Dimensions, MetricId, Sample
+from cronbridge.store.db import Database, schema
+
+schema(
+    """
+    CREATE TABLE IF NOT EXISTS metric_samples (
+        id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL, dims TEXT NOT NULL,
+        ts REAL NOT NULL, total REAL NOT NULL, count REAL NOT NULL, minimum REAL, maximum REAL,
+        vals TEXT NOT NULL DEFAULT '[]', unit TEXT NOT NULL DEFAULT 'None');
+    CREATE INDEX IF NOT EXISTS metric_samples_metric ON metric_samples (namespace, name, dims, ts);
+    """
+)
+
+
+def dims_key(dims: Dimensions) -> str:
+    return json.dumps([list(d) for d in dims], separators=(",", ":"))
+
+
+def _dims(text: str) -> Dimensions:
+    return tuple((str(k), str(v)) for k, v in json.loads(text))
+
+
+class MetricStore:
+    """Samples by metric, read by time range; distinct metrics for ListMetrics."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, entries: Iterable[tuple[MetricId, Sample]]) -> None:
+        rows = [
+            (
+                m.namespace,
+                m.name,
+                dims_key(m.dims),
+                s.timestamp,
+                s.total,
+                s.count,
+                s.minimum,
+                s.maximum,
+                json.dumps(list(s.values)),
+                s.unit,
+            )
+            for m, s in entries
+        ]
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO metric_samples (namespace, name, dims, ts, total, count, minimum, maximum, vals, unit)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def samples(self, metric: MetricId, start: float, end: float) -> list[Sample]:
+        rows = self.db.query(
+            "SELECT ts, total, count, minimum, maximum, vals, unit FROM metric_samples"
+            " WHERE namespace = ? AND name = ? AND dims = ? AND ts >= ? AND ts < ? ORDER BY ts",
+            (metric.namespace, metric.name, dims_key(metric.dims), start, end),
+        )
+        return [
+            Sample(r["ts"], r["total"], r["count"], r["minimum"], r["maximum"], tuple(json.loads(r["vals"])), r["unit"])
+            for r in rows
+        ]
+
+    def metrics(self, namespace: str | None, name: str | None, since: float) -> list[MetricId]:
+        sql = "SELECT DISTINCT namespace, name, dims FROM metric_samples WHERE ts >= ?"
+        params: list[Any] = [since]
+        if namespace is not None:
+            sql += " AND namespace = ?"
+            params.append(namespace)
+        if name is not None:
+            sql += " AND name = ?"
+            params.append(name)
+        return [MetricId(r["namespace"], r["name"], _dims(r["dims"])) for r in self.db.query(sql, params)]
+
+
+class InvocationCounts:
+    """The scheduler's counts per rule (AWS/Events), read from the durable invocation log: one value per event."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def instants(self, where: str, params: list[Any], start: float, end: float) -> list[float]:
+        """Instants (when a target was first invoked, else its slot) of the invocations matching `where`."""
+        rows = self.db.query(
+            "SELECT COALESCE(started_at, scheduled_at) AS t FROM invocations"
+            f" WHERE {where} AND COALESCE(started_at, scheduled_at) >= ? AND COALESCE(started_at, scheduled_at) < ?",
+            [*params, start, end],
+        )
+        return [float(r["t"]) for r in rows]
+
+    def triggered(self, rule: str | None, start: float, end: float) -> list[float]:
+        """Slot instants at which a rule fired (one per rule and slot, however many targets)."""
+        sql = "SELECT DISTINCT rule_arn, scheduled_at FROM invocations WHERE manual = 0 AND scheduled_at >= ?"
+        sql += " AND scheduled_at < ?"
+        params: list[Any] = [start, end]
+        if rule is not None:
+            sql += " AND rule_name = ?"
+            params.append(rule)
+        return [float(r["scheduled_at"]) for r in self.db.query(sql, params)]
+
+    def rule_names(self, since: float) -> list[str]:
+        rows = self.db.query(
+            "SELECT DISTINCT rule_name FROM invocations WHERE COALESCE(started_at, scheduled_at) >= ?", (since,)
+        )
+        return [str(r["rule_name"]) for r in rows]
+
+    def outcomes(self) -> list[tuple[str, str, int]]:
+        """(rule, state, count) over the whole log, for the Prometheus endpoint."""
+        rows = self.db.query("SELECT rule_name, state, COUNT(*) AS n FROM invocations GROUP BY rule_name, state")
+        return [(str(r["rule_name"]), str(r["state"]), int(r["n"])) for r in rows]
+
+
+class RuntimeCounts:
+    """Gauges for the Prometheus endpoint: tasks by status, and recent launch lateness."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def tasks_by_status(self) -> list[tuple[str, int]]:
+        rows = self.db.query("SELECT last_status, COUNT(*) AS n FROM tasks GROUP BY last_status")
+        return [(str(r["last_status"]), int(r["n"])) for r in rows]
+
+    def recent_lateness(self, limit: int = 1000) -> list[float]:
+        """Seconds between slot and first launch attempt, for the latest scheduled invocations."""
+        rows = self.db.query(
+            "SELECT started_at - scheduled_at AS late FROM invocations WHERE manual = 0 AND started_at IS NOT NULL"
+            " ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [float(r["late"]) for r in rows]
