@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cronbridge.clock import FakeClock
-from cronbridge.web.auth import check_key
+from cronbridge.web.auth import check_key, refusal
 from fixtures.seed import RULE, create_seed, credentials
 
 
@@ -181,3 +181,46 @@ def test_with_an_identity_store_only_its_active_unexpired_keys_sign_in() -> None
 
 def test_in_open_mode_any_key_signs_in() -> None:
     assert check_key(system_with(Keys(), auth="open"), "AKIAANY", "anything") is None
+
+
+class Refusing:
+    """An authorizer as the console asks it: the refusal message for the first resource not allowed."""
+
+    enforcing = True
+
+    def __init__(self, allowed: set[tuple[str, str]]) -> None:
+        self.allowed = allowed
+        self.asked: list[tuple[str, str, str]] = []
+
+    def first_refusal(self, principal: Any, action: str, resources: list[str], context: dict[str, Any]) -> str | None:
+        for resource in resources:
+            self.asked.append((principal.arn, action, resource))
+            if (action, resource) not in self.allowed:
+                return f"User: {principal.arn} is not authorized to perform: {action} on resource: {resource}"
+        return None
+
+
+class Principals:
+    def principal_of_key(self, key_id: str) -> Any:
+        return SimpleNamespace(arn=f"arn:aws:iam::000000000000:user/{key_id}") if key_id == "AKIANARROW" else None
+
+
+def request_for(system: Any, key: str) -> Any:
+    return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(system=system)), session={"key": key})
+
+
+def test_console_actions_are_authorized_as_the_signed_in_principal_when_iam_is_enforced() -> None:
+    rule = "arn:aws:events:us-east-1:000000000000:rule/hello"
+    authorizer = Refusing({("events:DisableRule", rule)})
+    system = SimpleNamespace(identity=Principals(), authorizer=authorizer)
+    assert refusal(request_for(system, "AKIANARROW"), "events:DisableRule", [rule]) is None
+    assert refusal(request_for(system, "AKIANARROW"), "events:EnableRule", [rule]) == (
+        f"User: arn:aws:iam::000000000000:user/AKIANARROW is not authorized to perform: events:EnableRule"
+        f" on resource: {rule}"
+    )
+    assert refusal(request_for(system, "AKIAGONE"), "events:EnableRule", [rule]) == (
+        "The signed-in access key is no longer valid; sign in again."
+    )
+    authorizer.enforcing = False  # open mode: the console does what it is asked
+    assert refusal(request_for(system, "AKIANARROW"), "events:EnableRule", [rule]) is None
+    assert refusal(request_for(SimpleNamespace(), "AKIANARROW"), "events:EnableRule", [rule]) is None

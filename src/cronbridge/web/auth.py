@@ -57,6 +57,20 @@ def check_key(system: System, key_id: str, secret: str) -> str | None:
     return None
 
 
+def refusal(request: Request, action: str, resources: list[str]) -> str | None:
+    """AWS's refusal message when the signed-in key's principal may not do `action` on every resource; None when it
+    may, in open mode, or on a server that does not enforce IAM (no identity store or no authorizer)."""
+    system = request.app.state.system
+    identity, authorizer = getattr(system, "identity", None), getattr(system, "authorizer", None)
+    if identity is None or authorizer is None or not getattr(authorizer, "enforcing", False):
+        return None
+    principal = identity.principal_of_key(signed_in(request))
+    if principal is None:
+        return "The signed-in access key is no longer valid; sign in again."
+    message: str | None = authorizer.first_refusal(principal, action, resources, {})
+    return message
+
+
 def signed_in(request: Request) -> str:
     """The signed-in access key id; SignInRequired when there is none."""
     key = request.session.get("key")

@@ -13,7 +13,7 @@ from cronbridge import overview
 from cronbridge.errors import AwsError
 from cronbridge.store.views import Views
 from cronbridge.web import history, resources, schedule_pages
-from cronbridge.web.auth import form, signed_in
+from cronbridge.web.auth import form, refusal, signed_in
 from cronbridge.web.render import page
 
 if TYPE_CHECKING:
@@ -91,9 +91,14 @@ async def set_state(request: Request) -> Response:
         return not_found(request, f"action {action}")
     enabled = action == "enable"
     try:
-        system.events.set_state(name, enabled)
+        arn = system.events.rule(name).arn
     except AwsError:
         return not_found(request, f"rule {name}")
+    denied = refusal(request, "events:EnableRule" if enabled else "events:DisableRule", [arn])
+    if denied:
+        request.session["flash"] = denied
+        return RedirectResponse(_back(fields, name), 303)
+    system.events.set_state(name, enabled)
     request.session["flash"] = f"{name} is now {'ENABLED' if enabled else 'DISABLED'}."
     return RedirectResponse(_back(fields, name), 303)
 
@@ -102,6 +107,11 @@ async def run_now(request: Request) -> Response:
     system = _system(request)
     fields = await form(request)
     name = request.path_params["name"]
+    definitions = [t.ecs_parameters.task_definition_arn for t in system.events.targets(name) if t.ecs_parameters]
+    denied = refusal(request, "ecs:RunTask", definitions) if definitions else None
+    if denied:
+        request.session["flash"] = denied
+        return RedirectResponse(_back(fields, name), 303)
     try:
         done = system.scheduler.run_now(name)
     except AwsError as err:

@@ -13,7 +13,7 @@ from starlette.routing import Route
 from cronbridge import overview
 from cronbridge.errors import AwsError
 from cronbridge.web import history
-from cronbridge.web.auth import form, signed_in
+from cronbridge.web.auth import form, refusal, signed_in
 from cronbridge.web.render import page
 
 if TYPE_CHECKING:
@@ -72,6 +72,10 @@ async def set_state(request: Request) -> Response:
     if request.path_params["action"] not in ("enable", "disable"):
         return page(request, "not_found.html", {"what": "such action"}, status=404)
     state = "ENABLED" if request.path_params["action"] == "enable" else "DISABLED"
+    denied = refusal(request, "scheduler:UpdateSchedule", [found.arn])
+    if denied:
+        request.session["flash"] = denied
+        return RedirectResponse(_address(found), 303)
     s = system.settings
     try:
         changed = dataclasses.replace(found, state=state, client_token=None)
@@ -87,6 +91,11 @@ async def run_now(request: Request) -> Response:
     await form(request)
     if missing is not None:
         return missing
+    params = found.target.ecs_parameters
+    denied = refusal(request, "ecs:RunTask", [params.task_definition_arn]) if params else None
+    if denied:
+        request.session["flash"] = denied
+        return RedirectResponse(_address(found), 303)
     try:
         done = system.scheduler.run_plan_now(overview.schedule_plan(system, found))  # type: ignore[attr-defined]
     except AwsError as err:
