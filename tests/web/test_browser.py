@@ -103,6 +103,10 @@ def test_a_failed_invocation_shows_why_and_every_page_loads_cleanly(page: Page, 
     expect(page.locator("#explanation")).to_contain_text("ClusterNotFoundException")
     expect(page.locator("#explanation")).to_contain_text("Cluster not found")
     shot(page, "invocation-failed")
+    page.goto(f"{cronbridge_server.endpoint}/console/schedules")
+    page.locator("#rules tr[data-rule='hello']").get_by_role("button", name="Run now").click()
+    page.get_by_role("link", name="Tasks", exact=True).click()
+    expect(page.locator("#tasks")).to_contain_text("events-rule/hello")
     for path, name in (
         ("tasks", "tasks"),
         ("logs", "log-groups"),

@@ -33,8 +33,10 @@ def utc_ms(millis: int | None) -> str:
 def seconds(value: float | None) -> str:
     if value is None:
         return "-"
+    if value < 1:
+        return f"{value * 1000:.1f} ms"
     if value < 60:
-        return f"{value:.3f} s" if value < 10 else f"{value:.1f} s"
+        return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
     minutes, rest = divmod(int(value), 60)
     return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
