@@ -91,6 +91,11 @@ def test_pages_send_strangers_to_the_sign_in_page_and_back(browser: Browser, cro
     assert browser.get("/console/tasks").status == 200
 
 
+def test_an_action_without_a_session_leads_to_the_sign_in_page_not_a_replay(browser: Browser) -> None:
+    refused = browser.post("/console/rules/hello/disable", {"csrf": "x"})
+    assert (refused.status, refused.headers["location"]) == (303, "/console/signin?next=/console/schedules")
+
+
 def test_sign_in_needs_the_form_token_and_both_halves_of_the_key(browser: Browser) -> None:
     no_token = browser.post("/console/signin", {"access_key_id": "AK", "secret_access_key": "s"})
     assert no_token.status == 403

@@ -80,7 +80,11 @@ def signed_in(request: Request) -> str:
 
 
 async def to_sign_in(request: Request, exc: Exception) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """To the sign-in page, and back to the page afterwards (an action's form is not replayed: its page instead)."""
+    if request.method == "GET":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        target = "/console/schedules"
     return RedirectResponse(f"/console/signin?next={quote(target)}", 303)
 
 
