@@ -137,3 +137,22 @@ def test_tasks_watch_refreshes_until_interrupted(seeded: Any) -> None:
     finally:
         watching.send_signal(signal.SIGINT)
         assert watching.wait(10) == 0
+
+
+def test_logs_tail_follow_prints_new_events_until_interrupted(seeded: Any) -> None:
+    following = subprocess.Popen(
+        [COMMAND, "logs", "tail", LOG_GROUP, "--follow", "--interval", "0.2"],
+        env=env_for(seeded),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(1.0)  # following an empty group
+        assert cli(seeded, "run-now", "hello", "--wait").returncode == 0
+        assert following.stdout is not None
+        line = following.stdout.readline()
+        assert line.endswith(" Hello,World!\n") and " ecs/hello/" in line
+    finally:
+        following.send_signal(signal.SIGINT)
+        assert following.wait(10) == 0

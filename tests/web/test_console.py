@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -229,3 +230,19 @@ def test_console_actions_are_authorized_as_the_signed_in_principal_when_iam_is_e
     authorizer.enforcing = False  # open mode: the console does what it is asked
     assert refusal(request_for(system, "AKIANARROW"), "events:EnableRule", [rule]) is None
     assert refusal(request_for(SimpleNamespace(), "AKIANARROW"), "events:EnableRule", [rule]) is None
+
+
+def test_the_stream_viewer_pages_back_to_older_events(signed_in: Browser, cronbridge_server: Any) -> None:
+    logs = cronbridge_server.client("logs")
+    logs.create_log_group(logGroupName="/big")
+    logs.create_log_stream(logGroupName="/big", logStreamName="s")
+    now = int(time.time() * 1000)
+    events = [{"timestamp": now - 10_000 + i, "message": f"line {i:04d}"} for i in range(700)]
+    logs.put_log_events(logGroupName="/big", logStreamName="s", logEvents=events)
+    newest = signed_in.get("/console/logs/stream?group=/big&stream=s").body
+    assert "line 0699" in newest and "line 0200" in newest and "line 0199" not in newest
+    older = re.search(r'rel="prev" href="([^"]+)"', newest)
+    assert older is not None
+    page = signed_in.get(older.group(1).replace("&amp;", "&")).body
+    assert "line 0000" in page and "line 0199" in page and "line 0200" not in page
+    assert 'data-live="0"' in page and "Newest events" in page

@@ -13,7 +13,7 @@ from cronbridge.codec import camel, encode
 from cronbridge.ecs.service import TASKDEF, taskdef_key
 from cronbridge.errors import AwsError
 from cronbridge.model.ecs import TaskDefinition
-from cronbridge.model.logs import StreamOrder
+from cronbridge.model.logs import Position, StreamOrder
 from cronbridge.store.views import Views
 from cronbridge.web import identity_view
 from cronbridge.web.auth import signed_in
@@ -111,11 +111,14 @@ async def log_stream(request: Request) -> Response:
         "end": params.get("end", ""),
         "events": [],
         "after": 0,
+        "older": None,
+        "paging": False,
         "error": None,
     }
     try:
         system.logs.get_stream(group, stream)
-        context["events"], context["after"] = _stream_events(system, group, stream, params)
+        context["events"], context["after"], context["older"] = _stream_events(system, group, stream, params)
+        context["paging"] = bool(params.get("before"))
     except AwsError as err:
         if err.code == "ResourceNotFoundException":
             return page(request, "not_found.html", {"what": f"log stream {stream} in {group}"}, status=404)
@@ -123,14 +126,19 @@ async def log_stream(request: Request) -> Response:
     return page(request, "log_stream.html", context)
 
 
-def _stream_events(system: System, group: str, stream: str, params: Any) -> tuple[list[Any], int]:
-    """The newest events (or those matching the filter and range), and the position live tail continues from."""
+def _stream_events(system: System, group: str, stream: str, params: Any) -> tuple[list[Any], int, int | None]:
+    """The newest events (those before `?before=`, or those matching the filter and range), the position live tail
+    continues from, and where older events start (None when there are none)."""
+    before = params.get("before", "")
     if params.get("filter") or params.get("start") or params.get("end"):
         events = _search(system, group, stream, params).events
+    elif before.isdigit():
+        events = system.logs.get_events(group, stream, before=Position.from_number(int(before)), limit=EVENTS).events
     else:
         events = system.logs.get_events(group, stream, limit=EVENTS).events
     after = events[-1].position.number() if events else 0
-    return events, after
+    older = events[0].position.number() if len(events) == EVENTS and not params.get("filter") else None
+    return events, after, older
 
 
 async def task_definitions(request: Request) -> Response:
