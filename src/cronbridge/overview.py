@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from cronbridge.system import System
 
 PAGE = 50
+log = logging.getLogger("cronbridge.overview")
 
 
 def iso(instant: float | None) -> str | None:
@@ -120,9 +122,13 @@ def schedules_page(
     """A page of EventBridge Scheduler schedules in GROUP/NAME order; empty when this server runs none."""
     if schedules_service(system) is None:
         return [], None
-    service = importlib.import_module("cronbridge.schedules.service")
-    model = importlib.import_module("cronbridge.model.scheduler")
-    found = system.docs.list(service.SCHEDULE, model.Schedule, after=after, limit=limit + 1)
+    try:
+        kind = importlib.import_module("cronbridge.schedules.service").SCHEDULE
+        cls = importlib.import_module("cronbridge.model.scheduler").Schedule
+    except (ImportError, AttributeError):  # the Scheduler part moved its names: show rules only, say so in the log
+        log.warning("EventBridge Scheduler schedules cannot be listed: cronbridge.schedules changed its names")
+        return [], None
+    found = system.docs.list(kind, cls, after=after, limit=limit + 1)
     page = found[:limit]
     following = page[-1].key if len(found) > limit else None
     return [summarize_schedule(system, x, count) for x in page], following
