@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from cronbridge import __version__, cli_explain, cli_terraform
+from cronbridge import __version__, cli_explain, cli_terraform, cli_views
 from cronbridge.config import from_environment
 
 
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     _demo_parser(sub)
     cli_terraform.add_parsers(sub)
     cli_explain.add_parser(sub)
+    cli_views.add_parsers(sub)
     return parser
 
 
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return demo.run(launcher=args.launcher, data_dir=args.data_dir)
     if args.command == "explain":
         return cli_explain.run(args)
+    if args.command in cli_views.COMMANDS:
+        return cli_views.run(args)
     if args.command in ("plan", "apply", "destroy"):
         return cli_terraform.run(args)
     return 2

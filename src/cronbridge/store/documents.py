@@ -57,12 +57,15 @@ class Documents:
         """Documents of a kind in key order, optionally under one parent, with a key prefix, after a key."""
         sql = "SELECT body FROM documents WHERE kind = ?"
         params: list[Any] = [kind]
-        if parent is not None:  # (kind, parent, key) is indexed: a parent's children are found without a scan
+        if after:  # only real bounds: a vacuous key range makes SQLite scan the kind instead of the parent index
+            sql += " AND key > ?"
+            params.append(after)
+        if prefix:
+            sql += " AND key >= ? AND key < ?"
+            params.extend([prefix, prefix + "\U0010ffff"])
+        if parent is not None:
             sql += " AND parent = ?"
             params.append(parent)
-        if after or prefix:  # only when asked, else SQLite prefers the (kind, key) range and scans the kind
-            sql += " AND key > ? AND key >= ? AND key < ?"
-            params += [after, prefix, prefix + "\U0010ffff"]
         sql += " ORDER BY key LIMIT ?"
         params.append(limit)
         return [decode(cls, json.loads(r["body"])) for r in self.db.query(sql, params)]

@@ -40,6 +40,10 @@ def query_services() -> dict[str, Any]:
 
 def extra_routes() -> list[Any]:
     """Routes of our own (invocations, explain, ...) beside the AWS ones."""
-    from cronbridge.api.services import cronbridge_api, explain_api, prometheus, task_credentials
+    from cronbridge import web
+    from cronbridge.api.services import cronbridge_api, explain_api, prometheus, task_credentials, views_api
 
-    return [*cronbridge_api.routes(), *explain_api.routes(), *task_credentials.routes(), *prometheus.routes()]
+    return [
+        *cronbridge_api.routes(), *explain_api.routes(), *task_credentials.routes(), *prometheus.routes(),
+        *views_api.routes(), *web.routes(),
+    ]

@@ -1,0 +1,133 @@
+"""How the CLI reaches a server: endpoint, region and credentials resolved once; boto3 clients and signed HTTP."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+from cronbridge.config import DEFAULT_PORT, default_data_dir
+
+DEFAULT_ENDPOINT = f"http://127.0.0.1:{DEFAULT_PORT}"
+OPEN_MODE_KEY = ("cronbridge", "cronbridge")  # any well-formed signature passes a server in open mode
+
+
+class CliError(Exception):
+    """A failure the CLI reports in one line (exit code 1), no traceback."""
+
+
+@dataclass(frozen=True)
+class Connection:
+    """One server: its URL, the region to name, and the credentials to sign with."""
+
+    endpoint: str
+    region: str
+    credentials: Credentials
+
+    def client(self, service: str) -> Any:
+        c = self.credentials
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id=c.access_key,
+            aws_secret_access_key=c.secret_key,
+            aws_session_token=c.token,
+            config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=60),
+        )
+
+    def get(self, path: str, **params: Any) -> Any:
+        query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+        return self._call("GET", path + (f"?{query}" if query else ""), None)
+
+    def post(self, path: str, payload: dict[str, Any] | None = None) -> Any:
+        return self._call("POST", path, json.dumps(payload or {}).encode())
+
+    def _call(self, method: str, path: str, body: bytes | None) -> Any:
+        url = self.endpoint.rstrip("/") + path
+        signed = AWSRequest(method=method, url=url, data=body or b"", headers={"Content-Type": "application/json"})
+        SigV4Auth(self.credentials, "cronbridge", self.region).add_auth(signed)
+        request = urllib.request.Request(url, data=body, method=method, headers=dict(signed.headers.items()))
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            raise CliError(_error_message(err)) from None
+        except (urllib.error.URLError, OSError) as err:
+            raise CliError(
+                f"cannot reach cronbridge at {self.endpoint} ({_reason(err)}); is the server running?"
+            ) from None
+
+
+def _reason(err: Exception) -> str:
+    return str(getattr(err, "reason", err))
+
+
+def _error_message(err: urllib.error.HTTPError) -> str:
+    try:
+        body = json.loads(err.read())
+        return f"{body.get('__type', err.code)}: {body.get('message') or body.get('Message')}"
+    except ValueError:
+        return f"HTTP {err.code} {err.reason}"
+
+
+def connect(
+    endpoint: str | None, region: str | None, data_dir: Path | None, env: dict[str, str] | None = None
+) -> Connection:
+    """--endpoint, CRONBRIDGE_ENDPOINT, AWS_ENDPOINT_URL, else local; boto3's credential chain, else the server's
+    `<data-dir>/admin-credentials`, else a placeholder key (enough for a server in open mode)."""
+    env = dict(os.environ) if env is None else env
+    url = endpoint or env.get("CRONBRIDGE_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
+    session = boto3.Session()
+    chosen_region = region or session.region_name or env.get("CRONBRIDGE_REGION") or "us-east-1"
+    found = session.get_credentials()
+    if found is not None:
+        frozen = found.get_frozen_credentials()
+        return Connection(url, chosen_region, Credentials(frozen.access_key, frozen.secret_key, frozen.token))
+    folder = data_dir or Path(env.get("CRONBRIDGE_DATA_DIR") or default_data_dir())
+    key, secret = read_admin_credentials(folder / "admin-credentials") or OPEN_MODE_KEY
+    return Connection(url, chosen_region, Credentials(key, secret))
+
+
+def read_admin_credentials(path: Path) -> tuple[str, str] | None:
+    """The key pair a server wrote for its administrator: env-style, INI-style or JSON, whichever it is."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return None
+    values = _parse_pairs(text)
+    key = values.get("aws_access_key_id") or values.get("accesskeyid")
+    secret = values.get("aws_secret_access_key") or values.get("secretaccesskey")
+    return (key, secret) if key and secret else None
+
+
+def _parse_pairs(text: str) -> dict[str, str]:
+    try:
+        loaded = json.loads(text)
+        if isinstance(loaded, dict):
+            return {k.lower(): str(v) for k, v in loaded.items()}
+    except ValueError:
+        pass
+    parser = configparser.ConfigParser()
+    cleaned = "\n".join(line.removeprefix("export ").strip() for line in text.splitlines())
+    try:
+        parser.read_string("[top]\n" + cleaned)
+    except configparser.Error:
+        return {}
+    pairs: dict[str, str] = {}
+    for section in parser.sections():
+        for name, value in parser.items(section):
+            pairs.setdefault(name.lower(), value.strip().strip("'\""))
+    return pairs
