@@ -21,8 +21,7 @@ EXPECTED = [
     (
         Severity.ERROR,
         "container_def/container_def.json:10",
-        'log group "/ecs/fargate-task-definition" is neither declared nor created by '
-        'awslogs-create-group',
+        'log group "/ecs/fargate-task-definition" is neither declared nor created by awslogs-create-group',
     ),
     (Severity.WARNING, "task_def.tf:9", "execution role is reused as the task role"),
     (
@@ -38,9 +37,7 @@ def test_the_published_seed_gives_exactly_the_expected_diagnostics() -> None:
     result = plan(SEED)
     found = [(d.severity, str(d.pos), d.summary) for d in result.diagnostics]
     assert len(found) == len(EXPECTED), "\n".join(map(str, found))
-    for (severity, where, phrase), (got_severity, got_where, summary) in zip(
-        EXPECTED, found, strict=True
-    ):
+    for (severity, where, phrase), (got_severity, got_where, summary) in zip(EXPECTED, found, strict=True):
         assert (got_severity, got_where) == (severity, where)
         assert phrase in summary
 

@@ -15,7 +15,7 @@ from cronbridge.terraform.config import load_module
 from cronbridge.terraform.diagnostics import Diagnostic, Severity, TerraformError
 from cronbridge.terraform.engine import Engine, apply_walk, destroy_all
 from cronbridge.terraform.planner import Action, Change, Walk, plan_walk
-from cronbridge.terraform.render import plan_text
+from cronbridge.terraform.render import outputs_text, plan_text
 from cronbridge.terraform.resources import Aws
 from cronbridge.terraform.variables import gather, resolve
 
@@ -65,12 +65,8 @@ def resolve_endpoint(flag: str | None, env: dict[str, str]) -> str:
     return flag or env.get("CRONBRIDGE_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
 
 
-def _aws(
-    endpoint_url: str | None, region: str | None, credentials: dict[str, str] | None
-) -> Aws | None:
-    return (
-        None if endpoint_url is None else Aws(endpoint_url, region or DEFAULT_REGION, credentials)
-    )
+def _aws(endpoint_url: str | None, region: str | None, credentials: dict[str, str] | None) -> Aws | None:
+    return None if endpoint_url is None else Aws(endpoint_url, region or DEFAULT_REGION, credentials)
 
 
 def _existing_log_groups(aws: Aws | None) -> set[str]:
@@ -133,16 +129,28 @@ def apply(
         out("Apply cancelled.")
         return result
     path = Path(state_path) if state_path else state_file.default_path(base)
-    engine = Engine(
-        Aws(endpoint_url, result.walk.region, credentials), state_file.load(path), path, out
-    )
     module = load_module(base)
-    values, _ = resolve(
-        module, gather(module, dict(vars or {}), [Path(p) for p in var_files or []])
-    )
-    final = apply_walk(module, values, engine, result.walk.region, result.walk)
-    out(f"Apply complete! Resources: {len(engine.state.resources)} in state.")
+    positions = {a: c.pos for a, c in module.resources.items()}
+    engine = Engine(Aws(endpoint_url, result.walk.region, credentials), state_file.load(path), path, out, positions)
+    values, _ = resolve(module, gather(module, dict(vars or {}), [Path(p) for p in var_files or []]))
+    try:
+        final = apply_walk(module, values, engine, result.walk.region, result.walk)
+    except TerraformError as exc:
+        out("\n".join(d.render() for d in exc.diagnostics))
+        return PlanResult(result.changes, result.diagnostics + exc.diagnostics, {}, result.walk)
+    out(_complete("Apply", engine.counts))
+    if final.outputs:
+        out(outputs_text(final.outputs))
     return PlanResult(final.changes, result.diagnostics, final.outputs, final)
+
+
+def _complete(what: str, counts: dict[str, int]) -> str:
+    if what == "Destroy":
+        return f"Destroy complete! Resources: {counts['destroyed']} destroyed."
+    return (
+        f"Apply complete! Resources: {counts['added']} added, {counts['changed']} changed, "
+        f"{counts['destroyed']} destroyed."
+    )
 
 
 def destroy(
@@ -165,14 +173,20 @@ def destroy(
     if not current.resources:
         out("No objects need to be destroyed.")
         return 0
-    out("\n".join(f"  - {a} will be destroyed" for a in current.resources))
+    out("\n".join(f"  # {a} will be destroyed" for a in current.resources))
+    out(f"\nPlan: 0 to add, 0 to change, {len(current.resources)} to destroy.")
     if not auto_approve and not (confirm or _ask)("Do you really want to destroy all resources?"):
         out("Destroy cancelled.")
         return 0
     order = _config_order(base)
-    engine = Engine(Aws(endpoint_url, region or DEFAULT_REGION, credentials), current, path, out)
-    count = destroy_all(engine, order)
-    out(f"Destroy complete! Resources: {count} destroyed.")
+    where = region or current.region or DEFAULT_REGION
+    engine = Engine(Aws(endpoint_url, where, credentials), current, path, out)
+    try:
+        count = destroy_all(engine, order)
+    except TerraformError as exc:
+        out("\n".join(d.render() for d in exc.diagnostics))
+        raise
+    out(_complete("Destroy", engine.counts))
     return count
 
 

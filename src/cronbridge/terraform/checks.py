@@ -34,9 +34,7 @@ def valid_image(reference: str) -> bool:
 class Checker:
     """Runs every check over a plan walk; `existing_log_groups` says what the server already has."""
 
-    def __init__(
-        self, result: Walk, base: Path, existing_log_groups: set[str] | None = None
-    ) -> None:
+    def __init__(self, result: Walk, base: Path, existing_log_groups: set[str] | None = None) -> None:
         self.walk = result
         self.base = base
         self.existing = existing_log_groups or set()
@@ -93,7 +91,7 @@ class Checker:
                     error(
                         self.source_line(info, "container_definitions", image),
                         f'{info.address}: image "{image}" is not a valid image reference, so '
-                        'the task '
+                        "the task "
                         "would stop with CannotPullContainerError",
                         "give a repository URI such as "
                         "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1 "
@@ -121,7 +119,7 @@ class Checker:
                 "(ResourceInitializationError)",
                 f'declare resource "aws_cloudwatch_log_group" with name = "{group}", or set '
                 '"awslogs-create-group": "true" and allow logs:CreateLogGroup to the execution '
-                'role',
+                "role",
             )
         )
 
@@ -139,9 +137,9 @@ class Checker:
         execution, task = attrs.get("execution_role_arn"), attrs.get("task_role_arn")
         if execution is None or task is None:
             return
-        same_value = info.values.get("execution_role_arn") == info.values.get(
+        same_value = info.values.get("execution_role_arn") == info.values.get("task_role_arn") and info.values.get(
             "task_role_arn"
-        ) and info.values.get("task_role_arn") not in (None, UNKNOWN)
+        ) not in (None, UNKNOWN)
         if same_value or _traversal(execution.expr) == _traversal(task.expr) is not None:
             self.found.append(
                 warning(
@@ -211,11 +209,11 @@ class Checker:
                     warning(
                         self.source_line(info, "policy", "iam:PassRole"),
                         f'{info.address}: the policy allows iam:PassRole on "*", so whoever '
-                        'holds it '
+                        "holds it "
                         "can hand any role to any service",
                         "list the roles the target passes (the task's execution and task role "
                         "ARNs) in "
-                        'Resource, and add a Condition on iam:PassedToService = '
+                        "Resource, and add a Condition on iam:PassedToService = "
                         '"ecs-tasks.amazonaws.com"',
                     )
                 )
@@ -255,10 +253,7 @@ def _literal_path(expr: ast.Expr) -> str | None:
         return expr.value
     if isinstance(expr, ast.Template):
         parts = [
-            "."
-            if isinstance(p, ast.GetAttr)
-            and _traversal(p) in (["path", "module"], ["path", "root"])
-            else p
+            "." if isinstance(p, ast.GetAttr) and _traversal(p) in (["path", "module"], ["path", "root"]) else p
             for p in expr.parts
         ]
         if all(isinstance(p, str) for p in parts):

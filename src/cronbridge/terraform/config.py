@@ -157,9 +157,7 @@ def _add_resource(module: Module, block: ast.Block) -> None:
                 )
             )
     if "count" in block.body.attributes and "for_each" in block.body.attributes:
-        module.diagnostics.append(
-            error(block.pos, 'Both "count" and "for_each" are set', "keep only one of them")
-        )
+        module.diagnostics.append(error(block.pos, 'Both "count" and "for_each" are set', "keep only one of them"))
     for bad in ("provisioner", "connection"):
         for nested in block.body.blocks_of(bad):
             module.diagnostics.append(
@@ -203,17 +201,13 @@ def _add_variable(module: Module, block: ast.Block) -> None:
         validations.append((cond.expr, message.expr))
     type_ = parse_type(attrs["type"].expr) if "type" in attrs else "any"
     default = attrs["default"].expr if "default" in attrs else None
-    module.variables[block.labels[0]] = Variable(
-        block.labels[0], type_, default, tuple(validations), block.pos
-    )
+    module.variables[block.labels[0]] = Variable(block.labels[0], type_, default, tuple(validations), block.pos)
 
 
 def _add_locals(module: Module, block: ast.Block) -> None:
     for name, attr in block.body.attributes.items():
         if name in module.locals:
-            module.diagnostics.append(
-                error(attr.pos, f'Duplicate local value "{name}"', "define each local once")
-            )
+            module.diagnostics.append(error(attr.pos, f'Duplicate local value "{name}"', "define each local once"))
         module.locals[name] = attr
 
 
@@ -221,9 +215,7 @@ def _add_output(module: Module, block: ast.Block) -> None:
     if _labels(block, 1, module):
         value = block.body.attributes.get("value")
         if value is None:
-            module.diagnostics.append(
-                error(block.pos, "An output needs a value", "add `value = ...`")
-            )
+            module.diagnostics.append(error(block.pos, "An output needs a value", "add `value = ...`"))
             return
         module.outputs[block.labels[0]] = value
 
@@ -244,17 +236,9 @@ def parse_type(node: ast.Expr) -> Type:
         return node.name
     if isinstance(node, ast.Call) and node.name in ("list", "set", "map", "optional") and node.args:
         return (node.name, parse_type(node.args[0]))
-    if (
-        isinstance(node, ast.Call)
-        and node.name == "object"
-        and isinstance(node.args[0], ast.ObjectExpr)
-    ):
+    if isinstance(node, ast.Call) and node.name == "object" and isinstance(node.args[0], ast.ObjectExpr):
         return ("object", {_key(k): parse_type(v) for k, v in node.args[0].items})
-    if (
-        isinstance(node, ast.Call)
-        and node.name == "tuple"
-        and isinstance(node.args[0], ast.TupleExpr)
-    ):
+    if isinstance(node, ast.Call) and node.name == "tuple" and isinstance(node.args[0], ast.TupleExpr):
         return ("tuple", [parse_type(t) for t in node.args[0].items])
     raise TerraformError.at(
         node.pos,

@@ -205,7 +205,13 @@ class Planner:
         body = BodyEvaluator(self.evaluator())
         values = body.block(config.body, kind.schema, config.pos)
         self.diagnostics.extend(body.diagnostics)
-        read = kind.read(self.aws, values)
+        try:
+            read = kind.read(self.aws, values)
+        except Exception as exc:  # noqa: BLE001 - botocore's errors, reported with the block's line
+            from cronbridge.terraform.engine import failure
+
+            self.diagnostics.extend(failure(config.address, "reading", exc, config.pos).diagnostics)
+            read = {name: UNKNOWN for name in kind.schema.attrs}
         self.roots["data"].setdefault(config.type, {})[config.name] = read
 
     def _keys(self, config: ResourceConfig) -> list[tuple[int | str | None, dict[str, Any]]]:
@@ -270,9 +276,7 @@ class Planner:
         self.instances.append(InstanceInfo(address, config, desired, extra))
         prior = self.state.resources.get(address)
         change = compare(address, config.type, schema, desired, prior.attributes if prior else None)
-        change.dependencies = sorted(
-            d for d in self.deps[config.address] if not d.startswith(("var.", "local."))
-        )
+        change.dependencies = sorted(d for d in self.deps[config.address] if not d.startswith(("var.", "local.")))
         self.changes.append(change)
         return decide(change, desired)
 
@@ -315,12 +319,9 @@ def compare(
             Action.CREATE,
             None,
             desired,
-            [
-                AttrDiff(p, None, v)
-                for p, v, _ in _flatten(configured_view(desired, schema), schema)
-                if v is not None
-            ],
+            [AttrDiff(p, None, v) for p, v, _ in _flatten(configured_view(desired, schema), schema) if v is not None],
         )
+    desired = _keep_computed(desired, prior, schema)
     diffs = diff(configured_view(prior, schema), configured_view(desired, schema), schema)
     if not diffs:
         return Change(address, type_, Action.NOOP, prior, prior)
@@ -336,9 +337,17 @@ def compare(
     return Change(address, type_, action, prior, after, diffs)
 
 
-def _flatten(
-    values: dict[str, Any], spec: BlockSpec, prefix: str = ""
-) -> list[tuple[str, Any, bool]]:
+def _keep_computed(desired: dict[str, Any], prior: dict[str, Any], spec: BlockSpec) -> dict[str, Any]:
+    """Optional-computed arguments the configuration leaves out keep what AWS chose (a generated
+    name or target id is not a change)."""
+    out = dict(desired)
+    for name, attr in spec.attrs.items():
+        if attr.computed and attr.configurable and out.get(name) is UNKNOWN and name in prior:
+            out[name] = prior[name]
+    return out
+
+
+def _flatten(values: dict[str, Any], spec: BlockSpec, prefix: str = "") -> list[tuple[str, Any, bool]]:
     out: list[tuple[str, Any, bool]] = []
     for name, value in values.items():
         if name in spec.blocks:
@@ -372,9 +381,7 @@ def _in_force_new_block(path: str, spec: BlockSpec) -> bool:
     return head in spec.blocks and spec.blocks[head].force_new
 
 
-def plan_walk(
-    module: Module, variables: dict[str, Any], state: State, region: str, aws: Aws | None = None
-) -> Walk:
+def plan_walk(module: Module, variables: dict[str, Any], state: State, region: str, aws: Aws | None = None) -> Walk:
     """Evaluate without changing anything: every change is recorded, nothing is performed."""
 
     def record(change: Change, desired: dict[str, Any]) -> dict[str, Any]:

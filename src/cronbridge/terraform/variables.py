@@ -63,9 +63,7 @@ def resolve(module: Module, raw: dict[str, Any]) -> tuple[dict[str, Any], list[D
     return values, problems
 
 
-def _value_of(
-    variable: Variable, raw: dict[str, Any], base: Path, problems: list[Diagnostic]
-) -> tuple[Any, bool]:
+def _value_of(variable: Variable, raw: dict[str, Any], base: Path, problems: list[Diagnostic]) -> tuple[Any, bool]:
     if variable.name in raw:
         value = raw[variable.name]
     elif variable.default is not None:
@@ -75,8 +73,7 @@ def _value_of(
             error(
                 variable.pos,
                 f'No value for required variable "{variable.name}"',
-                f"set it with -var '{variable.name}=...', in terraform.tfvars, "
-                "or give the variable a default",
+                f"set it with -var '{variable.name}=...', in terraform.tfvars, or give the variable a default",
             )
         )
         return None, False

@@ -63,9 +63,7 @@ def generated_name(prefix: str = "terraform-") -> str:
     return prefix + secrets.token_hex(12)
 
 
-def tags_list(
-    tags: dict[str, str] | None, key: str = "Key", value: str = "Value"
-) -> list[dict[str, str]]:
+def tags_list(tags: dict[str, str] | None, key: str = "Key", value: str = "Value") -> list[dict[str, str]]:
     """A tag map as AWS's list of {Key, Value} pairs."""
     return [{key: k, value: v} for k, v in (tags or {}).items()]
 
@@ -78,3 +76,10 @@ def drop_none(**fields: Any) -> dict[str, Any]:
 def first(blocks: list[Values] | None) -> Values | None:
     """The single nested block of a max-1 block list, or None."""
     return blocks[0] if blocks else None
+
+
+def tag_changes(old: Values, new: Values) -> tuple[dict[str, str], list[str]]:
+    """Tags to set and tag keys to remove when `tags` goes from old to new."""
+    before, after = old.get("tags") or {}, new.get("tags") or {}
+    added = {k: v for k, v in after.items() if before.get(k) != v}
+    return added, sorted(set(before) - set(after))

@@ -8,6 +8,7 @@ from cronbridge.terraform.resources.base import (
     Values,
     drop_none,
     generated_name,
+    tag_changes,
     tags_list,
 )
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed
@@ -22,7 +23,7 @@ SCHEMA = BlockSpec(
         "state": Attr("string"),
         "role_arn": Attr("string"),
         "event_bus_name": Attr("string", default="default", force_new=True),
-        "tags": Attr(("map", "string"), force_new=True),
+        "tags": Attr(("map", "string")),
         "tags_all": computed(("map", "string")),
         "arn": computed(),
         "id": computed(),
@@ -63,20 +64,24 @@ def create(aws: Aws, values: Values) -> Values:
 def update(aws: Aws, old: Values, new: Values) -> Values:
     """PutRule again with the new settings."""
     _put(aws, new, old["name"], tags=False)
+    added, removed = tag_changes(old, new)
+    events = aws.client("events")
+    if added:
+        events.tag_resource(ResourceARN=old["arn"], Tags=tags_list(added))
+    if removed:
+        events.untag_resource(ResourceARN=old["arn"], TagKeys=removed)
     return {
         **new,
         "name": old["name"],
         "arn": old["arn"],
         "id": old["id"],
-        "tags_all": old.get("tags_all"),
+        "tags_all": new.get("tags") or {},
     }
 
 
 def delete(aws: Aws, values: Values) -> None:
     """Delete the rule (its targets are separate resources, removed first)."""
-    aws.client("events").delete_rule(
-        Name=values["name"], EventBusName=values.get("event_bus_name") or "default"
-    )
+    aws.client("events").delete_rule(Name=values["name"], EventBusName=values.get("event_bus_name") or "default")
 
 
 TYPE = ResourceType("aws_cloudwatch_event_rule", SCHEMA, create, delete, update)

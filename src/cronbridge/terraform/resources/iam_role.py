@@ -60,9 +60,7 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
     """Change the trust policy, description or session duration in place."""
     iam = aws.client("iam")
     if old.get("assume_role_policy") != new.get("assume_role_policy"):
-        iam.update_assume_role_policy(
-            RoleName=old["name"], PolicyDocument=new["assume_role_policy"]
-        )
+        iam.update_assume_role_policy(RoleName=old["name"], PolicyDocument=new["assume_role_policy"])
     iam.update_role(
         **drop_none(
             RoleName=old["name"],

@@ -18,17 +18,13 @@ SCHEMA = BlockSpec(
 def create(aws: Aws, values: Values) -> Values:
     """Put the inline policy."""
     name = values.get("name") or generated_name()
-    aws.client("iam").put_role_policy(
-        RoleName=values["role"], PolicyName=name, PolicyDocument=values["policy"]
-    )
+    aws.client("iam").put_role_policy(RoleName=values["role"], PolicyName=name, PolicyDocument=values["policy"])
     return {**values, "name": name, "id": f"{values['role']}:{name}"}
 
 
 def update(aws: Aws, old: Values, new: Values) -> Values:
     """Put the new document under the same name."""
-    aws.client("iam").put_role_policy(
-        RoleName=old["role"], PolicyName=old["name"], PolicyDocument=new["policy"]
-    )
+    aws.client("iam").put_role_policy(RoleName=old["role"], PolicyName=old["name"], PolicyDocument=new["policy"])
     return {**new, "name": old["name"], "id": old["id"]}
 
 

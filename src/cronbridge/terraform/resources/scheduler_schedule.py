@@ -106,9 +106,7 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
 
 def delete(aws: Aws, values: Values) -> None:
     """Delete the schedule."""
-    aws.client("scheduler").delete_schedule(
-        Name=values["name"], GroupName=values.get("group_name") or "default"
-    )
+    aws.client("scheduler").delete_schedule(Name=values["name"], GroupName=values.get("group_name") or "default")
 
 
 TYPE = ResourceType("aws_scheduler_schedule", SCHEMA, create, delete, update)

@@ -27,9 +27,7 @@ SCHEMA = BlockSpec(
 def create(aws: Aws, values: Values) -> Values:
     """Create the group."""
     name = values.get("name") or generated_name()
-    reply = aws.client("scheduler").create_schedule_group(
-        **drop_none(Name=name, Tags=tags_list(values.get("tags")))
-    )
+    reply = aws.client("scheduler").create_schedule_group(**drop_none(Name=name, Tags=tags_list(values.get("tags"))))
     return {
         **values,
         "name": name,

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, generated_name
+from cronbridge.terraform.resources.base import (
+    Aws,
+    ResourceType,
+    Values,
+    drop_none,
+    generated_name,
+    tag_changes,
+)
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed
 
 _WIRE = {
@@ -24,7 +31,7 @@ SCHEMA = BlockSpec(
         "max_message_size": Attr("number", default=262144),
         "receive_wait_time_seconds": Attr("number", default=0),
         "policy": Attr("string", json=True),
-        "tags": Attr(("map", "string"), force_new=True),
+        "tags": Attr(("map", "string")),
         "tags_all": computed(("map", "string")),
         "arn": computed(),
         "url": computed(),
@@ -44,12 +51,10 @@ def create(aws: Aws, values: Values) -> Values:
     """Create the queue and read its ARN."""
     sqs = aws.client("sqs")
     name = values.get("name") or generated_name() + (".fifo" if values.get("fifo_queue") else "")
-    url = sqs.create_queue(
-        **drop_none(QueueName=name, Attributes=_attributes(values), tags=values.get("tags"))
-    )["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
+    url = sqs.create_queue(**drop_none(QueueName=name, Attributes=_attributes(values), tags=values.get("tags")))[
+        "QueueUrl"
     ]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return {
         **values,
         "name": name,
@@ -63,9 +68,15 @@ def create(aws: Aws, values: Values) -> Values:
 def update(aws: Aws, old: Values, new: Values) -> Values:
     """Set the changed attributes."""
     attributes = {k: v for k, v in _attributes(new).items() if k != "FifoQueue"}
-    aws.client("sqs").set_queue_attributes(QueueUrl=old["url"], Attributes=attributes)
-    keep = {k: old[k] for k in ("name", "arn", "url", "id", "tags_all")}
-    return {**new, **keep}
+    sqs = aws.client("sqs")
+    sqs.set_queue_attributes(QueueUrl=old["url"], Attributes=attributes)
+    added, removed = tag_changes(old, new)
+    if added:
+        sqs.tag_queue(QueueUrl=old["url"], Tags=added)
+    if removed:
+        sqs.untag_queue(QueueUrl=old["url"], TagKeys=removed)
+    keep = {k: old[k] for k in ("name", "arn", "url", "id")}
+    return {**new, **keep, "tags_all": new.get("tags") or {}}
 
 
 def delete(aws: Aws, values: Values) -> None:

@@ -1,0 +1,248 @@
+"""Every resource type the server speaks: create, no-op second apply, update in place, replace,
+destroy, checked on the server through boto3 as a user would."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures.terraform import Folder, write
+
+Check = Callable[[Any], Any]
+
+TASK = """
+resource "aws_ecs_task_definition" "td" {
+  family                   = "rt"
+  network_mode             = "awsvpc"
+  cpu                      = 256
+  memory                   = 512
+  requires_compatibilities = ["FARGATE"]
+  container_definitions = jsonencode([{ name = "app", image = "busybox", essential = true,
+                                        command = ["echo", "%s"] }])
+}
+"""
+
+RULE = """
+resource "aws_cloudwatch_event_rule" "r" {
+  name                = "%s"
+  schedule_expression = "%s"
+}
+"""
+
+TARGET = """
+resource "aws_ecs_cluster" "c" { name = "rt" }
+resource "aws_cloudwatch_event_rule" "r" {
+  name                = "rt"
+  schedule_expression = "rate(1 hour)"
+}
+resource "aws_cloudwatch_event_target" "t" {
+  rule      = aws_cloudwatch_event_rule.r.name
+  target_id = "%s"
+  arn       = aws_ecs_cluster.c.arn
+  role_arn  = "arn:aws:iam::000000000000:role/events"
+  input     = jsonencode({ containerOverrides = [{ name = "app", command = ["echo", "%s"] }] })
+  ecs_target {
+    task_definition_arn = "arn:aws:ecs:us-east-1:000000000000:task-definition/rt:1"
+    launch_type         = "FARGATE"
+    network_configuration {
+      subnets = ["subnet-1"]
+    }
+  }
+  retry_policy {
+    maximum_retry_attempts       = 3
+    maximum_event_age_in_seconds = 600
+  }
+}
+"""
+
+
+def _targets(server: Any) -> list[dict[str, Any]]:
+    try:
+        return list(server.client("events").list_targets_by_rule(Rule="rt")["Targets"])
+    except server.client("events").exceptions.ResourceNotFoundException:
+        return []
+
+
+def _rule(server: Any, name: str) -> dict[str, Any] | None:
+    rules = server.client("events").list_rules(NamePrefix=name)["Rules"]
+    return next((r for r in rules if r["Name"] == name), None)
+
+
+def _cluster_names(server: Any) -> list[str]:
+    arns = server.client("ecs").list_clusters()["clusterArns"]
+    return sorted(a.rsplit("/", 1)[-1] for a in arns)
+
+
+def _group(server: Any, name: str) -> dict[str, Any] | None:
+    groups = server.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+    return next((g for g in groups if g["logGroupName"] == name), None)
+
+
+def _queue_attrs(server: Any, name: str) -> dict[str, str] | None:
+    sqs = server.client("sqs")
+    urls = sqs.list_queues(QueueNamePrefix=name).get("QueueUrls", [])
+    url = next((u for u in urls if u.rsplit("/", 1)[-1] == name), None)
+    if url is None:
+        return None
+    return dict(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"])
+
+
+def _queue_tags(server: Any, name: str) -> dict[str, str]:
+    sqs = server.client("sqs")
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    return dict(sqs.list_queue_tags(QueueUrl=url).get("Tags", {}))
+
+
+def _active_task_commands(server: Any) -> list[list[str]]:
+    ecs = server.client("ecs")
+    arns = ecs.list_task_definitions(familyPrefix="rt", status="ACTIVE")["taskDefinitionArns"]
+    found = [ecs.describe_task_definition(taskDefinition=a)["taskDefinition"] for a in arns]
+    return [d["containerDefinitions"][0]["command"] for d in found]
+
+
+@dataclass
+class Case:
+    """One type: three configurations and what the server shows after each."""
+
+    name: str
+    first: str
+    updated: str | None
+    replaced: str
+    state: Check
+    expected: tuple[Any, Any, Any]
+    gone: Any
+
+
+CASES = [
+    Case(
+        "aws_ecs_cluster",
+        'resource "aws_ecs_cluster" "c" { name = "one" }',
+        None,
+        'resource "aws_ecs_cluster" "c" { name = "two" }',
+        _cluster_names,
+        (["one"], None, ["two"]),
+        [],
+    ),
+    Case(
+        "aws_ecs_task_definition",
+        TASK % "a",
+        None,
+        TASK % "b",
+        _active_task_commands,
+        ([["echo", "a"]], None, [["echo", "b"]]),
+        [],
+    ),
+    Case(
+        "aws_cloudwatch_event_rule",
+        RULE % ("one", "rate(1 hour)"),
+        RULE % ("one", "cron(0 3 * * ? *)"),
+        RULE % ("two", "cron(0 3 * * ? *)"),
+        lambda s: [(r["Name"], r["ScheduleExpression"]) for r in [_rule(s, "one"), _rule(s, "two")] if r],
+        (
+            [("one", "rate(1 hour)")],
+            [("one", "cron(0 3 * * ? *)")],
+            [("two", "cron(0 3 * * ? *)")],
+        ),
+        [],
+    ),
+    Case(
+        "aws_cloudwatch_event_target",
+        TARGET % ("t1", "a"),
+        TARGET % ("t1", "b"),
+        TARGET % ("t2", "b"),
+        lambda s: [(t["Id"], t["Input"], t["RetryPolicy"]["MaximumRetryAttempts"]) for t in _targets(s)],
+        (
+            [("t1", '{"containerOverrides":[{"name":"app","command":["echo","a"]}]}', 3)],
+            [("t1", '{"containerOverrides":[{"name":"app","command":["echo","b"]}]}', 3)],
+            [("t2", '{"containerOverrides":[{"name":"app","command":["echo","b"]}]}', 3)],
+        ),
+        [],
+    ),
+    Case(
+        "aws_cloudwatch_log_group",
+        'resource "aws_cloudwatch_log_group" "g" {\n  name = "/rt/one"\n  retention_in_days = 7\n}',
+        'resource "aws_cloudwatch_log_group" "g" {\n  name = "/rt/one"\n  retention_in_days = 14\n}',
+        'resource "aws_cloudwatch_log_group" "g" {\n  name = "/rt/two"\n  retention_in_days = 14\n}',
+        lambda s: [
+            (g["logGroupName"], g.get("retentionInDays")) for g in [_group(s, "/rt/one"), _group(s, "/rt/two")] if g
+        ],
+        ([("/rt/one", 7)], [("/rt/one", 14)], [("/rt/two", 14)]),
+        [],
+    ),
+    Case(
+        "aws_sqs_queue",
+        'resource "aws_sqs_queue" "q" {\n  name = "one"\n}',
+        'resource "aws_sqs_queue" "q" {\n  name = "one"\n  delay_seconds = 5\n  tags = { team = "a" }\n}',
+        'resource "aws_sqs_queue" "q" {\n  name = "two"\n  delay_seconds = 5\n}',
+        lambda s: [(n, a["DelaySeconds"], _queue_tags(s, n)) for n in ("one", "two") if (a := _queue_attrs(s, n))],
+        ([("one", "0", {})], [("one", "5", {"team": "a"})], [("two", "5", {})]),
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_a_resource_type_round_trips(case: Case, tmp_path: Path, cronbridge_server: Any) -> None:
+    folder = Folder(write(tmp_path, {"main.tf": case.first}), cronbridge_server)
+    created = folder.apply()
+    assert not created.has_errors, folder.output
+    assert "Apply complete!" in folder.output
+    assert case.state(cronbridge_server) == case.expected[0]
+
+    again = folder.plan()
+    assert not again.has_changes, again.render()
+    assert "No changes." in again.render()
+
+    if case.updated is not None:
+        write(tmp_path, {"main.tf": case.updated})
+        planned = folder.plan()
+        assert {c.action.value for c in planned.changes} >= {"update"}, planned.render()
+        assert "will be updated in place" in planned.render()
+        folder.apply()
+        assert "0 added, 1 changed, 0 destroyed" in folder.output
+        assert case.state(cronbridge_server) == case.expected[1]
+
+    write(tmp_path, {"main.tf": case.replaced})
+    planned = folder.plan()
+    assert "must be replaced" in planned.render() and "# forces replacement" in planned.render()
+    folder.apply()
+    assert not folder.plan().has_changes
+    assert case.state(cronbridge_server) == case.expected[2]
+
+    folder.destroy()
+    assert case.state(cronbridge_server) == case.gone
+    assert "Destroy complete!" in folder.output
+    assert not folder.plan(vars=None).changes or all(c.action.value == "create" for c in folder.plan().changes)
+
+
+def test_a_second_apply_with_no_change_does_nothing(tmp_path: Path, cronbridge_server: Any) -> None:
+    folder = Folder(write(tmp_path, {"main.tf": TARGET % ("t1", "a")}), cronbridge_server)
+    folder.apply()
+    serial = (tmp_path / "cronbridge.tfstate.json").read_text()
+    result = folder.apply()
+    assert not result.has_changes
+    assert "No changes. Your infrastructure matches the configuration." in folder.output
+    assert "Creating" not in folder.output and "Modifying" not in folder.output
+    assert (tmp_path / "cronbridge.tfstate.json").read_text() == serial
+
+
+def test_the_plan_shows_attribute_diffs_for_updates_and_replacements(tmp_path: Path, cronbridge_server: Any) -> None:
+    folder = Folder(
+        write(tmp_path, {"main.tf": CASES[4].first + "\n" + RULE % ("r1", "rate(1 hour)")}), cronbridge_server
+    )
+    folder.apply()
+    write(tmp_path, {"main.tf": CASES[4].updated + "\n" + RULE % ("r2", "rate(1 hour)")})  # type: ignore[operator]
+    text = folder.plan().render()
+    assert "# aws_cloudwatch_log_group.g will be updated in place" in text
+    assert re.search(r'~ resource "aws_cloudwatch_log_group" "g" \{\n +~ retention_in_days += 7 -> 14\n', text)
+    assert "# aws_cloudwatch_event_rule.r must be replaced" in text
+    assert re.search(
+        r'-/\+ resource "aws_cloudwatch_event_rule" "r" \{\n +~ name += "r1" -> "r2" # forces replacement', text
+    )
+    assert re.search(r'~ arn += "arn:aws:events:us-east-1:\d{12}:rule/r1" -> \(known after apply\)', text)
+    assert "Plan: 1 to add, 1 to change, 1 to destroy." in text
