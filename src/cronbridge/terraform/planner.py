@@ -118,6 +118,7 @@ class Planner:
         self.changes: list[Change] = []
         self.instances: list[InstanceInfo] = []
         self.outputs: dict[str, Any] = {}
+        self.visited: set[str] = set()
         self.deps = graph.build(module)
 
     def evaluator(self, extra: dict[str, Any] | None = None) -> Evaluator:
@@ -144,8 +145,8 @@ class Planner:
         order = graph.order(self.deps)
         for node in order:
             self._visit(node, decide)
-        for address, resource in self.state.resources.items():
-            if _base_of(address) not in self.module.resources:
+        for address, resource in list(self.state.resources.items()):
+            if address not in self.visited:
                 change = Change(
                     address,
                     resource.type,
@@ -238,7 +239,8 @@ class Planner:
                 "use variables or literals",
             )
         pairs = value.items() if isinstance(value, dict) else ((to_string(v), v) for v in value)
-        return [(str(k), {"each": {"key": str(k), "value": v}}) for k, v in pairs]
+        ordered = sorted(((str(k), v) for k, v in pairs), key=lambda kv: kv[0])  # maps and sets are sorted
+        return [(k, {"each": {"key": k, "value": v}}) for k, v in ordered]
 
     def _resource(self, config: ResourceConfig, decide: Decide) -> None:
         kind = RESOURCES.get(config.type)
@@ -250,16 +252,22 @@ class Planner:
                     "use one of: " + ", ".join(sorted(RESOURCES)),
                 )
             )
+            self._keep_instances_of(config.address)
             return
         try:
             keys = self._keys(config)
         except TerraformError as exc:
             self.diagnostics.extend(exc.diagnostics)
+            self._keep_instances_of(config.address)
             return
         results: dict[Any, Any] = {}
         for key, extra in keys:
             results[key] = self._instance(config, kind.schema, key, extra, decide)
         self.roots[config.type][config.name] = _shape(config, results)
+
+    def _keep_instances_of(self, base: str) -> None:
+        """A resource that could not be evaluated plans no deletion of its instances."""
+        self.visited.update(a for a in self.state.resources if _base_of(a) == base)
 
     def _instance(
         self,
@@ -273,6 +281,7 @@ class Planner:
         desired = body.block(config.body, schema, config.pos)
         self.diagnostics.extend(body.diagnostics)
         address = instance_address(config.address, key)
+        self.visited.add(address)
         self.instances.append(InstanceInfo(address, config, desired, extra))
         prior = self.state.resources.get(address)
         change = compare(address, config.type, schema, desired, prior.attributes if prior else None)

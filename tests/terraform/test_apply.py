@@ -1,0 +1,165 @@
+"""Apply and destroy against a real server: count/for_each, depends_on, computed attributes
+flowing into templatefile(), a failed apply resumed by a rerun, destroy sparing what it did not
+create."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from cronbridge.terraform import state as state_file
+from fixtures.terraform import Folder, write
+
+FLOW = {
+    "main.tf": """
+variable "queues" {
+  type    = list(string)
+  default = ["a", "b"]
+}
+locals {
+  prefix = "flow"
+}
+resource "aws_ecs_task_definition" "td" {
+  family                = "${local.prefix}-td"
+  container_definitions = jsonencode([{ name = "app", image = "busybox", essential = true, memory = 128 }])
+}
+resource "aws_sqs_queue" "counted" {
+  count = length(var.queues)
+  name  = "${local.prefix}-${var.queues[count.index]}"
+  policy = templatefile("${path.module}/policy.json", {
+    task_definition_arn = aws_ecs_task_definition.td.arn
+  })
+}
+resource "aws_cloudwatch_log_group" "each" {
+  for_each          = { short = 1, long = 30 }
+  name              = "/${local.prefix}/${each.key}"
+  retention_in_days = each.value
+}
+resource "aws_ecs_cluster" "last" {
+  name       = "${local.prefix}-last"
+  depends_on = [aws_cloudwatch_log_group.each]
+}
+output "queue_urls" {
+  value = aws_sqs_queue.counted[*].url
+}
+output "task_definition_arn" {
+  value = aws_ecs_task_definition.td.arn
+}
+""",
+    "policy.json": """{
+  "Version": "2012-10-17",
+  "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage",
+                 "Resource": "*", "Condition": {"StringEquals": {"aws:SourceArn": "${task_definition_arn}"}}}]
+}
+""",
+}
+
+
+def _queue_policy(server: Any, name: str) -> dict[str, Any]:
+    sqs = server.client("sqs")
+    url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]
+    return dict(json.loads(attrs["Policy"]))
+
+
+def _groups(server: Any, prefix: str) -> dict[str, int | None]:
+    found = server.client("logs").describe_log_groups(logGroupNamePrefix=prefix)["logGroups"]
+    return {g["logGroupName"]: g.get("retentionInDays") for g in found}
+
+
+def test_count_for_each_depends_on_and_computed_attributes_flow_into_templatefile(
+    tmp_path: Path, cronbridge_server: Any
+) -> None:
+    folder = Folder(write(tmp_path, FLOW), cronbridge_server)
+    planned = folder.plan()
+    assert [c.address for c in planned.changes] == [
+        'aws_cloudwatch_log_group.each["long"]',
+        'aws_cloudwatch_log_group.each["short"]',
+        "aws_ecs_cluster.last",
+        "aws_ecs_task_definition.td",
+        "aws_sqs_queue.counted[0]",
+        "aws_sqs_queue.counted[1]",
+    ]
+    assert "policy" in planned.render() and "(known after apply)" in planned.render()
+
+    result = folder.apply()
+    assert not result.has_errors, folder.output
+    arn = result.outputs["task_definition_arn"]
+    assert arn.endswith(":task-definition/flow-td:1")
+    for name in ("flow-a", "flow-b"):
+        condition = _queue_policy(cronbridge_server, name)["Statement"][0]["Condition"]
+        assert condition == {"StringEquals": {"aws:SourceArn": arn}}
+    assert _groups(cronbridge_server, "/flow/") == {"/flow/long": 30, "/flow/short": 1}
+    lines = [line.split(":")[0] for line in folder.lines if line.endswith("Creation complete")]
+    assert lines.index("aws_ecs_cluster.last") > lines.index('aws_cloudwatch_log_group.each["short"]')
+    assert lines.index("aws_sqs_queue.counted[0]") > lines.index("aws_ecs_task_definition.td")
+    assert [u.rsplit("/", 1)[-1] for u in result.outputs["queue_urls"]] == ["flow-a", "flow-b"]
+    assert "Outputs:" in folder.output and "task_definition_arn = " in folder.output
+
+    folder.apply(vars={"queues": '["a"]'})
+    assert "aws_sqs_queue.counted[1]: Destruction complete" in folder.output
+    assert [u.rsplit("/", 1)[-1] for u in cronbridge_server.client("sqs").list_queues()["QueueUrls"]] == ["flow-a"]
+    assert not folder.plan(vars={"queues": '["a"]'}).has_changes
+
+
+def test_destroy_removes_what_it_created_and_nothing_else(tmp_path: Path, cronbridge_server: Any) -> None:
+    server = cronbridge_server
+    server.client("ecs").create_cluster(clusterName="theirs")
+    server.client("logs").create_log_group(logGroupName="/flow/theirs")
+    server.client("sqs").create_queue(QueueName="flow-theirs")
+    folder = Folder(write(tmp_path, FLOW), server)
+    folder.apply()
+    assert folder.destroy() == 6
+    assert [a.rsplit("/", 1)[-1] for a in server.client("ecs").list_clusters()["clusterArns"]] == ["theirs"]
+    assert _groups(server, "/flow/") == {"/flow/theirs": None}
+    assert [u.rsplit("/", 1)[-1] for u in server.client("sqs").list_queues()["QueueUrls"]] == ["flow-theirs"]
+    ecs = server.client("ecs")
+    assert ecs.list_task_definitions(familyPrefix="flow-td", status="ACTIVE")["taskDefinitionArns"] == []
+    saved = state_file.load(tmp_path / state_file.FILENAME)
+    assert saved.resources == {} and saved.outputs == {}
+    assert folder.destroy() == 0 and "No objects need to be destroyed." in folder.output
+
+
+def test_a_failed_apply_keeps_what_was_created_and_a_rerun_finishes_the_job(
+    tmp_path: Path, cronbridge_server: Any
+) -> None:
+    server = cronbridge_server
+    server.client("logs").create_log_group(logGroupName="/flow/short")  # in the way, made by someone else
+    folder = Folder(write(tmp_path, FLOW), server)
+    failed = folder.apply()
+    assert failed.has_errors
+    assert 'Error: creating aws_cloudwatch_log_group.each["short"]: ResourceAlreadyExistsException' in folder.output
+    assert "on main.tf:" in folder.output and "running the command again finishes the job" in folder.output
+    saved = state_file.load(tmp_path / state_file.FILENAME)
+    assert list(saved.resources) == ['aws_cloudwatch_log_group.each["long"]']
+
+    server.client("logs").delete_log_group(logGroupName="/flow/short")
+    resumed = folder.apply()
+    assert not resumed.has_errors, folder.output
+    assert "Apply complete! Resources: 5 added, 0 changed, 0 destroyed." in folder.output
+    assert 'aws_cloudwatch_log_group.each["long"]: Creating' not in folder.output
+    assert len(state_file.load(tmp_path / state_file.FILENAME).resources) == 6
+    assert not folder.plan().has_changes
+
+
+def test_an_unreachable_server_is_an_error_naming_the_resource(tmp_path: Path) -> None:
+    class Nowhere:
+        endpoint = "http://127.0.0.1:9"
+
+        def client(self, service: str) -> Any:
+            import boto3
+
+            return boto3.client(
+                service,
+                endpoint_url=self.endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="a",
+                aws_secret_access_key="b",
+            )
+
+    folder = Folder(write(tmp_path, {"main.tf": 'resource "aws_ecs_cluster" "c" { name = "x" }'}), Nowhere())
+    result = folder.apply()
+    assert result.has_errors
+    assert "Error: creating aws_ecs_cluster.c: EndpointConnectionError" in folder.output
+    assert state_file.load(tmp_path / state_file.FILENAME).resources == {}
