@@ -16,6 +16,8 @@ from cronbridge.launchers.select import choose_launcher
 from cronbridge.logs.service import LogService
 from cronbridge.runner import Runner
 from cronbridge.scheduler.engine import Scheduler
+from cronbridge.schedules.service import SchedulesService
+from cronbridge.schedules.source import ScheduleSource
 from cronbridge.sqs.service import SqsService
 from cronbridge.store.db import Database
 from cronbridge.store.documents import Documents
@@ -39,6 +41,9 @@ class System:
         self.sqs = SqsService(self.db, self.clock, region=settings.region, account=settings.account_id)
         self.scheduler = Scheduler(self.db, self.events, self.runner, self.clock)
         self.events.on_change = self.scheduler.wake
+        self.schedules = SchedulesService(self.docs, self.clock)
+        self.scheduler.add_source(ScheduleSource(self.schedules))
+        self.schedules.on_change = lambda key: self.scheduler.wake_key(None if key is None else f"schedule:{key}")
         self._lock = threading.Lock()
 
     def start(self) -> None:

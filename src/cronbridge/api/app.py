@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from cronbridge.api.context import RequestContext
 from cronbridge.api.protocols import json as json_protocol
+from cronbridge.api.protocols import rest_json
 from cronbridge.api.services import registry
 from cronbridge.errors import AwsError
 
@@ -49,6 +50,9 @@ async def aws_endpoint(request: Request) -> Response:
     body = await request.body()
     if target:
         return _json_call(system, request, target, body)
+    rest = _rest_service(request)
+    if rest is not None:
+        return _rest_call(system, request, rest, body)
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         return _query_call(system, request, body)
     if request.query_params.get("Action"):
@@ -73,6 +77,34 @@ def _json_call(system: System, request: Request, target: str, body: bytes) -> Re
         log.exception("internal error in %s", target)
         return _error_response(AwsError("Internal error; see the server log.", "InternalFailure", 500), content_type)
     return Response(json_protocol.encode_body(result), 200, media_type=content_type)
+
+
+def _rest_service(request: Request) -> rest_json.RestJsonService | None:
+    """The rest-json service a request is for: by its signing name, or (unsigned) by a path template it matches."""
+    _key, _region, signing_name = signing_scope(request)
+    services = registry.rest_services()
+    if signing_name is not None:
+        return services.get(signing_name)
+    raw = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    return next((s for s in services.values() if rest_json.path_matches(s.model, raw)), None)
+
+
+def _rest_call(system: System, request: Request, service: rest_json.RestJsonService, body: bytes) -> Response:
+    raw = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    try:
+        result = rest_json.dispatch(service, request.method, raw, request.url.query, body,
+                                    make_context(system, request))
+    except AwsError as err:
+        return _rest_error(service, err)
+    except Exception:  # a bug of ours: say so in AWS's shape, keep serving
+        log.exception("internal error in %s %s", request.method, raw)
+        return _rest_error(service, AwsError("Internal error; see the server log.", "InternalServerException", 500))
+    return Response(rest_json.encode_body(result), 200, media_type="application/json")
+
+
+def _rest_error(service: rest_json.RestJsonService, err: AwsError) -> Response:
+    return Response(rest_json.error_body(err), rest_json.error_status(service.model, err),
+                    headers={"X-Amzn-ErrorType": err.code}, media_type="application/json")
 
 
 def _query_call(system: System, request: Request, body: bytes) -> Response:

@@ -19,7 +19,7 @@ from cronbridge.events.service import EventsService
 from cronbridge.model.ecs import Tag, TaskOverride
 from cronbridge.model.events import EcsParameters, Rule, Target
 from cronbridge.runner import Runner, RunTaskRequest
-from cronbridge.schedule import parse
+from cronbridge.scheduler.sources import Plan, RuleSource, Source, rule_next_fire
 from cronbridge.store.db import Database
 from cronbridge.store.invocations import Invocation, InvocationLog
 
@@ -37,15 +37,16 @@ def slot_token(rule_arn: str, target_id: str, scheduled_at: float, manual: bool 
 
 def next_fire(rule: Rule, after: float) -> float | None:
     """The rule's first fire time strictly after `after` (rates count from when the schedule was set)."""
-    if not rule.schedule_expression:
-        return None
-    schedule = parse(rule.schedule_expression, allow_at=False)
-    start = rule.schedule_set_at if schedule.kind == "rate" else None
-    return schedule.next_after(after, "UTC", start=start)
+    return rule_next_fire(rule, after)
+
+
+# a heap entry: (launch instant, plan key, generation of the plan's entry, the slot's scheduled instant)
+Entry = tuple[float, str, int, float]
 
 
 class Scheduler:
-    """Fires enabled scheduled rules on time; never blocks on a launch; records every outcome."""
+    """Fires enabled rules and schedules (its Sources' plans) on time; never blocks on a launch; records every outcome.
+    Planning (which slot, when) is by plan key; launching (claim, RunTask, retries) takes a Plan."""
 
     def __init__(self, db: Database, events: EventsService, runner: Runner, clock: Clock, workers: int = 8) -> None:
         self.events = events
@@ -58,8 +59,10 @@ class Scheduler:
         self._dirty = True
         self._changed: set[str] = set()
         self._changed_lock = threading.Lock()
-        self._heap: list[tuple[float, str, int]] = []
+        self._heap: list[Entry] = []
         self._generation: dict[str, int] = {}
+        self.sources: dict[str, Source] = {}
+        self.add_source(RuleSource(events))
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="launch")
         self._thread = threading.Thread(target=self._loop, daemon=True, name="scheduler")
 
@@ -76,13 +79,21 @@ class Scheduler:
             self._thread.join(5)
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    def add_source(self, source: Source) -> None:
+        self.sources[source.kind] = source
+        self._dirty = True
+
     def wake(self, rule_name: str | None = None) -> None:
         """Something changed: one rule (re-plan just it) or, with no name, everything."""
-        if rule_name is None:
+        self.wake_key(None if rule_name is None else f"rule:{rule_name}")
+
+    def wake_key(self, key: str | None = None) -> None:
+        """Something changed: one plan ("rule:NAME", "schedule:GROUP/NAME"), or with no key, everything."""
+        if key is None:
             self._dirty = True
         else:
             with self._changed_lock:
-                self._changed.add(rule_name)
+                self._changed.add(key)
         self._wake.set()
 
     def pause(self) -> None:
@@ -122,106 +133,115 @@ class Scheduler:
             self._changed.clear()
         now = self.clock.now()
         self._heap, self._generation = [], {}
-        for rule in self.events.all_rules():
-            self._plan(rule, now)
+        for source in list(self.sources.values()):
+            for plan in source.plans():
+                self._plan(plan, now)
         heapq.heapify(self._heap)
 
     def _replan_changed(self) -> None:
         with self._changed_lock:
-            names, self._changed = self._changed, set()
+            keys, self._changed = self._changed, set()
         now = self.clock.now()
-        for name in names:
-            self._generation[name] = self._generation.get(name, 0) + 1  # retires the rule's old heap entry
-            rule = self._current(name)
-            if rule is not None:
-                self._plan(rule, now, push=True)
+        for key in keys:
+            self._generation[key] = self._generation.get(key, 0) + 1  # retires the plan's old heap entry
+            plan = self._current(key)
+            if plan is not None:
+                self._plan(plan, now, push=True)
 
-    def _plan(self, rule: Rule, now: float, push: bool = False) -> None:
-        if rule.state != "ENABLED" or not rule.schedule_expression:
+    def _plan(self, plan: Plan, now: float, push: bool = False) -> None:
+        slot = self._first_slot(plan, now)
+        if slot is None:
             return
-        when = self._first_slot(rule, now)
-        if when is None:
-            return
-        entry = (when, rule.name, self._generation.setdefault(rule.name, 0))
+        entry = (plan.launch_at(slot), plan.key, self._generation.setdefault(plan.key, 0), slot)
         if push:
             heapq.heappush(self._heap, entry)
         else:
             self._heap.append(entry)
 
-    def _first_slot(self, rule: Rule, now: float) -> float | None:
-        """The oldest slot still owed: after the last one recorded, not before the rule was (re)enabled,
+    def _first_slot(self, plan: Plan, now: float) -> float | None:
+        """The oldest slot still owed: after the last one recorded, not before the plan was (re)enabled,
         and not older than the event age a target accepts (older ones are skipped, saying so)."""
-        cursor = max(self.log.last_slot(rule.arn) or 0.0, rule.enabled_at, rule.schedule_set_at)
-        oldest_owed = now - self._max_age(rule)
+        cursor = max(self.log.last_slot(plan.arn) or 0.0, plan.not_before)
+        oldest_owed = now - self._max_age(plan)
         if cursor < oldest_owed:
-            log.warning("rule %s: slots before %s are past the maximum event age: skipped", rule.name, oldest_owed)
+            log.warning("%s: slots before %s are past the maximum event age: skipped", plan.key, oldest_owed)
             cursor = oldest_owed
-        return next_fire(rule, cursor)
+        return plan.next_slot(cursor)
 
-    def _max_age(self, rule: Rule) -> float:
+    def _max_age(self, plan: Plan) -> float:
         ages = [
             (t.retry_policy.maximum_event_age_in_seconds if t.retry_policy else None) or DEFAULT_MAX_AGE
-            for t in self.events.targets(rule.name)
+            for t in plan.targets
         ]
         return float(max(ages, default=DEFAULT_MAX_AGE))
 
     def _fire_due(self) -> None:
         now = self.clock.now()
         while self._heap and self._heap[0][0] <= now and not self._dirty:
-            when, name, generation = heapq.heappop(self._heap)
-            if generation != self._generation.get(name):
+            _when, key, generation, slot = heapq.heappop(self._heap)
+            if generation != self._generation.get(key):
                 continue
-            rule = self._current(name)
-            if rule is None:
+            plan = self._current(key)
+            if plan is None:
                 continue
-            self.fire(rule, when)
-            following = next_fire(rule, when)
+            self.fire(plan, slot)
+            following = plan.next_slot(slot)
             if following is not None:
-                heapq.heappush(self._heap, (following, name, generation))
+                heapq.heappush(self._heap, (plan.launch_at(following), key, generation, following))
+            else:
+                self.sources[key.split(":", 1)[0]].completed(plan)
 
-    def _current(self, name: str) -> Rule | None:
-        try:
-            rule = self.events.rule(name)
-        except AwsError:
-            return None
-        return rule if rule.state == "ENABLED" else None
+    def _current(self, key: str) -> Plan | None:
+        kind, _, name = key.partition(":")
+        source = self.sources.get(kind)
+        return source.plan(name) if source is not None else None
+
+    def _plan_of_arn(self, arn: str) -> Plan | None:
+        for source in self.sources.values():
+            name = source.name_of_arn(arn)
+            if name is not None:
+                return source.plan(name)
+        return None
 
     # firing ---------------------------------------------------------------
-    def fire(self, rule: Rule, scheduled_at: float, manual: bool = False) -> list[Invocation]:
+    def fire(self, plan: Plan, scheduled_at: float, manual: bool = False) -> list[Invocation]:
         """Claim the slot for every target and hand each launch to the pool; returns the claimed invocations."""
         claimed: list[Invocation] = []
-        for target in self.events.targets(rule.name):
-            token = slot_token(rule.arn, target.id, scheduled_at, manual)
-            invocation = self.log.claim(rule.arn, rule.name, target.id, scheduled_at, token, manual)
+        for target in plan.targets:
+            token = slot_token(plan.arn, target.id, scheduled_at, manual)
+            invocation = self.log.claim(plan.arn, plan.name, target.id, scheduled_at, token, manual)
             if invocation is not None:
                 claimed.append(invocation)
                 if not manual:
-                    self._pool.submit(self._launch, rule, target, invocation)
+                    self._pool.submit(self._launch, plan, target, invocation)
         return claimed
 
     def run_now(self, rule_name: str) -> list[Invocation]:
         """Launch every target of the rule now, as a manual invocation, and return the recorded outcomes."""
         rule = self.events.rule(rule_name)
-        claimed = self.fire(rule, self.clock.now(), manual=True)
-        targets = {t.id: t for t in self.events.targets(rule.name)}
+        return self.run_plan_now(RuleSource(self.events).plan_of(rule))
+
+    def run_plan_now(self, plan: Plan) -> list[Invocation]:
+        """Launch every target of a plan now (enabled or not), as a manual invocation; returns the outcomes."""
+        claimed = self.fire(plan, self.clock.now(), manual=True)
+        targets = {t.id: t for t in plan.targets}
         for invocation in claimed:
-            self._launch(rule, targets[invocation.target_id], invocation)
+            self._launch(plan, targets[invocation.target_id], invocation)
         return [self.log.get(i.id) or i for i in claimed]
 
     def _resume(self, invocation: Invocation) -> None:
         """A slot claimed by a process that died before recording its outcome: launch it again, same token."""
-        try:
-            rule = self.events.rule(invocation.rule_name)
-        except AwsError:
+        plan = self._plan_of_arn(invocation.rule_arn)
+        if plan is None:
             self._record_failure(invocation, AwsError("The rule was deleted before its target ran.", "RuleNotFound"))
             return
-        target = next((t for t in self.events.targets(rule.name) if t.id == invocation.target_id), None)
+        target = next((t for t in plan.targets if t.id == invocation.target_id), None)
         if target is None:
             self._record_failure(invocation, AwsError("The target was removed before it ran.", "TargetNotFound"))
             return
-        self._pool.submit(self._launch, rule, target, invocation)
+        self._pool.submit(self._launch, plan, target, invocation)
 
-    def _launch(self, rule: Rule, target: Target, invocation: Invocation) -> None:
+    def _launch(self, rule: Plan, target: Target, invocation: Invocation) -> None:
         policy = target.retry_policy
         retries = DEFAULT_MAX_ATTEMPTS
         if policy is not None and policy.maximum_retry_attempts is not None:
@@ -274,7 +294,7 @@ def _backoff(attempt: int) -> float:
     return float(min(2 ** (attempt - 1), 60)) * (0.5 + random.random() / 2)
 
 
-def run_task_request(rule: Rule, target: Target, invocation: Invocation) -> RunTaskRequest:
+def run_task_request(rule: Plan, target: Target, invocation: Invocation) -> RunTaskRequest:
     """What EventBridge asks ECS for: the target's EcsParameters, its Input as overrides, the slot's token."""
     ecs = target.ecs_parameters or EcsParameters()
     vpc = ecs.network_configuration.awsvpc_configuration if ecs.network_configuration else None
@@ -287,7 +307,7 @@ def run_task_request(rule: Rule, target: Target, invocation: Invocation) -> RunT
         region=rule.region, account=rule.account, task_definition=ecs.task_definition_arn,
         cluster=target.arn, count=ecs.task_count or 1, launch_type=ecs.launch_type,
         platform_version=ecs.platform_version, network_configuration=network,
-        overrides=parse_input(target.input), started_by=f"events-rule/{rule.name}"[:128],
+        overrides=parse_input(target.input), started_by=rule.started_by,
         group=ecs.group, client_token=invocation.client_token,
         enable_execute_command=bool(ecs.enable_execute_command),
         tags=[Tag(t.get("key") or t.get("Key"), t.get("value") or t.get("Value")) for t in ecs.tags or []] or None,

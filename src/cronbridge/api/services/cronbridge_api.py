@@ -12,6 +12,8 @@ from starlette.routing import Route
 from cronbridge.errors import AwsError
 from cronbridge.schedule import parse
 from cronbridge.scheduler.engine import next_fire
+from cronbridge.schedules.service import DEFAULT_GROUP
+from cronbridge.schedules.source import ScheduleSource
 from cronbridge.store.invocations import Invocation
 
 
@@ -40,6 +42,9 @@ def _error(err: AwsError) -> Response:
 async def invocations(request: Request) -> Response:
     system = request.app.state.system
     rule = request.query_params.get("rule")
+    schedule = request.query_params.get("schedule")
+    if schedule:  # schedules are logged as GROUP/NAME (no rule name has a slash)
+        rule = f"{request.query_params.get('group') or DEFAULT_GROUP}/{schedule}"
     try:
         limit = max(1, min(int(request.query_params.get("limit", "100")), 1000))
     except ValueError:
@@ -82,9 +87,52 @@ async def next_times(request: Request) -> Response:
                          "timezone": "UTC", "nextFireTimes": times})
 
 
+def _schedule_plan(request: Request) -> Any:
+    system = request.app.state.system
+    schedule = system.schedules.get(request.query_params.get("group"), request.path_params["name"])
+    return ScheduleSource(system.schedules).plan_of(schedule)
+
+
+async def schedule_run_now(request: Request) -> Response:
+    system = request.app.state.system
+    try:
+        done = system.scheduler.run_plan_now(_schedule_plan(request))
+    except AwsError as err:
+        return _error(err)
+    return JSONResponse({
+        "invocations": [invocation_to_json(i) for i in done],
+        "taskArns": [arn for i in done for arn in i.task_arns],
+    })
+
+
+async def schedule_next(request: Request) -> Response:
+    """A schedule's next slots in its zone, each with when it launches (inside its flexible window)."""
+    system = request.app.state.system
+    try:
+        plan = _schedule_plan(request)
+        count = max(1, min(int(request.query_params.get("count", "10")), 100))
+    except AwsError as err:
+        return _error(err)
+    except ValueError:
+        return JSONResponse({"__type": "ValidationException", "message": "count must be a number"}, 400)
+    slots: list[dict[str, Any]] = []
+    cursor = max(system.clock.now(), plan.not_before)
+    while len(slots) < count:
+        slot = plan.next_slot(cursor)
+        if slot is None:
+            break
+        slots.append({"scheduledTime": _iso(slot), "launchTime": _iso(plan.launch_at(slot))})
+        cursor = slot
+    return JSONResponse({"schedule": plan.name, "arn": plan.arn, "expression": plan.expression,
+                         "description": parse(plan.expression, allow_at=True).describe(),
+                         "timezone": plan.timezone, "next": slots})
+
+
 def routes() -> list[Route]:
     return [
         Route("/_cronbridge/invocations", invocations, methods=["GET"]),
         Route("/_cronbridge/rules/{name}/run-now", run_now, methods=["POST"]),
         Route("/_cronbridge/rules/{name}/next", next_times, methods=["GET"]),
+        Route("/_cronbridge/schedules/{name}/run-now", schedule_run_now, methods=["POST"]),
+        Route("/_cronbridge/schedules/{name}/next", schedule_next, methods=["GET"]),
     ]

@@ -18,6 +18,14 @@ def json_services() -> dict[str, JsonService]:
 
 
 @functools.cache
+def rest_services() -> dict[str, Any]:
+    """rest-json services by their SigV4 signing name ('scheduler')."""
+    from cronbridge.api.services import scheduler
+
+    return {s.signing_name: s for s in (scheduler.SERVICE,)}
+
+
+@functools.cache
 def query_services() -> dict[str, Any]:
     """Query-protocol services by their SigV4 signing name ('iam', 'sts')."""
     found: dict[str, Any] = {}

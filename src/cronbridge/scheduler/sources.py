@@ -1,0 +1,134 @@
+"""Where fire times come from: a Plan per rule or schedule (key, ARN, next slot, targets), yielded by Sources."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cronbridge.errors import AwsError
+from cronbridge.events.service import EventsService
+from cronbridge.model.events import Rule, Target
+from cronbridge.schedule import parse
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One enabled rule or schedule as the engine sees it: what to fire, when, and with which targets.
+
+    `key` is unique across sources ("rule:NAME", "schedule:GROUP/NAME"); `name` is what the invocation log
+    records; `start` anchors rates; `not_before` is the oldest instant a slot may have (set or re-enabled);
+    `end` is the last instant a slot may have; `window` the flexible window in seconds (0 = off)."""
+
+    key: str
+    arn: str
+    name: str
+    targets: tuple[Target, ...]
+    started_by: str
+    expression: str
+    timezone: str = "UTC"
+    start: float | None = None
+    not_before: float = 0.0
+    end: float | None = None
+    window: float = 0.0
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+    def next_slot(self, after: float) -> float | None:
+        """The first slot strictly after `after` (and not after `end`)."""
+        schedule = parse(self.expression, allow_at=True)
+        start = self.start if schedule.kind == "rate" else None
+        slot = schedule.next_after(after, self.timezone, start=start)
+        if slot is None or (self.end is not None and slot > self.end):
+            return None
+        return slot
+
+    def launch_at(self, slot: float) -> float:
+        """When the slot launches: at the slot, or (flexible window) at a deterministic second inside the window,
+        spread uniformly over [slot, slot + window) by a hash of (ARN, slot)."""
+        if self.window <= 0:
+            return slot
+        digest = hashlib.sha256(f"{self.arn}|{slot:.3f}".encode()).digest()
+        return slot + int.from_bytes(digest[:8], "big") % int(self.window)  # whole seconds into the window
+
+
+class Source(Protocol):
+    """A kind of schedulable thing (rules, schedules): its plans, one by name, what follows the last slot."""
+
+    kind: str
+
+    def plans(self) -> Iterable[Plan]:
+        """Every enabled plan (names a plan by `Plan.key` = f'{kind}:{name}')."""
+        ...
+
+    def plan(self, name: str) -> Plan | None:
+        """The enabled plan of that name, or None (missing or disabled)."""
+        ...
+
+    def name_of_arn(self, arn: str) -> str | None:
+        """The name (as `plan` takes it) of an ARN of this source, or None when the ARN is not one of its."""
+        ...
+
+    def completed(self, plan: Plan) -> None:
+        """The plan has no slot left after one just fired (one-time schedules, EndDate passed)."""
+        ...
+
+
+def rule_next_fire(rule: Rule, after: float) -> float | None:
+    """A rule's first fire time strictly after `after` (rates count from when the schedule was set)."""
+    if not rule.schedule_expression:
+        return None
+    schedule = parse(rule.schedule_expression, allow_at=False)
+    start = rule.schedule_set_at if schedule.kind == "rate" else None
+    return schedule.next_after(after, "UTC", start=start)
+
+
+class RuleSource:
+    """EventBridge scheduled rules on the default bus."""
+
+    kind = "rule"
+
+    def __init__(self, events: EventsService) -> None:
+        self.events = events
+
+    def plans(self) -> Iterable[Plan]:
+        for rule in self.events.all_rules():
+            if rule.state == "ENABLED" and rule.schedule_expression:
+                yield self.plan_of(rule)
+
+    def plan(self, name: str) -> Plan | None:
+        try:
+            rule = self.events.rule(name)
+        except AwsError:
+            return None
+        if rule.state != "ENABLED" or not rule.schedule_expression:
+            return None
+        return self.plan_of(rule)
+
+    def name_of_arn(self, arn: str) -> str | None:
+        return arn.rsplit(":rule/", 1)[1] if ":events:" in arn and ":rule/" in arn else None
+
+    def completed(self, plan: Plan) -> None:
+        return None
+
+    def plan_of(self, rule: Rule) -> Plan:
+        """The rule as a plan, enabled or not (run-now launches disabled rules too)."""
+        return Plan(
+            key=f"rule:{rule.name}",
+            arn=rule.arn,
+            name=rule.name,
+            targets=tuple(self.events.targets(rule.name)),
+            started_by=f"events-rule/{rule.name}"[:128],
+            expression=rule.schedule_expression or "",
+            start=rule.schedule_set_at,
+            not_before=max(rule.enabled_at, rule.schedule_set_at),
+            tags={t["Key"]: t["Value"] for t in rule.tags or [] if "Key" in t and "Value" in t},
+        )

@@ -1,0 +1,221 @@
+"""EventBridge Scheduler's schedules and schedule groups: validated as the service does, kept as documents."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from cronbridge import arn as arns
+from cronbridge.clock import Clock
+from cronbridge.errors import AwsError, Conflict, NotFound, ValidationError
+from cronbridge.model.scheduler import Schedule, ScheduleGroup
+from cronbridge.schedules.checks import check_group_name, check_schedule
+from cronbridge.store.documents import Documents
+
+SCHEDULE = "scheduler.schedule"
+GROUP = "scheduler.group"
+DEFAULT_GROUP = "default"
+MAX_TAGS = 200
+PAGE = 1000
+
+
+class SchedulesService:
+    """Schedules in groups (the `default` group always exists); `on_change(key)` after anything that moves a fire
+    time: key "GROUP/NAME" for one schedule, None for many."""
+
+    def __init__(self, docs: Documents, clock: Clock) -> None:
+        self.docs = docs
+        self.clock = clock
+        self.on_change: Callable[[str | None], None] = lambda key: None
+
+    # schedules ------------------------------------------------------------
+    def create(self, region: str, account: str, schedule: Schedule) -> Schedule:
+        group = self.group(region, account, schedule.group_name)
+        existing = self.docs.get(SCHEDULE, schedule.key, Schedule)
+        if existing is not None:
+            if schedule.client_token and existing.client_token == schedule.client_token:
+                return existing  # the same request again (ClientToken): the schedule it created
+            raise Conflict(f"Schedule {schedule.name} already exists.")
+        now = self.clock.now()
+        check_schedule(schedule, now)
+        saved = dataclasses.replace(
+            schedule,
+            arn=arns.build("scheduler", region, account, f"schedule/{group.name}/{schedule.name}"),
+            creation_date=now,
+            last_modification_date=now,
+            schedule_set_at=now,
+            enabled_at=now,
+        )
+        self.docs.put(SCHEDULE, saved.key, saved, parent=group.name)
+        self.on_change(saved.key)
+        return saved
+
+    def update(self, region: str, account: str, schedule: Schedule) -> Schedule:
+        self.group(region, account, schedule.group_name)
+        previous = self.get(schedule.group_name, schedule.name)
+        if schedule.client_token and previous.client_token == schedule.client_token:
+            return previous
+        now = self.clock.now()
+        check_schedule(schedule, now, previous)
+        same_timing = (previous.schedule_expression, previous.start_date) == (
+            schedule.schedule_expression,
+            schedule.start_date,
+        )
+        saved = dataclasses.replace(
+            schedule,
+            arn=previous.arn,
+            creation_date=previous.creation_date,
+            last_modification_date=now,
+            schedule_set_at=previous.schedule_set_at if same_timing else now,
+            enabled_at=previous.enabled_at if previous.state == schedule.state == "ENABLED" else now,
+        )
+        self.docs.put(SCHEDULE, saved.key, saved, parent=saved.group_name)
+        self.on_change(saved.key)
+        return saved
+
+    def get(self, group_name: str | None, name: str) -> Schedule:
+        found = self.docs.get(SCHEDULE, f"{group_name or DEFAULT_GROUP}/{name}", Schedule)
+        if found is None:
+            raise NotFound(f"Schedule {name} does not exist.")
+        return found
+
+    def find(self, key: str) -> Schedule | None:
+        """The schedule stored under "GROUP/NAME", or None."""
+        return self.docs.get(SCHEDULE, key, Schedule)
+
+    def delete(self, group_name: str | None, name: str) -> None:
+        schedule = self.get(group_name, name)
+        self.docs.delete(SCHEDULE, schedule.key)
+        self.on_change(schedule.key)
+
+    def list_schedules(
+        self,
+        region: str,
+        account: str,
+        group_name: str | None = None,
+        prefix: str = "",
+        state: str | None = None,
+        after: str = "",
+        limit: int = 100,
+    ) -> tuple[list[Schedule], str | None]:
+        """One page of schedules in key order; returns (page, next token or None)."""
+        if group_name:
+            self.group(region, account, group_name)
+        found: list[Schedule] = []
+        cursor = after
+        while True:
+            batch = self.docs.list(SCHEDULE, Schedule, parent=group_name or None, after=cursor, limit=PAGE)
+            for schedule in batch:
+                if schedule.name.startswith(prefix) and state in (None, schedule.state):
+                    found.append(schedule)
+                    if len(found) == limit + 1:
+                        return found[:limit], found[limit - 1].key
+            if len(batch) < PAGE:
+                return found, None
+            cursor = batch[-1].key
+
+    def all(self) -> list[Schedule]:
+        return list(self.docs.iter_all(SCHEDULE, Schedule))
+
+    # groups ---------------------------------------------------------------
+    def create_group(
+        self, region: str, account: str, name: str, tags: list[dict[str, str]], token: str | None = None
+    ) -> ScheduleGroup:
+        check_group_name(name)
+        existing = self._stored_group(name)
+        if existing is not None and token and existing.client_token == token:
+            return existing
+        if existing is not None or name == DEFAULT_GROUP:
+            raise Conflict(f"Schedule group {name} already exists.")
+        _check_tags(tags)
+        now = self.clock.now()
+        group = ScheduleGroup(
+            arn=arns.build("scheduler", region, account, f"schedule-group/{name}"),
+            name=name,
+            creation_date=now,
+            last_modification_date=now,
+            tags=list(tags),
+            client_token=token,
+        )
+        self.docs.put(GROUP, name, group)
+        return group
+
+    def group(self, region: str, account: str, name: str | None) -> ScheduleGroup:
+        name = name or DEFAULT_GROUP
+        stored = self._stored_group(name)
+        if stored is not None:
+            return stored
+        if name == DEFAULT_GROUP:
+            return self._default_group(region, account)
+        raise NotFound(f"Schedule group {name} does not exist.")
+
+    def all_groups(self) -> list[ScheduleGroup]:
+        return self.docs.list(GROUP, ScheduleGroup)
+
+    def _stored_group(self, name: str) -> ScheduleGroup | None:
+        return self.docs.get(GROUP, name, ScheduleGroup)
+
+    def _default_group(self, region: str, account: str) -> ScheduleGroup:
+        """The default group is always there; it is stored the first time it is asked for."""
+        now = self.clock.now()
+        group = ScheduleGroup(
+            arn=arns.build("scheduler", region, account, f"schedule-group/{DEFAULT_GROUP}"),
+            name=DEFAULT_GROUP,
+            creation_date=now,
+            last_modification_date=now,
+        )
+        self.docs.put(GROUP, DEFAULT_GROUP, group)
+        return group
+
+    def delete_group(self, region: str, account: str, name: str) -> None:
+        if name == DEFAULT_GROUP:
+            raise ValidationError("You cannot delete the default schedule group.")
+        self.group(region, account, name)
+        self.docs.delete_children(SCHEDULE, name)
+        self.docs.delete(GROUP, name)
+        self.on_change(None)
+
+    def list_groups(
+        self, region: str, account: str, prefix: str = "", after: str = "", limit: int = 100
+    ) -> tuple[list[ScheduleGroup], str | None]:
+        self.group(region, account, DEFAULT_GROUP)
+        groups = self.docs.list(GROUP, ScheduleGroup, prefix=prefix, after=after, limit=limit + 1)
+        if len(groups) > limit:
+            return groups[:limit], groups[limit - 1].name
+        return groups, None
+
+    # tags (schedule groups only, as on AWS) -------------------------------
+    def tags(self, region: str, account: str, resource_arn: str) -> list[dict[str, str]]:
+        return self._group_of_arn(region, account, resource_arn).tags
+
+    def tag(self, region: str, account: str, resource_arn: str, tags: list[dict[str, str]]) -> None:
+        group = self._group_of_arn(region, account, resource_arn)
+        merged = {t["Key"]: t["Value"] for t in group.tags}
+        merged.update({t["Key"]: t["Value"] for t in tags})
+        self._set_tags(group, [{"Key": k, "Value": v} for k, v in merged.items()])
+
+    def untag(self, region: str, account: str, resource_arn: str, keys: list[str]) -> None:
+        group = self._group_of_arn(region, account, resource_arn)
+        self._set_tags(group, [t for t in group.tags if t["Key"] not in set(keys)])
+
+    def _set_tags(self, group: ScheduleGroup, tags: list[dict[str, str]]) -> None:
+        _check_tags(tags)
+        self.docs.put(GROUP, group.name, dataclasses.replace(group, tags=tags))
+        self.on_change(None)  # tags such as cronbridge:no-overlap apply to the group's schedules
+
+    def _group_of_arn(self, region: str, account: str, resource_arn: str) -> ScheduleGroup:
+        parsed = arns.parse(resource_arn)
+        if parsed is None or parsed.service != "scheduler" or not parsed.resource.startswith("schedule-group/"):
+            raise NotFound(f"Resource {resource_arn} does not exist.")
+        name = parsed.resource.split("/", 1)[1]
+        try:
+            return self.group(region, account, name)
+        except AwsError as err:
+            raise NotFound(f"Schedule group {name} does not exist.") from err
+
+
+def _check_tags(tags: list[dict[str, str]]) -> None:
+    if len({t["Key"] for t in tags}) > MAX_TAGS:
+        raise ValidationError(f"A resource can have at most {MAX_TAGS} tags.")
+    if any(t["Key"].lower().startswith("aws:") for t in tags):
+        raise ValidationError("Tag keys starting with 'aws:' are reserved for AWS use.")
