@@ -105,6 +105,48 @@ def _active_task_commands(server: Any) -> list[list[str]]:
     return [d["containerDefinitions"][0]["command"] for d in found]
 
 
+SCHEDULE = """
+resource "aws_scheduler_schedule_group" "g" {
+  name = "%s"
+}
+resource "aws_scheduler_schedule" "s" {
+  name                         = "%s"
+  group_name                   = aws_scheduler_schedule_group.g.name
+  schedule_expression          = "%s"
+  schedule_expression_timezone = "Europe/Paris"
+  flexible_time_window {
+    mode = "OFF"
+  }
+  target {
+    arn      = "arn:aws:ecs:us-east-1:000000000000:cluster/rt"
+    role_arn = "arn:aws:iam::000000000000:role/scheduler"
+    input    = jsonencode({ containerOverrides = [{ name = "app", command = ["echo", "hi"] }] })
+    ecs_parameters {
+      task_definition_arn = "arn:aws:ecs:us-east-1:000000000000:task-definition/rt:1"
+      launch_type         = "FARGATE"
+      network_configuration {
+        subnets = ["subnet-1"]
+      }
+    }
+    retry_policy {
+      maximum_retry_attempts       = 2
+      maximum_event_age_in_seconds = 120
+    }
+  }
+}
+"""
+
+
+def _schedules(server: Any) -> list[tuple[str, str, str, str]]:
+    scheduler = server.client("scheduler")
+    out = []
+    for group in scheduler.list_schedule_groups()["ScheduleGroups"]:
+        for item in scheduler.list_schedules(GroupName=group["Name"])["Schedules"]:
+            full = scheduler.get_schedule(Name=item["Name"], GroupName=group["Name"])
+            out.append((group["Name"], full["Name"], full["ScheduleExpression"], full["ScheduleExpressionTimezone"]))
+    return sorted(out)
+
+
 @dataclass
 class Case:
     """One type: three configurations and what the server shows after each."""
@@ -182,6 +224,28 @@ CASES = [
         lambda s: [(n, a["DelaySeconds"], _queue_tags(s, n)) for n in ("one", "two") if (a := _queue_attrs(s, n))],
         ([("one", "0", {})], [("one", "5", {"team": "a"})], [("two", "5", {})]),
         [],
+    ),
+    Case(
+        "aws_scheduler_schedule",
+        SCHEDULE % ("grp", "one", "cron(0 3 * * ? *)"),
+        SCHEDULE % ("grp", "one", "rate(5 minutes)"),
+        SCHEDULE % ("grp", "two", "rate(5 minutes)"),
+        _schedules,
+        (
+            [("grp", "one", "cron(0 3 * * ? *)", "Europe/Paris")],
+            [("grp", "one", "rate(5 minutes)", "Europe/Paris")],
+            [("grp", "two", "rate(5 minutes)", "Europe/Paris")],
+        ),
+        [],
+    ),
+    Case(
+        "aws_scheduler_schedule_group",
+        'resource "aws_scheduler_schedule_group" "g" { name = "one" }',
+        None,
+        'resource "aws_scheduler_schedule_group" "g" { name = "two" }',
+        lambda s: sorted(g["Name"] for g in s.client("scheduler").list_schedule_groups()["ScheduleGroups"]),
+        (["default", "one"], None, ["default", "two"]),
+        ["default"],
     ),
 ]
 
