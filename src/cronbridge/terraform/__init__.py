@@ -140,7 +140,7 @@ def apply(
         return PlanResult(result.changes, result.diagnostics + exc.diagnostics, {}, result.walk)
     out(_complete("Apply", engine.counts))
     if final.outputs:
-        out(outputs_text(final.outputs))
+        out(outputs_text(final.outputs, module.sensitive_outputs))
     return PlanResult(final.changes, result.diagnostics, final.outputs, final)
 
 
@@ -178,6 +178,10 @@ def destroy(
     if not auto_approve and not (confirm or _ask)("Do you really want to destroy all resources?"):
         out("Destroy cancelled.")
         return 0
+    refused = _prevented(base, current)
+    if refused:
+        out("\n".join(d.render() for d in refused))
+        raise TerraformError(refused)
     order = _config_order(base)
     where = region or current.region or DEFAULT_REGION
     engine = Engine(Aws(endpoint_url, where, credentials), current, path, out)
@@ -188,6 +192,23 @@ def destroy(
         raise
     out(_complete("Destroy", engine.counts))
     return count
+
+
+def _prevented(base: Path, current: state_file.State) -> list[Diagnostic]:
+    """Errors for instances in state whose configuration sets lifecycle.prevent_destroy."""
+    from cronbridge.terraform import lifecycle
+    from cronbridge.terraform.planner import prevented
+
+    try:
+        module = load_module(base)
+    except TerraformError:
+        return []
+    found = []
+    for address in current.resources:
+        config = module.resources.get(address.split("[", 1)[0])
+        if config is not None and lifecycle.read(config.body)[0].prevent_destroy:
+            found.append(prevented(address, config.pos))
+    return found
 
 
 def _config_order(base: Path) -> list[str]:

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from cronbridge.terraform import ast, graph
+from cronbridge.terraform import ast, graph, lifecycle
 from cronbridge.terraform.config import Module, ResourceConfig
 from cronbridge.terraform.diagnostics import Diagnostic, TerraformError, error
 from cronbridge.terraform.evaluate import Evaluator
@@ -284,10 +284,33 @@ class Planner:
         self.visited.add(address)
         self.instances.append(InstanceInfo(address, config, desired, extra))
         prior = self.state.resources.get(address)
+        life = lifecycle.read(config.body)[0]
+        if prior is not None:
+            desired = _ignoring(desired, prior.attributes, schema, life)
         change = compare(address, config.type, schema, desired, prior.attributes if prior else None)
+        if life.prevent_destroy and change.action is Action.REPLACE:
+            self.diagnostics.append(prevented(address, config.pos))
         change.dependencies = sorted(d for d in self.deps[config.address] if not d.startswith(("var.", "local.")))
         self.changes.append(change)
         return decide(change, desired)
+
+
+def prevented(address: str, pos: ast.Pos) -> Diagnostic:
+    """The error for a plan that would destroy an instance whose lifecycle forbids it."""
+    return error(
+        pos,
+        f"Instance cannot be destroyed: {address} has lifecycle.prevent_destroy set, "
+        "but the plan calls for this resource to be destroyed",
+        "remove prevent_destroy to allow it, or undo the change that forces replacement",
+    )
+
+
+def _ignoring(
+    desired: dict[str, Any], prior: dict[str, Any], spec: BlockSpec, life: lifecycle.Lifecycle
+) -> dict[str, Any]:
+    """ignore_changes: the listed arguments (or all) keep their recorded values."""
+    names = set(spec.attrs) | set(spec.blocks) if life.ignore_all else life.ignore_changes
+    return {k: (prior[k] if k in names and k in prior else v) for k, v in desired.items()}
 
 
 def _shape(config: ResourceConfig, results: dict[Any, Any]) -> Any:

@@ -120,7 +120,9 @@ def plan_text(changes: list[Change]) -> str:
     return "\n\n".join([legend, "cronbridge will perform the following actions:", *blocks, summary(changes)])
 
 
-def outputs_text(outputs: dict[str, Any]) -> str:
+def outputs_text(outputs: dict[str, Any], sensitive: set[str] | frozenset[str] = frozenset()) -> str:
     """`Outputs:` then `name = value` lines, as Terraform prints after apply."""
-    lines = [f"{name} = {show(value)}" for name, value in sorted(outputs.items())]
+    lines = [
+        f"{name} = {'<sensitive>' if name in sensitive else show(value)}" for name, value in sorted(outputs.items())
+    ]
     return "\n".join(["", "Outputs:", "", *lines])

@@ -153,7 +153,7 @@ class BodyEvaluator:
                     )
                 )
         for block in body.blocks:
-            if block.type not in spec.blocks and not (top and block.type == "lifecycle"):
+            if block.type not in spec.blocks and not (top and block.type in ("lifecycle", "provisioner", "connection")):
                 what = (
                     "Dynamic blocks are not supported"
                     if block.type == "dynamic"
