@@ -163,3 +163,30 @@ def test_an_unreachable_server_is_an_error_naming_the_resource(tmp_path: Path) -
     assert result.has_errors
     assert "Error: creating aws_ecs_cluster.c: EndpointConnectionError" in folder.output
     assert state_file.load(tmp_path / state_file.FILENAME).resources == {}
+
+
+def test_what_was_deleted_outside_cronbridge_is_noted_and_created_again(
+    tmp_path: Path, cronbridge_server: Any
+) -> None:
+    server = cronbridge_server
+    folder = Folder(write(tmp_path, FLOW), server)
+    folder.apply()
+    sqs = server.client("sqs")
+    sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName="flow-b")["QueueUrl"])
+    server.client("logs").delete_log_group(logGroupName="/flow/long")
+
+    planned = folder.plan()
+    text = planned.render()
+    assert "Note: Objects have changed outside of cronbridge" in text
+    assert "  # aws_sqs_queue.counted[1] has been deleted" in text
+    assert '  # aws_cloudwatch_log_group.each["long"] has been deleted' in text
+    assert {c.address for c in planned.changes if c.action.value == "create"} == {
+        "aws_sqs_queue.counted[1]",
+        'aws_cloudwatch_log_group.each["long"]',
+    }
+    assert "Plan: 2 to add, 0 to change, 0 to destroy." in text
+
+    folder.apply()
+    assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in folder.output
+    assert _groups(server, "/flow/") == {"/flow/long": 30, "/flow/short": 1}
+    assert not folder.plan().has_changes

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cronbridge.terraform import refresh
 from cronbridge.terraform import state as state_file
 from cronbridge.terraform.checks import Checker
 from cronbridge.terraform.config import load_module
@@ -41,6 +42,8 @@ class PlanResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     walk: Walk | None = None
+    gone: list[str] = field(default_factory=list)
+    state: state_file.State | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -55,6 +58,8 @@ class PlanResult:
     def render(self) -> str:
         """Diagnostics, then the plan as Terraform prints it."""
         parts = [d.render() for d in self.diagnostics]
+        if self.gone:
+            parts.insert(0, refresh.note(self.gone))
         if not self.has_errors:
             parts.append(plan_text(self.changes))
         return "\n\n".join(parts)
@@ -96,13 +101,18 @@ def plan(
         return PlanResult(diagnostics=exc.diagnostics)
     values, problems = resolve(module, raw)
     current = state_file.load(Path(state_path) if state_path else state_file.default_path(base))
+    gone: list[str] = []
+    if aws is not None and current.resources:
+        where = Aws(aws.endpoint_url, current.region or aws.region, aws.credentials)
+        gone, unreachable = refresh.refresh(current, where)
+        problems = problems + unreachable
     try:
         result = plan_walk(module, values, current, region or DEFAULT_REGION, aws)
     except TerraformError as exc:
         return PlanResult(diagnostics=problems + exc.diagnostics)
     found = Checker(result, base, _existing_log_groups(aws)).run()
     diagnostics = problems + result.diagnostics + found
-    return PlanResult(result.changes, diagnostics, result.outputs, result)
+    return PlanResult(result.changes, diagnostics, result.outputs, result, gone, current)
 
 
 def apply(
@@ -131,7 +141,8 @@ def apply(
     path = Path(state_path) if state_path else state_file.default_path(base)
     module = load_module(base)
     positions = {a: c.pos for a, c in module.resources.items()}
-    engine = Engine(Aws(endpoint_url, result.walk.region, credentials), state_file.load(path), path, out, positions)
+    current = result.state or state_file.load(path)
+    engine = Engine(Aws(endpoint_url, result.walk.region, credentials), current, path, out, positions)
     values, _ = resolve(module, gather(module, dict(vars or {}), [Path(p) for p in var_files or []]))
     try:
         final = apply_walk(module, values, engine, result.walk.region, result.walk)

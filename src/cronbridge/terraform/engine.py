@@ -14,6 +14,7 @@ from cronbridge.terraform.config import Module
 from cronbridge.terraform.diagnostics import TerraformError
 from cronbridge.terraform.planner import Action, Change, Planner, Walk
 from cronbridge.terraform.resources import RESOURCES, Aws
+from cronbridge.terraform.resources.base import NOT_FOUND
 from cronbridge.terraform.state import ResourceState, State
 from cronbridge.terraform.values import UNKNOWN
 
@@ -122,20 +123,10 @@ class Engine:
         return result
 
 
-_GONE = {
-    "ResourceNotFoundException",
-    "NoSuchEntity",
-    "NoSuchEntityException",
-    "ClusterNotFoundException",
-    "AWS.SimpleQueueService.NonExistentQueue",
-    "QueueDoesNotExist",
-}
-
-
 def _already_gone(exc: Exception) -> bool:
     """Deleting what no longer exists succeeds, as the AWS provider treats it."""
     code, _ = _reason(exc)
-    return code in _GONE
+    return code in NOT_FOUND
 
 
 def deletion_order(changes: list[Change], order: list[str], st: State) -> list[str]:

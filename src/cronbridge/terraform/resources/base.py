@@ -13,6 +13,14 @@ from cronbridge.terraform.schema import BlockSpec
 Values = dict[str, Any]
 
 
+@functools.cache
+def _session() -> Any:
+    """One boto3 session per process: service models are loaded once, not per client."""
+    import boto3
+
+    return boto3.session.Session()
+
+
 @dataclass
 class Aws:
     """boto3 clients for one endpoint, region and set of credentials (None: boto3's usual chain)."""
@@ -25,10 +33,9 @@ class Aws:
     def client(self, service: str) -> Any:
         """A cached boto3 client for a service (ecs, events, logs, iam, scheduler, sqs, sts)."""
         if service not in self._clients:
-            import boto3
-
-            session = boto3.session.Session(region_name=self.region, **(self.credentials or {}))
-            self._clients[service] = session.client(service, endpoint_url=self.endpoint_url)
+            self._clients[service] = _session().client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url, **(self.credentials or {})
+            )
         return self._clients[service]
 
     @functools.cached_property
@@ -47,6 +54,8 @@ class ResourceType:
     create: Callable[[Aws, Values], Values]
     delete: Callable[[Aws, Values], None]
     update: Callable[[Aws, Values, Values], Values] | None = None
+    exists: Callable[[Aws, Values], bool] | None = None
+    """False when the object is gone from the server (deleted outside cronbridge)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +65,34 @@ class DataSourceType:
     name: str
     schema: BlockSpec
     read: Callable[[Aws | None, Values], Values]
+
+
+NOT_FOUND = {
+    "ResourceNotFoundException",
+    "NoSuchEntity",
+    "NoSuchEntityException",
+    "ClusterNotFoundException",
+    "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDoesNotExist",
+}
+"""Error codes meaning "no such object" across the services."""
+
+
+def error_code(exc: Exception) -> str | None:
+    """The AWS error code of a botocore ClientError, else None."""
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+def found(call: Callable[[], Any]) -> bool:
+    """Run a describe/get call: False when it answers "not found", True when it succeeds."""
+    try:
+        call()
+    except Exception as exc:
+        if error_code(exc) in NOT_FOUND:
+            return False
+        raise
+    return True
 
 
 def generated_name(prefix: str = "terraform-") -> str:

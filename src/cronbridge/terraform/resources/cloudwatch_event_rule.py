@@ -7,6 +7,7 @@ from cronbridge.terraform.resources.base import (
     ResourceType,
     Values,
     drop_none,
+    found,
     generated_name,
     tag_changes,
     tags_list,
@@ -84,4 +85,10 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("events").delete_rule(Name=values["name"], EventBusName=values.get("event_bus_name") or "default")
 
 
-TYPE = ResourceType("aws_cloudwatch_event_rule", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """DescribeRule finds it."""
+    bus = values.get("event_bus_name") or "default"
+    return found(lambda: aws.client("events").describe_rule(Name=values["name"], EventBusName=bus))
+
+
+TYPE = ResourceType("aws_cloudwatch_event_rule", SCHEMA, create, delete, update, exists)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cronbridge.errors import AwsError
-from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, first
+from cronbridge.terraform.resources.base import NOT_FOUND, Aws, ResourceType, Values, drop_none, error_code, first
 from cronbridge.terraform.resources.base import generated_name as _generated
 from cronbridge.terraform.resources.ecs_parameters import (
     DEAD_LETTER,
@@ -78,4 +78,17 @@ def delete(aws: Aws, values: Values) -> None:
     )
 
 
-TYPE = ResourceType("aws_cloudwatch_event_target", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """Its rule lists a target with its id."""
+    events = aws.client("events")
+    bus = values.get("event_bus_name") or "default"
+    try:
+        targets = events.list_targets_by_rule(Rule=values["rule"], EventBusName=bus)["Targets"]
+    except Exception as exc:
+        if error_code(exc) in NOT_FOUND:
+            return False
+        raise
+    return any(t["Id"] == values["target_id"] for t in targets)
+
+
+TYPE = ResourceType("aws_cloudwatch_event_target", SCHEMA, create, delete, update, exists)

@@ -65,4 +65,10 @@ def delete(aws: Aws, values: Values) -> None:
         aws.client("logs").delete_log_group(logGroupName=values["name"])
 
 
-TYPE = ResourceType("aws_cloudwatch_log_group", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """DescribeLogGroups lists it by name."""
+    groups = aws.client("logs").describe_log_groups(logGroupNamePrefix=values["name"])["logGroups"]
+    return any(g["logGroupName"] == values["name"] for g in groups)
+
+
+TYPE = ResourceType("aws_cloudwatch_log_group", SCHEMA, create, delete, update, exists)

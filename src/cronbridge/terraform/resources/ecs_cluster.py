@@ -46,4 +46,10 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("ecs").delete_cluster(cluster=values["arn"])
 
 
-TYPE = ResourceType("aws_ecs_cluster", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """ACTIVE in DescribeClusters."""
+    clusters = aws.client("ecs").describe_clusters(clusters=[values["arn"]])["clusters"]
+    return any(c.get("status") == "ACTIVE" for c in clusters)
+
+
+TYPE = ResourceType("aws_ecs_cluster", SCHEMA, create, delete, update, exists)

@@ -7,6 +7,7 @@ from cronbridge.terraform.resources.base import (
     ResourceType,
     Values,
     drop_none,
+    found,
     generated_name,
     tags_list,
 )
@@ -59,7 +60,8 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
     iam = aws.client("iam")
     others = _old_versions(aws, old["arn"])
     if len(others) >= 4:
-        iam.delete_policy_version(PolicyArn=old["arn"], VersionId=sorted(others)[0])
+        oldest = min(others, key=lambda v: int(v.lstrip("v") or 0))
+        iam.delete_policy_version(PolicyArn=old["arn"], VersionId=oldest)
     iam.create_policy_version(PolicyArn=old["arn"], PolicyDocument=new["policy"], SetAsDefault=True)
     keep = {k: old[k] for k in ("name", "arn", "policy_id", "id", "tags_all")}
     return {**new, **keep}
@@ -73,4 +75,9 @@ def delete(aws: Aws, values: Values) -> None:
     iam.delete_policy(PolicyArn=values["arn"])
 
 
-TYPE = ResourceType("aws_iam_policy", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetPolicy finds it."""
+    return found(lambda: aws.client("iam").get_policy(PolicyArn=values["arn"]))
+
+
+TYPE = ResourceType("aws_iam_policy", SCHEMA, create, delete, update, exists)

@@ -7,6 +7,7 @@ from cronbridge.terraform.resources.base import (
     ResourceType,
     Values,
     drop_none,
+    found,
     generated_name,
     tags_list,
 )
@@ -83,4 +84,9 @@ def delete(aws: Aws, values: Values) -> None:
     iam.delete_role(RoleName=values["name"])
 
 
-TYPE = ResourceType("aws_iam_role", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetRole finds it."""
+    return found(lambda: aws.client("iam").get_role(RoleName=values["name"]))
+
+
+TYPE = ResourceType("aws_iam_role", SCHEMA, create, delete, update, exists)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cronbridge.terraform.resources.base import Aws, ResourceType, Values, generated_name
+from cronbridge.terraform.resources.base import Aws, ResourceType, Values, found, generated_name
 from cronbridge.terraform.schema import BlockSpec, computed, optional_computed, required
 
 SCHEMA = BlockSpec(
@@ -33,4 +33,10 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("iam").delete_role_policy(RoleName=values["role"], PolicyName=values["name"])
 
 
-TYPE = ResourceType("aws_iam_role_policy", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetRolePolicy finds it."""
+    iam = aws.client("iam")
+    return found(lambda: iam.get_role_policy(RoleName=values["role"], PolicyName=values["name"]))
+
+
+TYPE = ResourceType("aws_iam_role_policy", SCHEMA, create, delete, update, exists)

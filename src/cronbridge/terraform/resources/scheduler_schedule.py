@@ -10,6 +10,7 @@ from cronbridge.terraform.resources.base import (
     Values,
     drop_none,
     first,
+    found,
     generated_name,
 )
 from cronbridge.terraform.resources.ecs_parameters import (
@@ -109,4 +110,10 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("scheduler").delete_schedule(Name=values["name"], GroupName=values.get("group_name") or "default")
 
 
-TYPE = ResourceType("aws_scheduler_schedule", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetSchedule finds it."""
+    group = values.get("group_name") or "default"
+    return found(lambda: aws.client("scheduler").get_schedule(Name=values["name"], GroupName=group))
+
+
+TYPE = ResourceType("aws_scheduler_schedule", SCHEMA, create, delete, update, exists)

@@ -7,6 +7,7 @@ from cronbridge.terraform.resources.base import (
     ResourceType,
     Values,
     drop_none,
+    found,
     generated_name,
     tags_list,
 )
@@ -43,4 +44,9 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("scheduler").delete_schedule_group(Name=values["name"])
 
 
-TYPE = ResourceType("aws_scheduler_schedule_group", SCHEMA, create, delete)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetScheduleGroup finds it."""
+    return found(lambda: aws.client("scheduler").get_schedule_group(Name=values["name"]))
+
+
+TYPE = ResourceType("aws_scheduler_schedule_group", SCHEMA, create, delete, None, exists)

@@ -7,6 +7,7 @@ from cronbridge.terraform.resources.base import (
     ResourceType,
     Values,
     drop_none,
+    found,
     generated_name,
     tag_changes,
 )
@@ -84,4 +85,9 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("sqs").delete_queue(QueueUrl=values["url"])
 
 
-TYPE = ResourceType("aws_sqs_queue", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetQueueUrl finds it."""
+    return found(lambda: aws.client("sqs").get_queue_url(QueueName=values["name"]))
+
+
+TYPE = ResourceType("aws_sqs_queue", SCHEMA, create, delete, update, exists)
