@@ -165,9 +165,7 @@ def test_an_unreachable_server_is_an_error_naming_the_resource(tmp_path: Path) -
     assert state_file.load(tmp_path / state_file.FILENAME).resources == {}
 
 
-def test_what_was_deleted_outside_cronbridge_is_noted_and_created_again(
-    tmp_path: Path, cronbridge_server: Any
-) -> None:
+def test_what_was_deleted_outside_cronbridge_is_noted_and_created_again(tmp_path: Path, cronbridge_server: Any) -> None:
     server = cronbridge_server
     folder = Folder(write(tmp_path, FLOW), server)
     folder.apply()
