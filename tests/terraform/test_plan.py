@@ -120,6 +120,8 @@ def test_variables_come_from_tfvars_auto_tfvars_var_files_and_flags_in_that_orde
     (directory / "extra.tfvars").write_text('n = "file"\n')
     assert plan(directory, var_files=[directory / "extra.tfvars"]).changes[0].after["name"] == "file"  # type: ignore[index]
     assert plan(directory, vars={"n": "flag"}).changes[0].after["name"] == "flag"  # type: ignore[index]
+    (directory / "c.auto.tfvars.json").write_text('{"n": "auto-json"}')
+    assert plan(directory).changes[0].after["name"] == "auto-json"  # type: ignore[index]
 
 
 def test_a_failed_validation_and_a_missing_variable_are_errors_with_lines(tmp_path: Path) -> None:

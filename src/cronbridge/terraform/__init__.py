@@ -110,7 +110,8 @@ def plan(
         result = plan_walk(module, values, current, region or DEFAULT_REGION, aws)
     except TerraformError as exc:
         return PlanResult(diagnostics=problems + exc.diagnostics)
-    found = Checker(result, base, _existing_log_groups(aws)).run()
+    here = None if aws is None else Aws(aws.endpoint_url, result.region, aws.credentials)
+    found = Checker(result, base, _existing_log_groups(here)).run()
     diagnostics = problems + result.diagnostics + found
     return PlanResult(result.changes, diagnostics, result.outputs, result, gone, current)
 
