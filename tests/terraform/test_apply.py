@@ -188,3 +188,46 @@ def test_what_was_deleted_outside_cronbridge_is_noted_and_created_again(tmp_path
     assert "Apply complete! Resources: 2 added, 0 changed, 0 destroyed." in folder.output
     assert _groups(server, "/flow/") == {"/flow/long": 30, "/flow/short": 1}
     assert not folder.plan().has_changes
+
+
+CHAIN = """
+resource "aws_ecs_cluster" "c" { name = "chain" }
+resource "aws_ecs_task_definition" "td" {
+  family                = "chain"
+  container_definitions = jsonencode([{ name = "app", image = "busybox", essential = true, memory = 128,
+                                        command = ["echo", "%s"] }])
+}
+resource "aws_cloudwatch_event_rule" "r" {
+  name                = "chain"
+  schedule_expression = "rate(1 hour)"
+}
+resource "aws_cloudwatch_event_target" "t" {
+  rule     = aws_cloudwatch_event_rule.r.name
+  arn      = aws_ecs_cluster.c.arn
+  role_arn = "arn:aws:iam::000000000000:role/events"
+  ecs_target {
+    task_definition_arn = aws_ecs_task_definition.td.arn
+  }
+}
+"""
+
+
+def test_a_replaced_task_definition_updates_the_target_that_refers_to_it(
+    tmp_path: Path, cronbridge_server: Any
+) -> None:
+    folder = Folder(write(tmp_path, {"main.tf": CHAIN % "one"}), cronbridge_server)
+    folder.apply()
+    write(tmp_path, {"main.tf": CHAIN % "two"})
+    planned = folder.plan()
+    actions = {c.address: c.action.value for c in planned.changes if c.action.value != "no-op"}
+    assert actions == {"aws_ecs_task_definition.td": "replace", "aws_cloudwatch_event_target.t": "update"}
+    assert '"arn:aws:ecs:us-east-1:000000000000:task-definition/chain:1" -> (known after apply)' in planned.render()
+
+    folder.apply()
+    target = cronbridge_server.client("events").list_targets_by_rule(Rule="chain")["Targets"][0]
+    assert target["EcsParameters"]["TaskDefinitionArn"].endswith(":task-definition/chain:2")
+    ecs = cronbridge_server.client("ecs")
+    assert ecs.list_task_definitions(familyPrefix="chain", status="ACTIVE")["taskDefinitionArns"] == [
+        target["EcsParameters"]["TaskDefinitionArn"]
+    ]
+    assert not folder.plan().has_changes
