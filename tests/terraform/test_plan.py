@@ -194,3 +194,42 @@ def test_the_state_file_round_trips(tmp_path: Path) -> None:
     state_file.save(state, path)
     again = state_file.load(path)
     assert again.resources == state.resources and again.outputs == {"o": 1} and again.serial == 1
+
+
+def test_schedule_expressions_and_zones_aws_would_reject_are_errors_with_lines(tmp_path: Path) -> None:
+    directory = _write(
+        tmp_path,
+        """resource "aws_cloudwatch_event_rule" "both_days" {
+  schedule_expression = "cron(0 3 * * MON *)"
+}
+resource "aws_cloudwatch_event_rule" "at_on_a_rule" {
+  schedule_expression = "at(2030-01-01T00:00:00)"
+}
+resource "aws_cloudwatch_event_rule" "neither" {
+  description = "no schedule, no pattern"
+}
+resource "aws_scheduler_schedule" "s" {
+  schedule_expression          = "at(2030-01-01T00:00:00)"
+  schedule_expression_timezone = "Mars/Olympus"
+  flexible_time_window {
+    mode = "OFF"
+  }
+  target {
+    arn      = "arn:aws:sqs:us-east-1:000000000000:q"
+    role_arn = "arn:aws:iam::000000000000:role/r"
+  }
+}
+""",
+    )
+    found = sorted(plan(directory).diagnostics, key=lambda d: d.pos.line)
+    got = [(str(d.pos), d.summary.split(":")[0]) for d in found]
+    assert got == [
+        ("main.tf:2", "aws_cloudwatch_event_rule.both_days"),
+        ("main.tf:5", "aws_cloudwatch_event_rule.at_on_a_rule"),
+        ("main.tf:7", "aws_cloudwatch_event_rule.neither"),
+        ("main.tf:12", "aws_scheduler_schedule.s"),
+    ]
+    text = plan(directory).render()
+    assert 'schedule expression "cron(0 3 * * MON *)" is not valid' in text
+    assert "PutRule would fail with ValidationException" in text
+    assert '"Mars/Olympus" is not a time zone' in text

@@ -49,7 +49,51 @@ class Checker:
                 self._overrides(info, "ecs_target", info.config.body)
             elif info.config.type in ("aws_iam_policy", "aws_iam_role_policy"):
                 self._pass_role(info)
+            if info.config.type in ("aws_cloudwatch_event_rule", "aws_scheduler_schedule"):
+                self._schedule(info)
         return self.found
+
+    def _schedule(self, info: InstanceInfo) -> None:
+        """A schedule expression or time zone AWS would reject (ValidationException at create)."""
+        from cronbridge.schedule import ScheduleError, ZoneError, check_zone, parse
+
+        scheduler = info.config.type == "aws_scheduler_schedule"
+        expression = info.values.get("schedule_expression")
+        attrs = info.config.body.attributes
+        if isinstance(expression, str):
+            try:
+                parse(expression, allow_at=scheduler)
+            except ScheduleError as exc:
+                self.found.append(
+                    error(
+                        attrs["schedule_expression"].pos,
+                        f'{info.address}: schedule expression "{expression}" is not valid ({exc.detail}), '
+                        f"so {'CreateSchedule' if scheduler else 'PutRule'} would fail with ValidationException",
+                        "write cron(minutes hours day-of-month month day-of-week year) with ? in one of the day "
+                        'fields, e.g. "cron(*/30 * * * ? *)", or rate(5 minutes)'
+                        + (", or at(2030-01-01T00:00:00)" if scheduler else ""),
+                    )
+                )
+        elif not scheduler and expression is None and info.values.get("event_pattern") is None:
+            self.found.append(
+                error(
+                    info.config.pos,
+                    f"{info.address}: a rule needs schedule_expression or event_pattern",
+                    'add schedule_expression = "rate(1 hour)" (or an event_pattern)',
+                )
+            )
+        zone = info.values.get("schedule_expression_timezone")
+        if scheduler and isinstance(zone, str) and "schedule_expression_timezone" in attrs:
+            try:
+                check_zone(zone)
+            except (ZoneError, ValueError):
+                self.found.append(
+                    error(
+                        attrs["schedule_expression_timezone"].pos,
+                        f'{info.address}: "{zone}" is not a time zone',
+                        'use an IANA name such as "Europe/Paris" or "UTC"',
+                    )
+                )
 
     def lenient(self, info: InstanceInfo, name: str, body: ast.Body | None = None) -> Any:
         """An attribute's value with unknowns read as MARK, or None when it cannot be evaluated."""
