@@ -5,6 +5,7 @@ create."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -222,6 +223,7 @@ def test_a_replaced_task_definition_updates_the_target_that_refers_to_it(
     actions = {c.address: c.action.value for c in planned.changes if c.action.value != "no-op"}
     assert actions == {"aws_ecs_task_definition.td": "replace", "aws_cloudwatch_event_target.t": "update"}
     assert '"arn:aws:ecs:us-east-1:000000000000:task-definition/chain:1" -> (known after apply)' in planned.render()
+    assert re.search(r'~ container_definitions = jsonencode\(\n(.*\n)*? +- +"one"\n +\+ +"two"\n', planned.render())
 
     folder.apply()
     target = cronbridge_server.client("events").list_targets_by_rule(Rule="chain")["Targets"][0]

@@ -3,6 +3,7 @@ a summary line."""
 
 from __future__ import annotations
 
+import difflib
 import json
 from typing import Any
 
@@ -41,9 +42,42 @@ def _labels(change: Change) -> str:
 
 
 def _aligned(rows: list[tuple[str, str, str]], indent: str) -> list[str]:
-    """(symbol, name, rest) rows with the `=` signs aligned, as Terraform aligns them."""
+    """(symbol, name, rest) rows with the `=` signs aligned, as Terraform aligns them; a multi-line
+    rest (a JSON document) continues below its row."""
     width = max((len(name) for _, name, _ in rows), default=0)
     return [f"{indent}{symbol} {name.ljust(width)} = {rest}" for symbol, name, rest in rows]
+
+
+def _json_lines(value: Any) -> list[str] | None:
+    """A JSON text pretty-printed, one line per element; None when it is not JSON."""
+    if not isinstance(value, str):
+        return None
+    try:
+        doc = json.loads(value)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(doc, dict | list):
+        return None
+    return json.dumps(doc, indent=2, ensure_ascii=False).splitlines()
+
+
+def _json_block(lines: list[str], indent: str) -> str:
+    """`jsonencode(` + the document + `)`, as the plan shows a JSON argument."""
+    body = [f"{indent}      {line}" for line in lines]
+    return "\n".join(["jsonencode(", *body, f"{indent}  )"])
+
+
+def _json_diff(before: Any, after: Any, indent: str) -> str | None:
+    """A JSON argument's change as changed lines with - and + (and two lines of context)."""
+    old, new = _json_lines(before), _json_lines(after)
+    if old is None or new is None:
+        return None
+    body = [
+        f"{indent}    {line[0] if line[0] in '+-' else ' '} {line[1:]}"
+        for line in difflib.unified_diff(old, new, n=2, lineterm="")
+        if not line.startswith(("---", "+++", "@@"))
+    ]
+    return "\n".join(["jsonencode(", *body, f"{indent}  )"])
 
 
 def _created(values: dict[str, Any], spec: BlockSpec, indent: str) -> list[str]:
@@ -53,7 +87,8 @@ def _created(values: dict[str, Any], spec: BlockSpec, indent: str) -> list[str]:
         value = values.get(name)
         if value is None or value == [] or value == {}:
             continue
-        rows.append(("+", name, show(value)))
+        pretty = _json_lines(value) if spec.attrs[name].json else None
+        rows.append(("+", name, _json_block(pretty, indent) if pretty else show(value)))
     lines = _aligned(rows, indent)
     for name in sorted(spec.blocks):
         for item in values.get(name) or []:
@@ -68,7 +103,9 @@ def _changed(change: Change, spec: BlockSpec) -> list[str]:
     rows = []
     for d in change.diffs:
         note = " # forces replacement" if d.forces and change.action is Action.REPLACE else ""
-        rows.append(("~", d.path, f"{show(d.before)} -> {show(d.after)}{note}"))
+        attr = spec.attrs.get(d.path)
+        text = _json_diff(d.before, d.after, "      ") if attr is not None and attr.json else None
+        rows.append(("~", d.path, (text or f"{show(d.before)} -> {show(d.after)}") + note))
     if change.action is Action.REPLACE and change.before:
         for name, attr in sorted(spec.attrs.items()):
             if attr.computed and not attr.configurable and change.before.get(name) is not None:
