@@ -53,6 +53,11 @@ def proc_status_kib(pid: int, key: str) -> int | None:
     return None
 
 
+# cronbridge servers started here take this as their administrator's key (moto accepts any)
+BENCH_KEY = "AKIDBENCH"
+BENCH_SECRET = "bench-secret"
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used (from /proc/<pid>/stat); 0.0 when it is gone."""
     try:
@@ -64,10 +69,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 def client(service: str, endpoint: str) -> Any:
-    """A boto3 client for `endpoint` with retries off and dummy credentials."""
+    """A boto3 client for `endpoint` with retries off, signing as the bench administrator."""
     return boto3.client(
         service, endpoint_url=endpoint, region_name=REGION,
-        aws_access_key_id="AKIDBENCH", aws_secret_access_key="bench-secret",
+        aws_access_key_id=BENCH_KEY, aws_secret_access_key=BENCH_SECRET,
         config=Config(retries={"max_attempts": 1, "mode": "standard"},
                       max_pool_connections=16, read_timeout=120),
     )
@@ -157,8 +162,9 @@ def cronbridge_server(data_dir: Path, launcher: str | None = "process",
             "--data-dir", str(data_dir), "--allow-reset"]
     if launcher:
         args += ["--launcher", launcher]
+    admin = {"CRONBRIDGE_ADMIN_ACCESS_KEY_ID": BENCH_KEY, "CRONBRIDGE_ADMIN_SECRET_ACCESS_KEY": BENCH_SECRET}
     return ServerProcess("cronbridge", args, "/_cronbridge/health", data_dir / "server.log",
-                         env=env or {}, port=free_port())
+                         env={**admin, **(env or {})}, port=free_port())
 
 
 def moto_server(work_dir: Path) -> ServerProcess:

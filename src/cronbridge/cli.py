@@ -21,6 +21,11 @@ def _server_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="how tasks run (default auto; noop runs nothing, for benchmarks)",
     )
     p.add_argument("--region", help="default region when a request names none")
+    p.add_argument(
+        "--auth", choices=["enforce", "open"],
+        help="enforce (default): SigV4 with known keys; open: any well-formed signature acts as the administrator",
+    )
+    p.add_argument("--signature-skew", type=float, help="seconds a request's signing time may be off (default 300)")
     p.add_argument("--allow-reset", action="store_true", default=None, help="enable POST /_cronbridge/reset (tests)")
     p.add_argument(
         "--manual-clock", action="store_true", default=None,
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = from_environment(
             host=args.host, port=args.port, data_dir=args.data_dir, launcher=args.launcher,
             region=args.region, allow_reset=args.allow_reset, manual_clock=args.manual_clock,
+            auth=args.auth, signature_skew=args.signature_skew,
         )
         serve(settings)
         return 0

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 
 from cronbridge.config import Settings
+from cronbridge.identity.bootstrap import read_credentials
 from cronbridge.schedule import parse
 from cronbridge.server import BackgroundServer
 
@@ -24,6 +25,7 @@ LOG_GROUP = "/ecs/fargate-task-definition"
 RULE = "hello"
 SCHEDULE = "cron(*/30 * * * ? *)"
 Say = Callable[[str], None]
+CREDENTIALS: dict[str, tuple[str, str]] = {}  # endpoint -> the administrator's (key id, secret)
 
 
 def container_definition(image: str) -> dict[str, Any]:
@@ -67,9 +69,10 @@ def create_seed_system(endpoint: str, image: str = "busybox") -> dict[str, str]:
 
 
 def _client(endpoint: str, service: str) -> Any:
+    """A client signing with the administrator's key of the demo's own server (from its credentials file)."""
+    key, secret = CREDENTIALS.get(endpoint, ("demo", "demo"))
     return boto3.client(
-        service, endpoint_url=endpoint, region_name=REGION,
-        aws_access_key_id="demo", aws_secret_access_key="demo",
+        service, endpoint_url=endpoint, region_name=REGION, aws_access_key_id=key, aws_secret_access_key=secret,
     )
 
 
@@ -123,6 +126,9 @@ def read_log(endpoint: str, task_arn: str) -> list[str]:
 def run(launcher: str = "process", data_dir: Path | None = None, say: Say = print) -> int:
     directory = data_dir or Path(tempfile.mkdtemp(prefix="cronbridge-demo-"))
     server = BackgroundServer(Settings(port=0, data_dir=directory, launcher=launcher)).start()
+    found = read_credentials(server.system.settings.admin_credentials_path)
+    if found:
+        CREDENTIALS[server.endpoint] = found
     try:
         return _demo(server, say)
     finally:

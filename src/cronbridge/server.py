@@ -11,7 +11,8 @@ import uvicorn
 
 from cronbridge.api.app import create_app
 from cronbridge.config import Settings
-from cronbridge.system import System
+from cronbridge.identity.bootstrap import announcement
+from cronbridge.system import AUTH_WORDS, System
 
 log = logging.getLogger("cronbridge.server")
 
@@ -55,7 +56,10 @@ def _announce(system: System, port: int) -> None:
     clock = "manual (tests move it via POST /_cronbridge/clock)" if s.manual_clock else "system"
     print(f"cronbridge listening on http://{s.host}:{port}", flush=True)
     print(f"  launcher: {system.launcher.name}; state: {s.db_path}; clock: {clock}", flush=True)
-    print("  auth: open mode (any well-formed signature is accepted)", flush=True)
+    print(f"  auth: {s.auth} ({AUTH_WORDS[s.auth]})", flush=True)
+    for line in announcement(system.admin_key, system.admin_key_new, s.admin_credentials_path,
+                             f"http://{s.host}:{port}"):
+        print(line, flush=True)
     if s.allow_reset:
         print("  reset: enabled (POST /_cronbridge/reset wipes all state)", flush=True)
 

@@ -11,6 +11,8 @@ from cronbridge.config import Settings
 from cronbridge.ecs.service import EcsService
 from cronbridge.errors import ValidationError
 from cronbridge.events.service import EventsService
+from cronbridge.identity.bootstrap import write_credentials
+from cronbridge.identity.service import IdentityService
 from cronbridge.launchers.base import Launcher
 from cronbridge.launchers.select import choose_launcher
 from cronbridge.logs.service import LogService
@@ -23,6 +25,10 @@ from cronbridge.store.db import Database
 from cronbridge.store.documents import Documents
 
 log = logging.getLogger("cronbridge")
+AUTH_WORDS = {
+    "enforce": "every AWS request must carry a valid SigV4 signature of a known key",
+    "open": "any well-formed signature is accepted and acts as the administrator",
+}
 
 
 class System:
@@ -44,6 +50,11 @@ class System:
         self.schedules = SchedulesService(self.docs, self.clock)
         self.scheduler.add_source(ScheduleSource(self.schedules))
         self.schedules.on_change = lambda key: self.scheduler.wake_key(None if key is None else f"schedule:{key}")
+        self.identity = IdentityService(self.db, self.clock, settings.account_id)
+        self.admin_key, self.admin_key_new = self.identity.bootstrap(
+            settings.admin_access_key_id, settings.admin_secret_access_key
+        )
+        write_credentials(settings.admin_credentials_path, self.admin_key)
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -51,6 +62,7 @@ class System:
         self.runner.recover()
         self.scheduler.start()
         log.info("cronbridge: launcher=%s data=%s", self.launcher.name, self.settings.db_path)
+        log.info("cronbridge: auth=%s (%s)", self.settings.auth, AUTH_WORDS[self.settings.auth])
 
     def close(self) -> None:
         self.scheduler.stop()
@@ -64,6 +76,8 @@ class System:
             self.runner.stop_all()
             self.db.wipe()
             self.ecs.forget_cached()
+            self.identity.forget_cached()
+            self.identity.bootstrap(self.admin_key.access_key_id, self.admin_key.secret_access_key)
             self.scheduler.resume()
 
     def move_clock(self, advance: float | None = None, to: float | None = None) -> None:
@@ -81,5 +95,6 @@ class System:
             "launcher": self.launcher.name,
             "database": str(self.settings.db_path),
             "clock": "manual" if isinstance(self.clock, FakeClock) else "system",
+            "auth": self.settings.auth,
             "now": self.clock.now(),
         }

@@ -5,19 +5,27 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
+from cronbridge.api import sigv4
+from fixtures.server import ADMIN_KEY, ADMIN_SECRET
 
 ECS = "AmazonEC2ContainerServiceV20141113"
 
 
 def raw(server: Any, target: str | None, body: bytes) -> tuple[int, Any, dict[str, Any]]:
-    headers = {"Content-Type": "application/x-amz-json-1.1",
-               "Authorization": "AWS4-HMAC-SHA256 Credential=AKID/20260101/eu-west-1/ecs/aws4_request, "
-                                "SignedHeaders=host, Signature=0"}
+    """A hand-made request, signed as the administrator for eu-west-1."""
+    amz_date = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    headers = {"Content-Type": "application/x-amz-json-1.1", "Host": f"127.0.0.1:{server.port}",
+               "X-Amz-Date": amz_date}
     if target:
         headers["X-Amz-Target"] = target
+    headers["Authorization"] = sigv4.sign("POST", "/", "", headers, body, access_key_id=ADMIN_KEY,
+                                          secret_access_key=ADMIN_SECRET, region="eu-west-1", service="ecs",
+                                          amz_date=amz_date)
     request = urllib.request.Request(server.endpoint + "/", data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:

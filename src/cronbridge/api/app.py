@@ -12,10 +12,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from cronbridge.api.auth import Authenticated, authenticate
 from cronbridge.api.context import RequestContext
 from cronbridge.api.protocols import json as json_protocol
 from cronbridge.api.protocols import rest_json
 from cronbridge.api.services import registry
+from cronbridge.api.sigv4 import SigV4Error
 from cronbridge.errors import AwsError
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ def signing_scope(request: Request) -> tuple[str | None, str | None, str | None]
     return (match.group(1), match.group(2), match.group(3)) if match else (None, None, None)
 
 
-def make_context(system: System, request: Request) -> RequestContext:
+def make_context(system: System, request: Request, who: Authenticated | None = None) -> RequestContext:
     key, region, _service = signing_scope(request)
     client = request.client
     return RequestContext(
@@ -39,8 +41,11 @@ def make_context(system: System, request: Request) -> RequestContext:
         region=region or system.settings.region,
         account=system.settings.account_id,
         access_key=key,
+        principal_arn=who.principal.arn if who else None,
         source_ip=client.host if client else None,
         extra={"host": request.headers.get("host")},
+        principal=who.principal if who else None,
+        key=who.key if who else None,
     )
 
 
@@ -48,29 +53,47 @@ async def aws_endpoint(request: Request) -> Response:
     system: System = request.app.state.system
     target = request.headers.get("x-amz-target")
     body = await request.body()
+    try:
+        who = authenticate(system, request, body)
+    except SigV4Error as err:
+        return _auth_error(err, request, target)
     if target:
-        return _json_call(system, request, target, body)
+        return _json_call(system, request, target, body, who)
     rest = _rest_service(request)
     if rest is not None:
-        return _rest_call(system, request, rest, body)
+        return _rest_call(system, request, rest, body, who)
     if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        return _query_call(system, request, body)
+        return _query_call(system, request, body, who)
     if request.query_params.get("Action"):
-        return _query_call(system, request, request.url.query.encode())
+        return _query_call(system, request, request.url.query.encode(), who)
     return _error_response(
         AwsError("Missing X-Amz-Target: no operation named in the request.", "UnknownOperationException"),
         "application/x-amz-json-1.1",
     )
 
 
-def _json_call(system: System, request: Request, target: str, body: bytes) -> Response:
+def _auth_error(err: SigV4Error, request: Request, target: str | None) -> Response:
+    """A refused signature, worded and coded as the request's protocol does it."""
+    rest = None if target else _rest_service(request)
+    if rest is not None:
+        return _rest_error(rest, err.for_protocol("json"))
+    if target:
+        service = registry.json_services().get(target.rpartition(".")[0])
+        content_type = service.content_type if service else "application/x-amz-json-1.1"
+        return _error_response(err.for_protocol("json"), content_type)
+    from cronbridge.api.protocols import query
+
+    return query.error_response(err.for_protocol("query"))
+
+
+def _json_call(system: System, request: Request, target: str, body: bytes, who: Authenticated) -> Response:
     prefix, _, action = target.rpartition(".")
     service = registry.json_services().get(prefix)
     content_type = service.content_type if service else "application/x-amz-json-1.1"
     try:
         if service is None:
             raise AwsError(f"Unknown target prefix {prefix!r}.", "UnknownOperationException")
-        result = json_protocol.dispatch(service, action, body, make_context(system, request))
+        result = json_protocol.dispatch(service, action, body, make_context(system, request, who))
     except AwsError as err:
         return _error_response(err, content_type)
     except Exception:  # a bug of ours: say so in AWS's shape, keep serving
@@ -89,11 +112,13 @@ def _rest_service(request: Request) -> rest_json.RestJsonService | None:
     return next((s for s in services.values() if rest_json.path_matches(s.model, raw)), None)
 
 
-def _rest_call(system: System, request: Request, service: rest_json.RestJsonService, body: bytes) -> Response:
+def _rest_call(
+    system: System, request: Request, service: rest_json.RestJsonService, body: bytes, who: Authenticated
+) -> Response:
     raw = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     try:
         result = rest_json.dispatch(service, request.method, raw, request.url.query, body,
-                                    make_context(system, request))
+                                    make_context(system, request, who))
     except AwsError as err:
         return _rest_error(service, err)
     except Exception:  # a bug of ours: say so in AWS's shape, keep serving
@@ -107,7 +132,7 @@ def _rest_error(service: rest_json.RestJsonService, err: AwsError) -> Response:
                     headers={"X-Amzn-ErrorType": err.code}, media_type="application/json")
 
 
-def _query_call(system: System, request: Request, body: bytes) -> Response:
+def _query_call(system: System, request: Request, body: bytes, who: Authenticated) -> Response:
     """AWS's query protocol (IAM, STS): form-encoded parameters in, XML out."""
     _key, _region, service_name = signing_scope(request)
     try:
@@ -115,7 +140,7 @@ def _query_call(system: System, request: Request, body: bytes) -> Response:
     except ModuleNotFoundError:
         err = AwsError(f"The query protocol ({service_name}) is not served yet.", "UnknownOperationException")
         return _error_response(err, "application/x-amz-json-1.1")
-    response: Response = query.handle(service_name, body, make_context(system, request))
+    response: Response = query.handle(service_name, body, make_context(system, request, who))
     return response
 
 

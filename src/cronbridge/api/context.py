@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cronbridge.identity.model import KeyRecord, Principal
     from cronbridge.system import System
 
 
@@ -20,3 +21,5 @@ class RequestContext:
     principal_arn: str | None = None
     source_ip: str | None = None
     extra: dict[str, Any] | None = None
+    principal: Principal | None = None  # the verified caller (the administrator in open mode)
+    key: KeyRecord | None = None  # the access key it signed with (None in open mode)

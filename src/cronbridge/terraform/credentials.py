@@ -35,7 +35,16 @@ def _chain_has_credentials() -> bool:
 
 
 def read_admin_file(path: Path) -> Credentials | None:
-    """The key pair in a server's admin-credentials file (JSON, or KEY=VALUE / ini lines)."""
+    """The key pair in a server's admin-credentials file (the server writes a shared-credentials
+    file, see identity/bootstrap.py; JSON and KEY=VALUE lines are read too)."""
+    from cronbridge.identity.bootstrap import read_credentials
+
+    try:
+        pair = read_credentials(path)
+    except Exception:  # noqa: BLE001 - not an ini file: try the other shapes
+        pair = None
+    if pair is not None and pair[1]:
+        return {"aws_access_key_id": pair[0], "aws_secret_access_key": pair[1]}
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:

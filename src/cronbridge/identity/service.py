@@ -1,0 +1,319 @@
+"""The identity service: users, roles, access keys and role sessions, and who a signing key stands for."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from typing import Any
+
+from cronbridge.clock import Clock
+from cronbridge.iam.evaluate import NamedPolicy
+from cronbridge.identity import ids
+from cronbridge.identity.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from cronbridge.identity.managed import ADMINISTRATOR_ACCESS
+from cronbridge.identity.model import AccessKeyPair, KeyRecord, Principal, Role, TemporaryCredentials, User
+from cronbridge.identity.policies import PolicyService, check_path, parsed
+from cronbridge.identity.sessions import SessionMaker
+from cronbridge.store.db import Database
+from cronbridge.store.identity import IdentityStore, OwnerKind
+
+ADMIN_USER = "admin"
+ADMIN_POLICY = "AdministratorAccess"
+MAX_KEYS_PER_USER = 2
+_ALLOW_ALL = NamedPolicy(
+    "root", parsed('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}')
+)
+
+
+class IdentityService:
+    """Everything IAM stores, and the answers authorization needs: whose key is this, what may they do."""
+
+    def __init__(self, db: Database, clock: Clock, account: str) -> None:
+        self.store = IdentityStore(db)
+        self.clock = clock
+        self.account = account
+        self.policies = PolicyService(self.store, clock, account, self._changed)
+        self.sessions = SessionMaker(self)
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._cache: dict[Any, Any] = {}
+
+    # caching: every write bumps the generation, so readers never see a stale answer
+
+    def _changed(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._cache.clear()
+
+    def forget_cached(self) -> None:
+        self._changed()
+
+    def _cached(self, key: Any, compute: Any) -> Any:
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+            generation = self._generation
+        value = compute()
+        with self._lock:
+            if generation == self._generation:
+                self._cache[key] = value
+        return value
+
+    # the contract authorization uses
+
+    def lookup_key(self, access_key_id: str) -> KeyRecord | None:
+        """The key record (active or not, temporary or not), or None for a key nobody issued."""
+        key: KeyRecord | None = self._cached(("key", access_key_id), lambda: self.store.key(access_key_id))
+        return key
+
+    def principal_of_key(self, access_key_id: str) -> Principal | None:
+        """Who signs with this key: a user, or a role session with its session policies."""
+        key = self.lookup_key(access_key_id)
+        if key is None:
+            return None
+        principal: Principal | None = self._cached(("principal", access_key_id), lambda: self._principal(key))
+        return principal
+
+    def _principal(self, key: KeyRecord) -> Principal | None:
+        if key.role_arn is not None:
+            return self.sessions.principal(key)
+        user = self.store.user(key.user_name or "")
+        if user is None:
+            return None
+        return Principal(user.arn, "user", user.name, self.account, user.user_id, key.access_key_id)
+
+    def root(self) -> Principal:
+        return Principal(f"arn:aws:iam::{self.account}:root", "root", "root", self.account, self.account)
+
+    def policies_for(self, principal: Principal) -> list[NamedPolicy]:
+        """The identity-based policies of a principal: its own inline ones and its attached managed ones.
+
+        Session policies of an assumed role are on `principal.session_policies` (they limit, they never grant).
+        """
+        if principal.kind == "root":
+            return [_ALLOW_ALL]
+        if principal.kind == "service":
+            return []
+        kind: OwnerKind = "user" if principal.kind == "user" else "role"
+        owner = principal.name
+        found: list[NamedPolicy] = self._cached(
+            ("policies", kind, owner.lower()), lambda: self.policies.named(kind, owner)
+        )
+        return found
+
+    def get_role(self, name_or_arn: str) -> Role:
+        """A role by name or ARN; NoSuchEntity otherwise."""
+        name = name_or_arn.rsplit("/", 1)[-1] if name_or_arn.startswith("arn:") else name_or_arn
+        role = self.store.role(name)
+        if role is None or (name_or_arn.startswith("arn:") and role.arn != name_or_arn):
+            raise NoSuchEntity(f"The role with name {name} cannot be found.")
+        return role
+
+    def assume_role(
+        self,
+        role_arn: str,
+        session_name: str,
+        duration: int | None = None,
+        caller: Principal | str | None = None,
+        session_policy: str | None = None,
+        policy_arns: tuple[str, ...] = (),
+    ) -> TemporaryCredentials:
+        """Temporary credentials for a role session, once the role's trust policy admits `caller`.
+
+        `caller` is a Principal (a user or role session) or a service name such as "events.amazonaws.com".
+        """
+        return self.sessions.assume(role_arn, session_name, duration, caller, session_policy, policy_arns)
+
+    # users
+
+    def create_user(self, name: str, path: str = "/", tags: dict[str, str] | None = None) -> User:
+        if self.store.user(name) is not None:
+            raise EntityAlreadyExists(f"User with name {name} already exists.")
+        user = User(
+            name,
+            ids.unique_id("AIDA"),
+            f"arn:aws:iam::{self.account}:user{check_path(path)}{name}",
+            path,
+            self.clock.now(),
+            dict(tags or {}),
+        )
+        self.store.put_user(user)
+        self._changed()
+        return user
+
+    def get_user(self, name: str) -> User:
+        user = self.store.user(name)
+        if user is None:
+            raise NoSuchEntity(f"The user with name {name} cannot be found.")
+        return user
+
+    def list_users(self, path_prefix: str = "/") -> list[User]:
+        return self.store.users(path_prefix)
+
+    def delete_user(self, name: str) -> None:
+        user = self.get_user(name)
+        if self.store.user_keys(user.name):
+            raise DeleteConflict("Cannot delete entity, must delete access keys first.")
+        if self.store.attached("user", user.name):
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        if self.store.inline("user", user.name):
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        self.store.delete_user(user.name)
+        self._changed()
+
+    def tag_user(self, name: str, tags: dict[str, str]) -> None:
+        user = self.get_user(name)
+        self.store.set_tags("iam_users", "name", user.name, {**user.tags, **tags})
+        self._changed()
+
+    def untag_user(self, name: str, keys: list[str]) -> None:
+        user = self.get_user(name)
+        self.store.set_tags("iam_users", "name", user.name, {k: v for k, v in user.tags.items() if k not in keys})
+        self._changed()
+
+    # roles
+
+    def create_role(
+        self,
+        name: str,
+        trust_policy: str,
+        path: str = "/",
+        description: str | None = None,
+        max_session_duration: int = 3600,
+        tags: dict[str, str] | None = None,
+    ) -> Role:
+        parsed(trust_policy, "trust")
+        if self.store.role(name) is not None:
+            raise EntityAlreadyExists(f"Role with name {name} already exists.")
+        role = Role(
+            name,
+            ids.unique_id("AROA"),
+            f"arn:aws:iam::{self.account}:role{check_path(path)}{name}",
+            path,
+            trust_policy,
+            self.clock.now(),
+            description,
+            max_session_duration,
+            dict(tags or {}),
+        )
+        self.store.put_role(role)
+        self._changed()
+        return role
+
+    def list_roles(self, path_prefix: str = "/") -> list[Role]:
+        return self.store.roles(path_prefix)
+
+    def update_role(self, name: str, description: str | None = None, max_session_duration: int | None = None) -> None:
+        role = self.get_role(name)
+        changes: dict[str, Any] = {}
+        if description is not None:
+            changes["description"] = description
+        if max_session_duration is not None:
+            changes["max_session_duration"] = max_session_duration
+        self.store.put_role(replace(role, **changes))
+        self._changed()
+
+    def update_trust_policy(self, name: str, trust_policy: str) -> None:
+        role = self.get_role(name)
+        parsed(trust_policy, "trust")
+        self.store.put_role(replace(role, trust_policy=trust_policy))
+        self._changed()
+
+    def delete_role(self, name: str) -> None:
+        role = self.get_role(name)
+        if self.store.attached("role", role.name):
+            raise DeleteConflict("Cannot delete entity, must detach all policies first.")
+        if self.store.inline("role", role.name):
+            raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        self.store.delete_role(role.name)
+        self._changed()
+
+    def tag_role(self, name: str, tags: dict[str, str]) -> None:
+        role = self.get_role(name)
+        self.store.set_tags("iam_roles", "name", role.name, {**role.tags, **tags})
+        self._changed()
+
+    def untag_role(self, name: str, keys: list[str]) -> None:
+        role = self.get_role(name)
+        self.store.set_tags("iam_roles", "name", role.name, {k: v for k, v in role.tags.items() if k not in keys})
+        self._changed()
+
+    # access keys
+
+    def create_access_key(
+        self, user_name: str, access_key_id: str | None = None, secret: str | None = None
+    ) -> AccessKeyPair:
+        user = self.get_user(user_name)
+        if len(self.store.user_keys(user.name)) >= MAX_KEYS_PER_USER:
+            raise LimitExceeded(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
+        key = KeyRecord(
+            access_key_id or ids.access_key_id(),
+            secret or ids.secret_access_key(),
+            "Active",
+            self.clock.now(),
+            user_name=user.name,
+        )
+        self.store.put_key(key)
+        self._changed()
+        return AccessKeyPair(user.name, key.access_key_id, key.secret_access_key, key.status, key.created_at)
+
+    def access_keys(self, user_name: str) -> list[KeyRecord]:
+        return self.store.user_keys(self.get_user(user_name).name)
+
+    def update_access_key(self, user_name: str, access_key_id: str, status: str) -> None:
+        key = self._user_key(user_name, access_key_id)
+        self.store.put_key(replace(key, status=status))
+        self._changed()
+
+    def delete_access_key(self, user_name: str, access_key_id: str) -> None:
+        self._user_key(user_name, access_key_id)
+        self.store.delete_key(access_key_id)
+        self._changed()
+
+    def _user_key(self, user_name: str, access_key_id: str) -> KeyRecord:
+        user = self.get_user(user_name)
+        key = self.store.key(access_key_id)
+        if key is None or key.temporary or (key.user_name or "").lower() != user.name.lower():
+            raise NoSuchEntity(f"The Access Key with id {access_key_id} cannot be found.")
+        return key
+
+    def user_of_key(self, access_key_id: str) -> str | None:
+        key = self.lookup_key(access_key_id)
+        return None if key is None else key.user_name
+
+    # bootstrap
+
+    def bootstrap(self, access_key_id: str | None = None, secret: str | None = None) -> tuple[AccessKeyPair, bool]:
+        """Make sure the administrator exists with an active key; (its key, whether the key is new).
+
+        With `access_key_id` and `secret` given, that key is the administrator's (created or its secret reset).
+        """
+        self.policies.install_aws_managed()
+        if self.store.user(ADMIN_USER) is None:
+            self.create_user(ADMIN_USER)
+            self.policies.put_inline("user", ADMIN_USER, ADMIN_POLICY, _ADMIN_DOCUMENT)
+        if access_key_id and secret:
+            return self._fixed_admin_key(access_key_id, secret)
+        for key in self.store.user_keys(ADMIN_USER):
+            if key.active:
+                return AccessKeyPair(
+                    ADMIN_USER, key.access_key_id, key.secret_access_key, key.status, key.created_at
+                ), False
+        return self.create_access_key(ADMIN_USER), True
+
+    def _fixed_admin_key(self, access_key_id: str, secret: str) -> tuple[AccessKeyPair, bool]:
+        existing = self.store.key(access_key_id)
+        key = KeyRecord(
+            access_key_id, secret, "Active", existing.created_at if existing else self.clock.now(), user_name=ADMIN_USER
+        )
+        self.store.put_key(key)
+        self._changed()
+        return AccessKeyPair(ADMIN_USER, access_key_id, secret, "Active", key.created_at), existing is None
+
+    def admin(self) -> Principal:
+        user = self.get_user(ADMIN_USER)
+        return Principal(user.arn, "user", user.name, self.account, user.user_id)
+
+
+_ADMIN_DOCUMENT = json.dumps(ADMINISTRATOR_ACCESS)
