@@ -93,3 +93,42 @@ def test_a_missing_variable_stops_apply_before_anything_is_created(tmp_path: Pat
     assert done.returncode == 1
     assert 'Error: No value for required variable "name"' in done.stdout and "on main.tf:2" in done.stdout
     assert "Creating" not in done.stdout
+
+
+def test_without_aws_credentials_the_cli_signs_with_the_servers_admin_key(
+    tmp_path: Path, cronbridge_server: Any
+) -> None:
+    folder = write(tmp_path / "tf", {"main.tf": MAIN})
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "CRONBRIDGE_ENDPOINT": cronbridge_server.endpoint,
+        "CRONBRIDGE_DATA_DIR": str(cronbridge_server.data_dir),
+        "HOME": str(home),
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_PROFILE": "",
+        "AWS_SHARED_CREDENTIALS_FILE": str(home / "none"),
+        "AWS_CONFIG_FILE": str(home / "none"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    done = cli(cronbridge_server, "apply", str(folder), "-auto-approve", "-var", "name=by-admin", env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _queue(cronbridge_server, "by-admin") == ("0", {})
+
+
+def test_an_unknown_key_is_refused_and_the_error_names_the_resource(tmp_path: Path, cronbridge_server: Any) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "AKIAUNKNOWN0000000", "AWS_SECRET_ACCESS_KEY": "nope"}
+    done = cli(
+        cronbridge_server,
+        "apply",
+        str(write(tmp_path, {"main.tf": MAIN})),
+        "-auto-approve",
+        "-var",
+        "name=refused",
+        env=env,
+    )
+    assert done.returncode == 1
+    assert "Error: creating aws_sqs_queue.q: " in done.stdout
+    assert "security token included in the request is invalid" in done.stdout.lower() or "Unrecognized" in done.stdout
+    assert cronbridge_server.client("sqs").list_queues().get("QueueUrls", []) == []

@@ -3,13 +3,10 @@ manual clock, the task says Hello,World! into the log group, destroy removes exa
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import time
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from fixtures.ecs import wait_stopped
 from fixtures.terraform import Folder, write
@@ -17,7 +14,6 @@ from fixtures.terraform import Folder, write
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seed-fixed"
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 GROUP = "/ecs/fargate-task-definition"
-IAM_SERVED = importlib.util.find_spec("cronbridge.api.services.iam") is not None
 
 # The seed's shape without its IAM resources (role ARNs as variables): the same rule, target,
 # task definition and log group, for the part of the chain that does not need the IAM API.
@@ -164,7 +160,6 @@ def test_the_seeds_batch_applies_fires_logs_hello_world_and_destroys_only_its_ow
     assert _inventory(server, iam_too=False) == before
 
 
-@pytest.mark.skipif(not IAM_SERVED, reason="the fixed seed declares IAM roles: needs the IAM API (branch iam-api)")
 def test_the_fixed_seed_applies_fires_logs_hello_world_and_destroys_only_its_own(
     tmp_path: Path, server_factory: Any
 ) -> None:

@@ -74,3 +74,21 @@ def test_caller_identity_is_unknown_offline_and_the_plan_says_so(tmp_path: Path)
     result = plan(tmp_path)
     assert result.diagnostics == []
     assert "+ name" in result.render() and "(known after apply)" in result.render()
+
+
+def test_caller_identity_reads_the_callers_account_from_sts(tmp_path: Path, cronbridge_server: Any) -> None:
+    write(
+        tmp_path,
+        {
+            "main.tf": 'data "aws_caller_identity" "me" {}\n'
+            'resource "aws_sqs_queue" "q" {\n  name = "q-${data.aws_caller_identity.me.account_id}"\n}\n'
+            'output "who" {\n  value = data.aws_caller_identity.me.arn\n}\n'
+        },
+    )
+    folder = Folder(tmp_path, cronbridge_server)
+    applied = folder.apply()
+    assert not applied.has_errors, folder.output
+    identity = cronbridge_server.client("sts").get_caller_identity()
+    assert applied.outputs["who"] == identity["Arn"]
+    assert cronbridge_server.client("sqs").get_queue_url(QueueName=f"q-{identity['Account']}")["QueueUrl"]
+    folder.destroy()

@@ -3,6 +3,7 @@ destroy, checked on the server through boto3 as a user would."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -147,6 +148,117 @@ def _schedules(server: Any) -> list[tuple[str, str, str, str]]:
     return sorted(out)
 
 
+TRUST = """jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole",
+  Principal = { Service = "%s" } }] })"""
+
+ROLE = (
+    """
+resource "aws_iam_role" "r" {
+  name               = "%s"
+  assume_role_policy = """
+    + TRUST
+    + """
+  description        = "%s"
+}
+"""
+)
+
+ALLOW = """jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "%s", Resource = "*" }] })"""
+
+POLICY = (
+    """
+resource "aws_iam_policy" "p" {
+  name   = "%s"
+  policy = """
+    + ALLOW
+    + """
+}
+"""
+)
+
+INLINE = (
+    """
+resource "aws_iam_role" "r" {
+  name               = "%s"
+  assume_role_policy = """
+    + TRUST % "ecs-tasks.amazonaws.com"
+    + """
+}
+resource "aws_iam_role_policy" "i" {
+  name   = "inline"
+  role   = aws_iam_role.r.name
+  policy = """
+    + ALLOW
+    + """
+}
+"""
+)
+
+ATTACHMENT = (
+    """
+resource "aws_iam_role" "r" {
+  name               = "attached"
+  assume_role_policy = """
+    + TRUST % "ecs-tasks.amazonaws.com"
+    + """
+}
+resource "aws_iam_policy" "p" {
+  for_each = toset_like
+  name     = each.key
+  policy   = """
+    + ALLOW % "logs:PutLogEvents"
+    + """
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  role       = aws_iam_role.r.name
+  policy_arn = aws_iam_policy.p["%s"].arn
+}
+"""
+).replace("toset_like", "{ one = 1, two = 2 }")
+
+
+def _roles(server: Any) -> list[tuple[str, str, str]]:
+    iam = server.client("iam")
+    out = []
+    for role in iam.list_roles()["Roles"]:
+        doc = role["AssumeRolePolicyDocument"]
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        out.append((role["RoleName"], doc["Statement"][0]["Principal"]["Service"], role.get("Description", "")))
+    return sorted(out)
+
+
+def _policies(server: Any) -> list[tuple[str, str, int]]:
+    iam = server.client("iam")
+    out = []
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        version = iam.get_policy_version(PolicyArn=policy["Arn"], VersionId=policy["DefaultVersionId"])
+        doc = version["PolicyVersion"]["Document"]
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        versions = iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]
+        out.append((policy["PolicyName"], doc["Statement"][0]["Action"], len(versions)))
+    return sorted(out)
+
+
+def _inline(server: Any) -> list[tuple[str, str, str]]:
+    iam = server.client("iam")
+    out = []
+    for role in iam.list_roles()["Roles"]:
+        for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+            doc = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=name)["PolicyDocument"]
+            doc = json.loads(doc) if isinstance(doc, str) else doc
+            out.append((role["RoleName"], name, doc["Statement"][0]["Action"]))
+    return sorted(out)
+
+
+def _attached(server: Any) -> list[str]:
+    iam = server.client("iam")
+    try:
+        found = iam.list_attached_role_policies(RoleName="attached")["AttachedPolicies"]
+    except iam.exceptions.NoSuchEntityException:
+        return []
+    return sorted(p["PolicyName"] for p in found)
+
+
 @dataclass
 class Case:
     """One type: three configurations and what the server shows after each."""
@@ -236,6 +348,50 @@ CASES = [
             [("grp", "one", "rate(5 minutes)", "Europe/Paris")],
             [("grp", "two", "rate(5 minutes)", "Europe/Paris")],
         ),
+        [],
+    ),
+    Case(
+        "aws_iam_role",
+        ROLE % ("one", "ecs-tasks.amazonaws.com", "first"),
+        ROLE % ("one", "events.amazonaws.com", "second"),
+        ROLE % ("two", "events.amazonaws.com", "second"),
+        _roles,
+        (
+            [("one", "ecs-tasks.amazonaws.com", "first")],
+            [("one", "events.amazonaws.com", "second")],
+            [("two", "events.amazonaws.com", "second")],
+        ),
+        [],
+    ),
+    Case(
+        "aws_iam_policy",
+        POLICY % ("one", "ecs:RunTask"),
+        POLICY % ("one", "ecs:StopTask"),
+        POLICY % ("two", "ecs:StopTask"),
+        _policies,
+        ([("one", "ecs:RunTask", 1)], [("one", "ecs:StopTask", 2)], [("two", "ecs:StopTask", 1)]),
+        [],
+    ),
+    Case(
+        "aws_iam_role_policy",
+        INLINE % ("holder", "ecs:RunTask"),
+        INLINE % ("holder", "ecs:StopTask"),
+        INLINE % ("other", "ecs:StopTask"),
+        _inline,
+        (
+            [("holder", "inline", "ecs:RunTask")],
+            [("holder", "inline", "ecs:StopTask")],
+            [("other", "inline", "ecs:StopTask")],
+        ),
+        [],
+    ),
+    Case(
+        "aws_iam_role_policy_attachment",
+        ATTACHMENT % "one",
+        None,
+        ATTACHMENT % "two",
+        _attached,
+        (["one"], None, ["two"]),
         [],
     ),
     Case(
