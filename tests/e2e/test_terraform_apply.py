@@ -3,6 +3,7 @@ manual clock, the task says Hello,World! into the log group, destroy removes exa
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -15,14 +16,14 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "seed-fixed"
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 GROUP = "/ecs/fargate-task-definition"
 
-# The seed's shape without its IAM resources (role ARNs as variables): the same rule, target,
-# task definition and log group, for the part of the chain that does not need the IAM API.
+# The seed's shape with its roles made elsewhere (role ARNs as variables): the same rule, target,
+# task definition and log group.
 BATCH = {
     "variables.tf": """
 variable "ecs_cluster_arn" { type = string }
 variable "subnets" { type = list(string) }
-variable "execution_role_arn" { default = "arn:aws:iam::000000000000:role/EcsTaskExecutionRole-sample" }
-variable "events_role_arn" { default = "arn:aws:iam::000000000000:role/EcsEventsRole-sample" }
+variable "execution_role_arn" { type = string }
+variable "events_role_arn" { type = string }
 """,
     "batch.tf": """
 resource "aws_cloudwatch_log_group" "task" {
@@ -98,36 +99,79 @@ def _messages(server: Any, group: str, timeout: float = 15) -> list[str]:
     return []
 
 
-def _inventory(server: Any, iam_too: bool = True) -> dict[str, list[str]]:
+def _inventory(server: Any) -> dict[str, list[str]]:
     """What exists on the server, by kind, as names a user would list."""
-    ecs = server.client("ecs")
-    found = {
+    ecs, iam = server.client("ecs"), server.client("iam")
+    return {
         "clusters": sorted(a.rsplit("/", 1)[-1] for a in ecs.list_clusters()["clusterArns"]),
         "rules": sorted(r["Name"] for r in server.client("events").list_rules()["Rules"]),
         "groups": sorted(g["logGroupName"] for g in server.client("logs").describe_log_groups()["logGroups"]),
         "queues": sorted(u.rsplit("/", 1)[-1] for u in server.client("sqs").list_queues().get("QueueUrls", [])),
         "task_definitions": sorted(ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]),
+        "roles": sorted(r["RoleName"] for r in iam.list_roles()["Roles"]),
+        "policies": sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]),
+        "inline": sorted(
+            f"{r['RoleName']}/{n}"
+            for r in iam.list_roles()["Roles"]
+            for n in iam.list_role_policies(RoleName=r["RoleName"])["PolicyNames"]
+        ),
     }
-    if iam_too:
-        iam = server.client("iam")
-        found["roles"] = sorted(r["RoleName"] for r in iam.list_roles()["Roles"])
-        found["policies"] = sorted(p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"])
-    return found
 
 
-def _pre_existing(server: Any, iam_too: bool = True) -> None:
+def _pre_existing(server: Any) -> None:
     server.client("ecs").create_cluster(clusterName="default")
     server.client("logs").create_log_group(logGroupName="/theirs")
     server.client("events").put_rule(Name="theirs", ScheduleExpression="rate(1 day)")
     server.client("sqs").create_queue(QueueName="theirs")
-    if iam_too:
-        server.client("iam").create_role(
-            RoleName="theirs",
-            AssumeRolePolicyDocument=(
-                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},'
-                '"Action":"sts:AssumeRole"}]}'
-            ),
-        )
+    server.client("iam").create_role(
+        RoleName="theirs",
+        AssumeRolePolicyDocument=(
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},'
+            '"Action":"sts:AssumeRole"}]}'
+        ),
+    )
+
+
+def _roles_made_elsewhere(server: Any) -> tuple[str, str]:
+    """The two roles of the seed, created outside Terraform with what the chain needs."""
+    iam = server.client("iam")
+
+    def trust(service: str) -> str:
+        statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    execution = iam.create_role(
+        RoleName="EcsTaskExecutionRole-sample", AssumeRolePolicyDocument=trust("ecs-tasks.amazonaws.com")
+    )["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="EcsTaskExecutionRole-sample",
+        PolicyName="logs",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Resource": "*", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"]}
+                ],
+            }
+        ),
+    )
+    events = iam.create_role(RoleName="EcsEventsRole-sample", AssumeRolePolicyDocument=trust("events.amazonaws.com"))[
+        "Role"
+    ]["Arn"]
+    iam.put_role_policy(
+        RoleName="EcsEventsRole-sample",
+        PolicyName="run",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "*"},
+                    {"Effect": "Allow", "Action": "iam:PassRole", "Resource": execution},
+                ],
+            }
+        ),
+    )
+    return execution, events
 
 
 def _fires_and_logs(server: Any, folder: Folder, task_definition_arn: str) -> None:
@@ -146,18 +190,26 @@ def test_the_seeds_batch_applies_fires_logs_hello_world_and_destroys_only_its_ow
 ) -> None:
     server = server_factory(manual_clock=True)
     server.set_clock(T0 + 5)
-    _pre_existing(server, iam_too=False)
-    before = _inventory(server, iam_too=False)
+    _pre_existing(server)
+    execution, events = _roles_made_elsewhere(server)
+    before = _inventory(server)
     folder = Folder(write(tmp_path, BATCH), server)
     cluster = "arn:aws:ecs:us-east-1:000000000000:cluster/default"
 
-    applied = folder.apply(vars={"ecs_cluster_arn": cluster, "subnets": '["subnet-1"]'})
+    applied = folder.apply(
+        vars={
+            "ecs_cluster_arn": cluster,
+            "subnets": '["subnet-1"]',
+            "execution_role_arn": execution,
+            "events_role_arn": events,
+        }
+    )
     assert not applied.has_errors, folder.output
     assert "Apply complete! Resources: 4 added, 0 changed, 0 destroyed." in folder.output
     _fires_and_logs(server, folder, applied.outputs["task_definition_arn"])
 
     assert folder.destroy() == 4
-    assert _inventory(server, iam_too=False) == before
+    assert _inventory(server) == before
 
 
 def test_the_fixed_seed_applies_fires_logs_hello_world_and_destroys_only_its_own(
