@@ -233,3 +233,43 @@ def test_a_replaced_task_definition_updates_the_target_that_refers_to_it(
         target["EcsParameters"]["TaskDefinitionArn"]
     ]
     assert not folder.plan().has_changes
+
+
+QUEUES = """
+resource "aws_sqs_queue" "dlq" {
+  name_prefix = "jobs-dlq-"
+}
+resource "aws_sqs_queue" "jobs" {
+  name = "jobs"
+  %s
+}
+"""
+
+
+def test_a_queue_with_a_dead_letter_queue_and_a_generated_name(tmp_path: Path, cronbridge_server: Any) -> None:
+    redrive = "redrive_policy = jsonencode({ deadLetterTargetArn = aws_sqs_queue.dlq.arn, maxReceiveCount = 3 })"
+    folder = Folder(write(tmp_path, {"main.tf": QUEUES % redrive}), cronbridge_server)
+    planned = folder.plan().render()
+    assert re.search(r'\+ name += \(known after apply\)\n +\+ name_prefix += "jobs-dlq-"', planned)
+    folder.apply()
+    sqs = cronbridge_server.client("sqs")
+    names = sorted(u.rsplit("/", 1)[-1] for u in sqs.list_queues()["QueueUrls"])
+    assert names[0] == "jobs" and names[1].startswith("jobs-dlq-")
+    url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
+    assert json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"].endswith(":" + names[1])
+    assert not folder.plan().has_changes  # the generated name is kept
+
+    write(tmp_path, {"main.tf": QUEUES % ""})
+    folder.apply()
+    assert "RedrivePolicy" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert not folder.plan().has_changes
+
+
+def test_name_and_name_prefix_together_are_an_error(tmp_path: Path) -> None:
+    from cronbridge.terraform import plan
+
+    write(tmp_path, {"main.tf": 'resource "aws_sqs_queue" "q" {\n  name = "a"\n  name_prefix = "b"\n}\n'})
+    assert [(str(d.pos), d.summary) for d in plan(tmp_path).diagnostics] == [
+        ("main.tf:3", 'aws_sqs_queue.q: "name_prefix" conflicts with "name"')
+    ]

@@ -51,6 +51,15 @@ class Checker:
                 self._pass_role(info)
             if info.config.type in ("aws_cloudwatch_event_rule", "aws_scheduler_schedule"):
                 self._schedule(info)
+            attrs = info.config.body.attributes
+            if "name" in attrs and "name_prefix" in attrs:
+                self.found.append(
+                    error(
+                        attrs["name_prefix"].pos,
+                        f'{info.address}: "name_prefix" conflicts with "name"',
+                        "keep one: name for a fixed name, name_prefix for a generated one",
+                    )
+                )
         return self.found
 
     def _schedule(self, info: InstanceInfo) -> None:

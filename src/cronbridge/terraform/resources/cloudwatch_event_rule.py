@@ -17,6 +17,7 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_comp
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "schedule_expression": Attr("string"),
         "event_pattern": Attr("string", json=True),
         "description": Attr("string"),
@@ -57,7 +58,7 @@ def _put(aws: Aws, values: Values, name: str, tags: bool) -> str:
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the rule."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     arn = _put(aws, values, name, tags=True)
     return {**values, "name": name, "arn": arn, "id": name, "tags_all": values.get("tags") or {}}
 

@@ -15,6 +15,7 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_comp
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "retention_in_days": Attr("number", default=0),
         "kms_key_id": Attr("string", force_new=True),
         "skip_destroy": Attr("bool", default=False),
@@ -36,7 +37,7 @@ def _retention(aws: Aws, name: str, days: int | None) -> None:
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the group, then its retention policy."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     logs = aws.client("logs")
     logs.create_log_group(**drop_none(logGroupName=name, kmsKeyId=values.get("kms_key_id"), tags=values.get("tags")))
     if values.get("retention_in_days"):

@@ -16,6 +16,7 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_comp
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "path": Attr("string", default="/", force_new=True),
         "description": Attr("string", force_new=True),
         "policy": required(json=True),
@@ -30,7 +31,7 @@ SCHEMA = BlockSpec(
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the managed policy."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     policy = aws.client("iam").create_policy(
         **drop_none(
             PolicyName=name,

@@ -16,6 +16,7 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_comp
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "assume_role_policy": required(json=True),
         "path": Attr("string", default="/", force_new=True),
         "description": Attr("string"),
@@ -34,7 +35,7 @@ SCHEMA = BlockSpec(
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the role."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     role = aws.client("iam").create_role(
         **drop_none(
             RoleName=name,

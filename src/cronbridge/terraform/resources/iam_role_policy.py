@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from cronbridge.terraform.resources.base import Aws, ResourceType, Values, found, generated_name
-from cronbridge.terraform.schema import BlockSpec, computed, optional_computed, required
+from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed, required
 
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "role": required(force_new=True),
         "policy": required(json=True),
         "id": computed(),
@@ -17,7 +18,7 @@ SCHEMA = BlockSpec(
 
 def create(aws: Aws, values: Values) -> Values:
     """Put the inline policy."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     aws.client("iam").put_role_policy(RoleName=values["role"], PolicyName=name, PolicyDocument=values["policy"])
     return {**values, "name": name, "id": f"{values['role']}:{name}"}
 

@@ -38,6 +38,7 @@ TARGET = BlockSpec(
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "group_name": Attr("string", default="default", force_new=True),
         "schedule_expression": required(),
         "schedule_expression_timezone": Attr("string", default="UTC"),
@@ -93,7 +94,7 @@ def _request(values: Values, name: str) -> dict[str, Any]:
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the schedule."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     reply = aws.client("scheduler").create_schedule(**_request(values, name))
     group = values.get("group_name") or "default"
     return {**values, "name": name, "arn": reply["ScheduleArn"], "id": f"{group}/{name}"}

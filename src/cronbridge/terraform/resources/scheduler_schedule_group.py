@@ -16,6 +16,7 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_comp
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "tags": Attr(("map", "string"), force_new=True),
         "tags_all": computed(("map", "string")),
         "arn": computed(),
@@ -27,7 +28,7 @@ SCHEMA = BlockSpec(
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the group."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     reply = aws.client("scheduler").create_schedule_group(**drop_none(Name=name, Tags=tags_list(values.get("tags"))))
     return {
         **values,
