@@ -273,3 +273,59 @@ def test_name_and_name_prefix_together_are_an_error(tmp_path: Path) -> None:
     assert [(str(d.pos), d.summary) for d in plan(tmp_path).diagnostics] == [
         ("main.tf:3", 'aws_sqs_queue.q: "name_prefix" conflicts with "name"')
     ]
+
+
+TARGET_DETAILS = """
+resource "aws_cloudwatch_event_rule" "r" {
+  name                = "details"
+  schedule_expression = "rate(1 hour)"
+}
+resource "aws_cloudwatch_event_target" "t" {
+  rule     = aws_cloudwatch_event_rule.r.name
+  arn      = "arn:aws:ecs:us-east-1:000000000000:cluster/default"
+  role_arn = "arn:aws:iam::000000000000:role/events"
+  ecs_target {
+    task_definition_arn = "arn:aws:ecs:us-east-1:000000000000:task-definition/batch:1"
+    tags                = { team = "batch" }
+    propagate_tags      = "TASK_DEFINITION"
+    capacity_provider_strategy {
+      capacity_provider = "FARGATE_SPOT"
+      weight            = 2
+    }
+  }
+  input_transformer {
+    input_paths    = { time = "$.time" }
+    input_template = "{\\"containerOverrides\\":[{\\"name\\":\\"app\\",\\"command\\":[\\"echo\\",<time>]}]}"
+  }
+}
+resource "aws_scheduler_schedule" "s" {
+  name                = "details"
+  schedule_expression = "rate(1 hour)"
+  flexible_time_window {
+    mode = "OFF"
+  }
+  target {
+    arn      = "arn:aws:ecs:us-east-1:000000000000:cluster/default"
+    role_arn = "arn:aws:iam::000000000000:role/scheduler"
+    ecs_parameters {
+      task_definition_arn = "arn:aws:ecs:us-east-1:000000000000:task-definition/batch:1"
+      tags                = { team = "batch" }
+    }
+  }
+}
+"""
+
+
+def test_target_tags_capacity_providers_and_input_transformers_reach_the_server(
+    tmp_path: Path, cronbridge_server: Any
+) -> None:
+    folder = Folder(write(tmp_path, {"main.tf": TARGET_DETAILS}), cronbridge_server)
+    assert not folder.apply().has_errors, folder.output
+    target = cronbridge_server.client("events").list_targets_by_rule(Rule="details")["Targets"][0]
+    assert target["EcsParameters"]["Tags"] == [{"Key": "team", "Value": "batch"}]
+    assert target["EcsParameters"]["PropagateTags"] == "TASK_DEFINITION"
+    assert target["EcsParameters"]["CapacityProviderStrategy"] == [{"capacityProvider": "FARGATE_SPOT", "weight": 2}]
+    assert target["InputTransformer"]["InputPathsMap"] == {"time": "$.time"}
+    schedule = cronbridge_server.client("scheduler").get_schedule(Name="details")
+    assert schedule["Target"]["EcsParameters"]["Tags"] == [{"team": "batch"}]
+    assert not folder.plan().has_changes

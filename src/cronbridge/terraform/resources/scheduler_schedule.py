@@ -16,7 +16,7 @@ from cronbridge.terraform.resources.base import (
 from cronbridge.terraform.resources.ecs_parameters import (
     DEAD_LETTER,
     ECS_ATTRS,
-    NETWORK,
+    ECS_BLOCKS,
     RETRY,
     dead_letter_wire,
     ecs_wire,
@@ -27,7 +27,7 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_comp
 TARGET = BlockSpec(
     {"arn": required(), "role_arn": required(), "input": Attr("string")},
     {
-        "ecs_parameters": BlockSpec(ECS_ATTRS, {"network_configuration": NETWORK}, max_items=1),
+        "ecs_parameters": BlockSpec(ECS_ATTRS, ECS_BLOCKS, max_items=1),
         "retry_policy": RETRY,
         "dead_letter_config": DEAD_LETTER,
     },
@@ -85,7 +85,7 @@ def _request(values: Values, name: str) -> dict[str, Any]:
             Arn=target.get("arn"),
             RoleArn=target.get("role_arn"),
             Input=target.get("input"),
-            EcsParameters=ecs_wire(first(target.get("ecs_parameters"))),
+            EcsParameters=ecs_wire(first(target.get("ecs_parameters")), scheduler=True),
             RetryPolicy=retry_wire(target),
             DeadLetterConfig=dead_letter_wire(target),
         ),
