@@ -21,6 +21,12 @@ def _session() -> Any:
     return boto3.session.Session()
 
 
+@functools.lru_cache(maxsize=64)
+def _client(service: str, endpoint_url: str | None, region: str, credentials: tuple[tuple[str, str], ...]) -> Any:
+    """A boto3 client, reused by every plan/apply/destroy of the process with the same settings."""
+    return _session().client(service, region_name=region, endpoint_url=endpoint_url, **dict(credentials))
+
+
 @dataclass
 class Aws:
     """boto3 clients for one endpoint, region and set of credentials (None: boto3's usual chain)."""
@@ -33,9 +39,8 @@ class Aws:
     def client(self, service: str) -> Any:
         """A cached boto3 client for a service (ecs, events, logs, iam, scheduler, sqs, sts)."""
         if service not in self._clients:
-            self._clients[service] = _session().client(
-                service, region_name=self.region, endpoint_url=self.endpoint_url, **(self.credentials or {})
-            )
+            creds = tuple(sorted((self.credentials or {}).items()))
+            self._clients[service] = _client(service, self.endpoint_url, self.region, creds)
         return self._clients[service]
 
     @functools.cached_property
