@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cronbridge.terraform import refresh
+from cronbridge.terraform import ast, refresh
 from cronbridge.terraform import state as state_file
 from cronbridge.terraform.checks import Checker
 from cronbridge.terraform.config import load_module
@@ -74,14 +74,25 @@ def _aws(endpoint_url: str | None, region: str | None, credentials: dict[str, st
     return None if endpoint_url is None else Aws(endpoint_url, region or DEFAULT_REGION, credentials)
 
 
-def _existing_log_groups(aws: Aws | None) -> set[str]:
+def _existing_log_groups(aws: Aws | None) -> tuple[set[str], list[Diagnostic]]:
+    """The server's log groups, or a warning saying the server could not be asked."""
     if aws is None:
-        return set()
+        return set(), []
     try:
         pages = aws.client("logs").get_paginator("describe_log_groups").paginate()
-        return {g["logGroupName"] for page in pages for g in page.get("logGroups", [])}
-    except Exception:  # noqa: BLE001 - a server without Logs just means "nothing known to exist"
-        return set()
+        return {g["logGroupName"] for page in pages for g in page.get("logGroups", [])}, []
+    except Exception as exc:  # noqa: BLE001 - any failure: say so, check as if nothing existed
+        from cronbridge.terraform.diagnostics import warning
+        from cronbridge.terraform.engine import failure
+
+        reason = failure("the server", "asking", exc, None).diagnostics[0].summary.removeprefix("asking the server: ")
+        return set(), [
+            warning(
+                ast.Pos(str(aws.endpoint_url), 0),
+                f"Could not list the server's log groups ({reason}); checks assume none exist",
+                "start the server, pass --endpoint, or use --offline to plan without asking it",
+            )
+        ]
 
 
 def plan(
@@ -111,8 +122,9 @@ def plan(
     except TerraformError as exc:
         return PlanResult(diagnostics=problems + exc.diagnostics)
     here = None if aws is None else Aws(aws.endpoint_url, result.region, aws.credentials)
-    found = Checker(result, base, _existing_log_groups(here)).run()
-    diagnostics = problems + result.diagnostics + found
+    groups, unasked = _existing_log_groups(here)
+    found = Checker(result, base, groups).run()
+    diagnostics = problems + result.diagnostics + found + unasked
     return PlanResult(result.changes, diagnostics, result.outputs, result, gone, current)
 
 
