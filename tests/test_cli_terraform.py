@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,15 @@ def test_an_unknown_key_is_refused_and_the_error_names_the_resource(tmp_path: Pa
     assert "Error: creating aws_sqs_queue.q: " in done.stdout
     assert "security token included in the request is invalid" in done.stdout.lower() or "Unrecognized" in done.stdout
     assert cronbridge_server.client("sqs").list_queues().get("QueueUrls", []) == []
+
+
+def test_plan_says_when_it_could_not_ask_the_server(tmp_path: Path, cronbridge_server: Any) -> None:
+    seed = Path("/work/shared/seed/terraform")
+    folder = tmp_path / "seed"
+    shutil.copytree(seed, folder)
+    done = cli(cronbridge_server, "plan", str(folder), "--endpoint", "http://127.0.0.1:9")
+    assert done.returncode == 1
+    assert "Warning: Could not list the server's log groups (EndpointConnectionError" in done.stdout
+    assert "on http://127.0.0.1:9\n" in done.stdout
+    offline = cli(cronbridge_server, "plan", str(folder), "--offline")
+    assert "Could not list" not in offline.stdout and offline.stdout.count("Error: ") == 5
