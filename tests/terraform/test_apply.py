@@ -329,3 +329,56 @@ def test_target_tags_capacity_providers_and_input_transformers_reach_the_server(
     schedule = cronbridge_server.client("scheduler").get_schedule(Name="details")
     assert schedule["Target"]["EcsParameters"]["Tags"] == [{"team": "batch"}]
     assert not folder.plan().has_changes
+
+
+ROLE_INLINE = """
+resource "aws_iam_role" "r" {
+  name = "with-inline"
+  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow",
+    Action = "sts:AssumeRole", Principal = { Service = "ecs-tasks.amazonaws.com" } }] })
+  tags = %s
+%s
+}
+"""
+
+INLINE_BLOCK = """  inline_policy {
+    name   = "%s"
+    policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "%s", Resource = "*" }] })
+  }
+"""
+
+
+def _role_state(server: Any) -> tuple[dict[str, str], dict[str, str]]:
+    iam = server.client("iam")
+    names = iam.list_role_policies(RoleName="with-inline")["PolicyNames"]
+    docs = {}
+    for name in names:
+        doc = iam.get_role_policy(RoleName="with-inline", PolicyName=name)["PolicyDocument"]
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        docs[name] = doc["Statement"][0]["Action"]
+    tags = {t["Key"]: t["Value"] for t in iam.list_role_tags(RoleName="with-inline")["Tags"]}
+    return docs, tags
+
+
+def test_a_roles_inline_policies_and_tags_change_in_place(tmp_path: Path, cronbridge_server: Any) -> None:
+    one = INLINE_BLOCK % ("logs", "logs:PutLogEvents")
+    folder = Folder(write(tmp_path, {"main.tf": ROLE_INLINE % ("{}", one)}), cronbridge_server)
+    folder.apply()
+    assert _role_state(cronbridge_server) == ({"logs": "logs:PutLogEvents"}, {})
+
+    both = INLINE_BLOCK % ("logs", "logs:CreateLogStream") + INLINE_BLOCK % ("ecr", "ecr:BatchGetImage")
+    write(tmp_path, {"main.tf": ROLE_INLINE % ('{ team = "batch" }', both)})
+    assert [c.action.value for c in folder.plan().changes] == ["update"]
+    folder.apply()
+    assert "0 added, 1 changed, 0 destroyed" in folder.output
+    assert _role_state(cronbridge_server) == (
+        {"logs": "logs:CreateLogStream", "ecr": "ecr:BatchGetImage"},
+        {"team": "batch"},
+    )
+
+    write(tmp_path, {"main.tf": ROLE_INLINE % ("{}", INLINE_BLOCK % ("ecr", "ecr:BatchGetImage"))})
+    folder.apply()
+    assert _role_state(cronbridge_server) == ({"ecr": "ecr:BatchGetImage"}, {})
+    assert not folder.plan().has_changes
+    folder.destroy()
+    assert [r["RoleName"] for r in cronbridge_server.client("iam").list_roles()["Roles"]] == []

@@ -9,6 +9,7 @@ from cronbridge.terraform.resources.base import (
     drop_none,
     found,
     generated_name,
+    tag_changes,
     tags_list,
 )
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed, required
@@ -20,7 +21,7 @@ SCHEMA = BlockSpec(
         "path": Attr("string", default="/", force_new=True),
         "description": Attr("string", force_new=True),
         "policy": required(json=True),
-        "tags": Attr(("map", "string"), force_new=True),
+        "tags": Attr(("map", "string")),
         "tags_all": computed(("map", "string")),
         "arn": computed(),
         "policy_id": computed(),
@@ -60,12 +61,18 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
     """A new default version; the oldest is deleted when five exist."""
     iam = aws.client("iam")
     others = _old_versions(aws, old["arn"])
-    if len(others) >= 4:
+    if len(others) >= 4 and old.get("policy") != new.get("policy"):
         oldest = min(others, key=lambda v: int(v.lstrip("v") or 0))
         iam.delete_policy_version(PolicyArn=old["arn"], VersionId=oldest)
-    iam.create_policy_version(PolicyArn=old["arn"], PolicyDocument=new["policy"], SetAsDefault=True)
-    keep = {k: old[k] for k in ("name", "arn", "policy_id", "id", "tags_all")}
-    return {**new, **keep}
+    if old.get("policy") != new.get("policy"):
+        iam.create_policy_version(PolicyArn=old["arn"], PolicyDocument=new["policy"], SetAsDefault=True)
+    added, removed = tag_changes(old, new)
+    if added:
+        iam.tag_policy(PolicyArn=old["arn"], Tags=tags_list(added))
+    if removed:
+        iam.untag_policy(PolicyArn=old["arn"], TagKeys=removed)
+    keep = {k: old[k] for k in ("name", "arn", "policy_id", "id")}
+    return {**new, **keep, "tags_all": new.get("tags") or {}}
 
 
 def delete(aws: Aws, values: Values) -> None:
