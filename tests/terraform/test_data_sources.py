@@ -31,7 +31,7 @@ data "aws_iam_policy_document" "send" {
   }
 }
 resource "aws_sqs_queue" "q" {
-  name   = "in-${data.aws_region.current.name}"
+  name   = "in-${data.aws_region.current.region}"
   policy = data.aws_iam_policy_document.send.json
 }
 """

@@ -146,7 +146,10 @@ def apply(
     aws = _aws(endpoint_url, region, credentials)
     result = plan(base, vars, var_files, state_path, region, aws)
     out(result.render())
-    if result.has_errors or not result.has_changes or result.walk is None:
+    if result.has_errors or result.walk is None:
+        return result
+    if not result.has_changes:
+        out(_complete("Apply", {"added": 0, "changed": 0, "destroyed": 0}))
         return result
     if not auto_approve and not (confirm or _ask)("Do you want to perform these actions?"):
         out("Apply cancelled.")

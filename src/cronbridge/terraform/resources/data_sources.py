@@ -115,16 +115,25 @@ def read_caller_identity(aws: Aws | None, values: Values) -> Values:
     return {**identity, "id": identity["account_id"]}
 
 
-REGION = BlockSpec({"name": Attr("string"), "id": computed(), "description": computed(), "endpoint": computed()})
+REGION = BlockSpec(
+    {
+        "name": Attr("string"),
+        "region": Attr("string"),
+        "id": computed(),
+        "description": computed(),
+        "endpoint": computed(),
+    }
+)
 
 
 def make_region_reader(region: str) -> Any:
     """aws_region reads the provider's region."""
 
     def read(aws: Aws | None, values: Values) -> Values:
-        name = values.get("name") or region
+        name = values.get("region") or values.get("name") or region
         return {
             "name": name,
+            "region": name,
             "id": name,
             "description": name,
             "endpoint": f"ecs.{name}.amazonaws.com",
