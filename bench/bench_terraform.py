@@ -1,5 +1,4 @@
-"""plan / apply / no-op plan / destroy of examples/seed-fixed (10 resources), against cronbridge and
-against moto's server (the peer), with the same engine; and the same creations as bare boto3 calls."""
+"""plan/apply/no-op plan/destroy of examples/seed-fixed: cronbridge vs moto (same engine) vs bare boto3."""
 
 from __future__ import annotations
 

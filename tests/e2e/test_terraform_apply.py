@@ -1,5 +1,4 @@
-"""The blog's seed, fixed (examples/seed-fixed/), applied to a real server: the rule fires on the
-manual clock, the task says Hello,World! into the log group, destroy removes exactly what apply made."""
+"""The seed, fixed, applied to a real server: fires, logs Hello,World!, destroys only its own."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""Apply and destroy against a real server: count/for_each, depends_on, computed attributes
-flowing into templatefile(), a failed apply resumed by a rerun, destroy sparing what it did not
-create."""
+"""Apply and destroy against a real server: meta-arguments, computed values, failures, refresh, drift."""
 
 from __future__ import annotations
 

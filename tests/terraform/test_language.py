@@ -1,5 +1,4 @@
-"""The language the issue lists, each construct with the value Terraform gives; and everything
-outside it an error (or, when harmless, a warning) naming it with file and line."""
+"""The listed language gives Terraform's values; anything outside it is named with file and line."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Every resource type the server speaks: create, no-op second apply, update in place, replace,
-destroy, checked on the server through boto3 as a user would."""
+"""Every resource type: create, no-op, update in place, replace, destroy, checked on the server."""
 
 from __future__ import annotations
 

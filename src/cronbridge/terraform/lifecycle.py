@@ -1,5 +1,4 @@
-"""A resource's `lifecycle` block: prevent_destroy and ignore_changes are honoured, the rest is an
-error naming it (never silently ignored)."""
+"""A resource's `lifecycle` block: prevent_destroy and ignore_changes honoured, anything else an error."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Refresh: before planning, forget instances deleted on the server outside cronbridge, so the plan
-creates them again (Terraform's "has been deleted" note)."""
+"""Refresh: instances deleted outside cronbridge are dropped from the state before planning."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Terraform-like plan text: symbols, resource blocks, attribute diffs, "(known after apply)", and
-a summary line."""
+"""Terraform-like plan text: symbols, resource blocks, attribute diffs, (known after apply), a summary."""
 
 from __future__ import annotations
 
