@@ -233,3 +233,12 @@ resource "aws_scheduler_schedule" "s" {
     assert 'schedule expression "cron(0 3 * * MON *)" is not valid' in text
     assert "PutRule would fail with ValidationException" in text
     assert '"Mars/Olympus" is not a time zone' in text
+
+
+def test_depends_on_an_undeclared_resource_is_an_error(tmp_path: Path) -> None:
+    directory = _write(
+        tmp_path, 'resource "aws_sqs_queue" "a" {\n  name = "a"\n  depends_on = [aws_sqs_queue.nope]\n}\n'
+    )
+    assert [(str(d.pos), d.summary) for d in plan(directory).diagnostics] == [
+        ("main.tf:3", 'Invalid depends_on reference: "aws_sqs_queue.nope" is not declared')
+    ]

@@ -120,6 +120,23 @@ class Planner:
         self.outputs: dict[str, Any] = {}
         self.visited: set[str] = set()
         self.deps = graph.build(module)
+        self._check_depends_on()
+
+    def _check_depends_on(self) -> None:
+        """depends_on must name resources or data sources of this folder (Terraform: an error)."""
+        for config in self.module.resources.values():
+            attr = config.meta("depends_on")
+            if attr is None:
+                continue
+            for name in sorted(graph.depends_on(attr)):
+                if name not in self.module.resources:
+                    self.diagnostics.append(
+                        error(
+                            attr.pos,
+                            f'Invalid depends_on reference: "{name}" is not declared',
+                            "name a resource or data source of this folder, e.g. depends_on = [aws_x.name]",
+                        )
+                    )
 
     def evaluator(self, extra: dict[str, Any] | None = None) -> Evaluator:
         """An evaluator over the roots known so far."""
