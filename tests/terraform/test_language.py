@@ -206,3 +206,30 @@ def test_lifecycle_ignore_changes_and_prevent_destroy_are_honoured(tmp_path: Pat
     with pytest.raises(Exception, match="prevent_destroy"):
         folder.destroy()
     assert cronbridge_server.client("sqs").get_queue_url(QueueName="kept")["QueueUrl"]
+
+
+def test_blocks_that_variables_locals_and_outputs_do_not_take_are_errors(tmp_path: Path) -> None:
+    text = """variable "v" {
+  default   = "x"
+  sensitive = true
+  nested {}
+}
+locals {
+  a = 1
+  inner {}
+}
+output "o" {
+  value = local.a
+  precondition {
+    condition     = true
+    error_message = "x"
+  }
+}
+"""
+    found = [(d.severity, str(d.pos), d.summary) for d in plan(write(tmp_path, {"main.tf": text})).diagnostics]
+    assert found == [
+        (Severity.ERROR, "main.tf:4", 'Unsupported block "nested" in variable'),
+        (Severity.WARNING, "main.tf:3", 'Variable "v" is sensitive, but plans and state show its value'),
+        (Severity.ERROR, "main.tf:8", 'Unsupported block "inner" in locals'),
+        (Severity.ERROR, "main.tf:12", 'Unsupported block "precondition" in output'),
+    ]

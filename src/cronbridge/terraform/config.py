@@ -195,6 +195,16 @@ def _add_variable(module: Module, block: ast.Block) -> None:
     if not _labels(block, 1, module):
         return
     attrs = block.body.attributes
+    _no_blocks(module, block, ("validation",))
+    sensitive = attrs.get("sensitive")
+    if sensitive is not None and isinstance(sensitive.expr, ast.Literal) and sensitive.expr.value is True:
+        module.diagnostics.append(
+            warning(
+                sensitive.pos,
+                f'Variable "{block.labels[0]}" is sensitive, but plans and state show its value',
+                "cronbridge does not mask sensitive values: keep secrets out of the configuration",
+            )
+        )
     for name, attr in attrs.items():
         if name not in _VARIABLE_ARGS:
             module.diagnostics.append(
@@ -225,7 +235,21 @@ def _add_variable(module: Module, block: ast.Block) -> None:
     module.variables[block.labels[0]] = Variable(block.labels[0], type_, default, tuple(validations), block.pos)
 
 
+def _no_blocks(module: Module, block: ast.Block, allowed: tuple[str, ...] = ()) -> None:
+    """Nested blocks a variable, locals or output block does not take are errors, not ignored."""
+    for nested in block.body.blocks:
+        if nested.type not in allowed:
+            module.diagnostics.append(
+                error(
+                    nested.pos,
+                    f'Unsupported block "{nested.type}" in {block.type}',
+                    "remove it" + (f" (only {', '.join(allowed)} is allowed)" if allowed else ""),
+                )
+            )
+
+
 def _add_locals(module: Module, block: ast.Block) -> None:
+    _no_blocks(module, block)
     for name, attr in block.body.attributes.items():
         if name in module.locals:
             module.diagnostics.append(error(attr.pos, f'Duplicate local value "{name}"', "define each local once"))
@@ -233,6 +257,7 @@ def _add_locals(module: Module, block: ast.Block) -> None:
 
 
 def _add_output(module: Module, block: ast.Block) -> None:
+    _no_blocks(module, block)
     if _labels(block, 1, module):
         value = block.body.attributes.get("value")
         if value is None:
