@@ -29,9 +29,17 @@ def resolve(env: dict[str, str], explicit: Credentials | None = None) -> Credent
 
 
 def _chain_has_credentials() -> bool:
-    import boto3
+    """boto3's chain without the EC2/ECS metadata services (slow to time out, and their AWS keys
+    mean nothing to cronbridge)."""
+    import botocore.session
 
-    return boto3.session.Session().get_credentials() is not None
+    resolver = botocore.session.Session().get_component("credential_provider")
+    for name in ("iam-role", "container-role"):
+        try:
+            resolver.remove(name)
+        except (KeyError, ValueError):
+            pass
+    return resolver.load_credentials() is not None
 
 
 def read_admin_file(path: Path) -> Credentials | None:
