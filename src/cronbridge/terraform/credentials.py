@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -35,10 +36,8 @@ def _chain_has_credentials() -> bool:
 
     resolver = botocore.session.Session().get_component("credential_provider")
     for name in ("iam-role", "container-role"):
-        try:
+        with contextlib.suppress(KeyError, ValueError):
             resolver.remove(name)
-        except (KeyError, ValueError):
-            pass
     return resolver.load_credentials() is not None
 
 
