@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from fixtures.terraform import cli, write
+from fixtures.terraform import cli, seed_folder, write
 
 MAIN = """
 variable "name" {
@@ -136,7 +136,7 @@ def test_an_unknown_key_is_refused_and_the_error_names_the_resource(tmp_path: Pa
 
 
 def test_plan_says_when_it_could_not_ask_the_server(tmp_path: Path, cronbridge_server: Any) -> None:
-    seed = Path("/work/shared/seed/terraform")
+    seed = seed_folder()
     folder = tmp_path / "seed"
     shutil.copytree(seed, folder)
     done = cli(cronbridge_server, "plan", str(folder), "--endpoint", "http://127.0.0.1:9")

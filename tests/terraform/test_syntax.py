@@ -10,8 +10,9 @@ from cronbridge.terraform import plan
 from cronbridge.terraform.ast import Call, Pos, Template
 from cronbridge.terraform.diagnostics import TerraformError
 from cronbridge.terraform.syntax import parse_body, parse_template
+from fixtures.terraform import seed_folder
 
-SEED = Path("/work/shared/seed/terraform")
+SEED = seed_folder()
 
 
 def test_every_attribute_keeps_its_line() -> None:
