@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -34,39 +35,42 @@ def _vars(pairs: list[str]) -> dict[str, str]:
     return out
 
 
-def credentials(env: dict[str, str]) -> dict[str, str] | None:
-    """The local server's administrator key (DATA_DIR/admin-credentials) unless the environment names one."""
-    from cronbridge.config import from_environment
-    from cronbridge.identity.bootstrap import read_credentials
-
-    if env.get("AWS_ACCESS_KEY_ID") or env.get("AWS_PROFILE") or env.get("AWS_SHARED_CREDENTIALS_FILE"):
-        return None  # boto3's usual chain
-    found = read_credentials(from_environment(env).admin_credentials_path)
-    return None if found is None else {"aws_access_key_id": found[0], "aws_secret_access_key": found[1]}
-
-
 def run(args: argparse.Namespace) -> int:
     from cronbridge import terraform
+    from cronbridge.terraform import credentials
     from cronbridge.terraform.resources import Aws
 
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     endpoint = terraform.resolve_endpoint(args.endpoint, dict(os.environ))
+    creds = credentials.resolve(dict(os.environ))
     common: dict[str, Any] = {"vars": _vars(args.vars), "var_files": args.var_files}
-    keys = credentials(dict(os.environ))
     try:
         if args.command == "plan":
-            aws = None if args.offline else Aws(endpoint, args.region or terraform.DEFAULT_REGION, keys)
+            aws = None if args.offline else Aws(endpoint, args.region or terraform.DEFAULT_REGION, creds)
             result = terraform.plan(args.dir, region=args.region, aws=aws, **common)
             print(result.render())
             return 1 if result.has_errors else 0
         if args.command == "apply":
-            applied = terraform.apply(args.dir, endpoint_url=endpoint, region=args.region,
-                                      auto_approve=args.auto_approve, credentials=keys, **common)
+            applied = terraform.apply(
+                args.dir,
+                endpoint_url=endpoint,
+                region=args.region,
+                credentials=creds,
+                auto_approve=args.auto_approve,
+                **common,
+            )
             return 1 if applied.has_errors else 0
-        count = terraform.destroy(args.dir, endpoint_url=endpoint, region=args.region,
-                                  auto_approve=args.auto_approve, credentials=keys, **common)
-        print(f"Destroy complete! Resources: {count} destroyed.")
+        terraform.destroy(
+            args.dir,
+            endpoint_url=endpoint,
+            region=args.region,
+            credentials=creds,
+            auto_approve=args.auto_approve,
+            **common,
+        )
         return 0
     except terraform.TerraformError as err:
-        for diagnostic in err.diagnostics:
-            print(diagnostic.render())
+        if args.command != "destroy":  # destroy has printed its own
+            for diagnostic in err.diagnostics:
+                print(diagnostic.render())
         return 1

@@ -73,10 +73,7 @@ def test_unknown_values_flow_through_templates_and_functions() -> None:
 
 def test_templatefile_reads_the_file_relative_to_the_module(tmp_path: Path) -> None:
     (tmp_path / "t.json").write_text('{"r": "${arn}"}')
-    assert (
-        evaluate('templatefile("${path.module}/t.json", {arn = "a:b"})', base=tmp_path)
-        == '{"r": "a:b"}'
-    )
+    assert evaluate('templatefile("${path.module}/t.json", {arn = "a:b"})', base=tmp_path) == '{"r": "a:b"}'
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,7 @@ def _pretend_applied(directory: Path, state_path: Path, variables: dict[str, Any
     def create(change: Change, desired: dict[str, Any]) -> dict[str, Any]:
         if change.action.value == "no-op":
             return change.before or {}
-        done = {
-            k: (f"arn:aws:fake:{change.address}:{k}" if v is UNKNOWN else v)
-            for k, v in desired.items()
-        }
+        done = {k: (f"arn:aws:fake:{change.address}:{k}" if v is UNKNOWN else v) for k, v in desired.items()}
         current.resources[change.address] = ResourceState(change.type, done, change.dependencies)
         return done
 
@@ -81,24 +79,20 @@ output "names" { value = aws_sqs_queue.counted[*].name }
 def test_changing_a_force_new_argument_plans_a_replacement(tmp_path: Path) -> None:
     directory = _write(tmp_path, 'resource "aws_sqs_queue" "q" {\n  name = "one"\n}\n')
     _pretend_applied(directory, directory / state_file.FILENAME, {})
-    (directory / "main.tf").write_text(
-        'resource "aws_sqs_queue" "q" {\n  name = "two"\n  delay_seconds = 5\n}\n'
-    )
+    (directory / "main.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = "two"\n  delay_seconds = 5\n}\n')
     result = plan(directory)
     text = result.render()
     assert [c.action.value for c in result.changes] == ["replace"]
-    assert '~ name = "one" -> "two" # forces replacement' in text
+    assert re.search(r'~ name +?= "one" -> "two" # forces replacement', text)
     assert "Plan: 1 to add, 0 to change, 1 to destroy." in text
 
 
 def test_changing_an_updatable_argument_plans_an_update_in_place(tmp_path: Path) -> None:
     directory = _write(tmp_path, 'resource "aws_sqs_queue" "q" {\n  name = "one"\n}\n')
     _pretend_applied(directory, directory / state_file.FILENAME, {})
-    (directory / "main.tf").write_text(
-        'resource "aws_sqs_queue" "q" {\n  name = "one"\n  delay_seconds = 5\n}\n'
-    )
+    (directory / "main.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = "one"\n  delay_seconds = 5\n}\n')
     text = plan(directory).render()
-    assert "will be updated in place" in text and "~ delay_seconds = 0 -> 5" in text
+    assert "will be updated in place" in text and re.search(r"~ delay_seconds +?= 0 -> 5", text)
 
 
 def test_a_resource_removed_from_the_configuration_is_destroyed(tmp_path: Path) -> None:
@@ -124,10 +118,10 @@ def test_variables_come_from_tfvars_auto_tfvars_var_files_and_flags_in_that_orde
     (directory / "b.auto.tfvars").write_text('n = "auto"\n')
     assert plan(directory).changes[0].after["name"] == "auto"  # type: ignore[index]
     (directory / "extra.tfvars").write_text('n = "file"\n')
-    assert (
-        plan(directory, var_files=[directory / "extra.tfvars"]).changes[0].after["name"] == "file"
-    )  # type: ignore[index]
+    assert plan(directory, var_files=[directory / "extra.tfvars"]).changes[0].after["name"] == "file"  # type: ignore[index]
     assert plan(directory, vars={"n": "flag"}).changes[0].after["name"] == "flag"  # type: ignore[index]
+    (directory / "c.auto.tfvars.json").write_text('{"n": "auto-json"}')
+    assert plan(directory).changes[0].after["name"] == "auto-json"  # type: ignore[index]
 
 
 def test_a_failed_validation_and_a_missing_variable_are_errors_with_lines(tmp_path: Path) -> None:
@@ -200,3 +194,51 @@ def test_the_state_file_round_trips(tmp_path: Path) -> None:
     state_file.save(state, path)
     again = state_file.load(path)
     assert again.resources == state.resources and again.outputs == {"o": 1} and again.serial == 1
+
+
+def test_schedule_expressions_and_zones_aws_would_reject_are_errors_with_lines(tmp_path: Path) -> None:
+    directory = _write(
+        tmp_path,
+        """resource "aws_cloudwatch_event_rule" "both_days" {
+  schedule_expression = "cron(0 3 * * MON *)"
+}
+resource "aws_cloudwatch_event_rule" "at_on_a_rule" {
+  schedule_expression = "at(2030-01-01T00:00:00)"
+}
+resource "aws_cloudwatch_event_rule" "neither" {
+  description = "no schedule, no pattern"
+}
+resource "aws_scheduler_schedule" "s" {
+  schedule_expression          = "at(2030-01-01T00:00:00)"
+  schedule_expression_timezone = "Mars/Olympus"
+  flexible_time_window {
+    mode = "OFF"
+  }
+  target {
+    arn      = "arn:aws:sqs:us-east-1:000000000000:q"
+    role_arn = "arn:aws:iam::000000000000:role/r"
+  }
+}
+""",
+    )
+    found = sorted(plan(directory).diagnostics, key=lambda d: d.pos.line)
+    got = [(str(d.pos), d.summary.split(":")[0]) for d in found]
+    assert got == [
+        ("main.tf:2", "aws_cloudwatch_event_rule.both_days"),
+        ("main.tf:5", "aws_cloudwatch_event_rule.at_on_a_rule"),
+        ("main.tf:7", "aws_cloudwatch_event_rule.neither"),
+        ("main.tf:12", "aws_scheduler_schedule.s"),
+    ]
+    text = plan(directory).render()
+    assert 'schedule expression "cron(0 3 * * MON *)" is not valid' in text
+    assert "PutRule would fail with ValidationException" in text
+    assert '"Mars/Olympus" is not a time zone' in text
+
+
+def test_depends_on_an_undeclared_resource_is_an_error(tmp_path: Path) -> None:
+    directory = _write(
+        tmp_path, 'resource "aws_sqs_queue" "a" {\n  name = "a"\n  depends_on = [aws_sqs_queue.nope]\n}\n'
+    )
+    assert [(str(d.pos), d.summary) for d in plan(directory).diagnostics] == [
+        ("main.tf:3", 'Invalid depends_on reference: "aws_sqs_queue.nope" is not declared')
+    ]

@@ -10,8 +10,9 @@ from cronbridge.terraform import plan
 from cronbridge.terraform.ast import Call, Pos, Template
 from cronbridge.terraform.diagnostics import TerraformError
 from cronbridge.terraform.syntax import parse_body, parse_template
+from fixtures.terraform import seed_folder
 
-SEED = Path("/work/shared/seed/terraform")
+SEED = seed_folder()
 
 
 def test_every_attribute_keeps_its_line() -> None:
@@ -24,9 +25,7 @@ def test_every_attribute_keeps_its_line() -> None:
 
 
 def test_bad_hcl_is_a_parse_error_with_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "main.tf").write_text(
-        'resource "aws_sqs_queue" "q" {\n  name = "a"\n  oops = = 3\n}\n'
-    )
+    (tmp_path / "main.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = "a"\n  oops = = 3\n}\n')
     result = plan(tmp_path)
     assert result.has_errors
     assert [str(d.pos) for d in result.diagnostics] == ["main.tf:3"]

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cronbridge.terraform import ast, refresh
 from cronbridge.terraform import state as state_file
 from cronbridge.terraform.checks import Checker
 from cronbridge.terraform.config import load_module
 from cronbridge.terraform.diagnostics import Diagnostic, Severity, TerraformError
 from cronbridge.terraform.engine import Engine, apply_walk, destroy_all
 from cronbridge.terraform.planner import Action, Change, Walk, plan_walk
-from cronbridge.terraform.render import plan_text
+from cronbridge.terraform.render import outputs_text, plan_text
 from cronbridge.terraform.resources import Aws
 from cronbridge.terraform.variables import gather, resolve
 
@@ -41,6 +42,8 @@ class PlanResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     walk: Walk | None = None
+    gone: list[str] = field(default_factory=list)
+    state: state_file.State | None = None
 
     @property
     def has_errors(self) -> bool:
@@ -55,6 +58,8 @@ class PlanResult:
     def render(self) -> str:
         """Diagnostics, then the plan as Terraform prints it."""
         parts = [d.render() for d in self.diagnostics]
+        if self.gone:
+            parts.insert(0, refresh.note(self.gone))
         if not self.has_errors:
             parts.append(plan_text(self.changes))
         return "\n\n".join(parts)
@@ -65,22 +70,29 @@ def resolve_endpoint(flag: str | None, env: dict[str, str]) -> str:
     return flag or env.get("CRONBRIDGE_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
 
 
-def _aws(
-    endpoint_url: str | None, region: str | None, credentials: dict[str, str] | None
-) -> Aws | None:
-    return (
-        None if endpoint_url is None else Aws(endpoint_url, region or DEFAULT_REGION, credentials)
-    )
+def _aws(endpoint_url: str | None, region: str | None, credentials: dict[str, str] | None) -> Aws | None:
+    return None if endpoint_url is None else Aws(endpoint_url, region or DEFAULT_REGION, credentials)
 
 
-def _existing_log_groups(aws: Aws | None) -> set[str]:
+def _existing_log_groups(aws: Aws | None) -> tuple[set[str], list[Diagnostic]]:
+    """The server's log groups, or a warning saying the server could not be asked."""
     if aws is None:
-        return set()
+        return set(), []
     try:
         pages = aws.client("logs").get_paginator("describe_log_groups").paginate()
-        return {g["logGroupName"] for page in pages for g in page.get("logGroups", [])}
-    except Exception:  # noqa: BLE001 - a server without Logs just means "nothing known to exist"
-        return set()
+        return {g["logGroupName"] for page in pages for g in page.get("logGroups", [])}, []
+    except Exception as exc:  # noqa: BLE001 - any failure: say so, check as if nothing existed
+        from cronbridge.terraform.diagnostics import warning
+        from cronbridge.terraform.engine import failure
+
+        reason = failure("the server", "asking", exc, None).diagnostics[0].summary.removeprefix("asking the server: ")
+        return set(), [
+            warning(
+                ast.Pos(str(aws.endpoint_url), 0),
+                f"Could not list the server's log groups ({reason}); checks assume none exist",
+                "start the server, pass --endpoint, or use --offline to plan without asking it",
+            )
+        ]
 
 
 def plan(
@@ -100,13 +112,20 @@ def plan(
         return PlanResult(diagnostics=exc.diagnostics)
     values, problems = resolve(module, raw)
     current = state_file.load(Path(state_path) if state_path else state_file.default_path(base))
+    gone: list[str] = []
+    if aws is not None and current.resources:
+        where = Aws(aws.endpoint_url, current.region or aws.region, aws.credentials)
+        gone, unreachable = refresh.refresh(current, where)
+        problems = problems + unreachable
     try:
         result = plan_walk(module, values, current, region or DEFAULT_REGION, aws)
     except TerraformError as exc:
         return PlanResult(diagnostics=problems + exc.diagnostics)
-    found = Checker(result, base, _existing_log_groups(aws)).run()
-    diagnostics = problems + result.diagnostics + found
-    return PlanResult(result.changes, diagnostics, result.outputs, result)
+    here = None if aws is None else Aws(aws.endpoint_url, result.region, aws.credentials)
+    groups, unasked = _existing_log_groups(here)
+    found = Checker(result, base, groups).run()
+    diagnostics = problems + result.diagnostics + found + unasked
+    return PlanResult(result.changes, diagnostics, result.outputs, result, gone, current)
 
 
 def apply(
@@ -127,22 +146,38 @@ def apply(
     aws = _aws(endpoint_url, region, credentials)
     result = plan(base, vars, var_files, state_path, region, aws)
     out(result.render())
-    if result.has_errors or not result.has_changes or result.walk is None:
+    if result.has_errors or result.walk is None:
+        return result
+    if not result.has_changes:
+        out(_complete("Apply", {"added": 0, "changed": 0, "destroyed": 0}))
         return result
     if not auto_approve and not (confirm or _ask)("Do you want to perform these actions?"):
         out("Apply cancelled.")
         return result
     path = Path(state_path) if state_path else state_file.default_path(base)
-    engine = Engine(
-        Aws(endpoint_url, result.walk.region, credentials), state_file.load(path), path, out
-    )
     module = load_module(base)
-    values, _ = resolve(
-        module, gather(module, dict(vars or {}), [Path(p) for p in var_files or []])
-    )
-    final = apply_walk(module, values, engine, result.walk.region, result.walk)
-    out(f"Apply complete! Resources: {len(engine.state.resources)} in state.")
+    positions = {a: c.pos for a, c in module.resources.items()}
+    current = result.state or state_file.load(path)
+    engine = Engine(Aws(endpoint_url, result.walk.region, credentials), current, path, out, positions)
+    values, _ = resolve(module, gather(module, dict(vars or {}), [Path(p) for p in var_files or []]))
+    try:
+        final = apply_walk(module, values, engine, result.walk.region, result.walk)
+    except TerraformError as exc:
+        out("\n".join(d.render() for d in exc.diagnostics))
+        return PlanResult(result.changes, result.diagnostics + exc.diagnostics, {}, result.walk)
+    out(_complete("Apply", engine.counts))
+    if final.outputs:
+        out(outputs_text(final.outputs, module.sensitive_outputs))
     return PlanResult(final.changes, result.diagnostics, final.outputs, final)
+
+
+def _complete(what: str, counts: dict[str, int]) -> str:
+    if what == "Destroy":
+        return f"Destroy complete! Resources: {counts['destroyed']} destroyed."
+    return (
+        f"Apply complete! Resources: {counts['added']} added, {counts['changed']} changed, "
+        f"{counts['destroyed']} destroyed."
+    )
 
 
 def destroy(
@@ -165,15 +200,42 @@ def destroy(
     if not current.resources:
         out("No objects need to be destroyed.")
         return 0
-    out("\n".join(f"  - {a} will be destroyed" for a in current.resources))
+    out("\n".join(f"  # {a} will be destroyed" for a in current.resources))
+    out(f"\nPlan: 0 to add, 0 to change, {len(current.resources)} to destroy.")
     if not auto_approve and not (confirm or _ask)("Do you really want to destroy all resources?"):
         out("Destroy cancelled.")
         return 0
+    refused = _prevented(base, current)
+    if refused:
+        out("\n".join(d.render() for d in refused))
+        raise TerraformError(refused)
     order = _config_order(base)
-    engine = Engine(Aws(endpoint_url, region or DEFAULT_REGION, credentials), current, path, out)
-    count = destroy_all(engine, order)
-    out(f"Destroy complete! Resources: {count} destroyed.")
+    where = region or current.region or DEFAULT_REGION
+    engine = Engine(Aws(endpoint_url, where, credentials), current, path, out)
+    try:
+        count = destroy_all(engine, order)
+    except TerraformError as exc:
+        out("\n".join(d.render() for d in exc.diagnostics))
+        raise
+    out(_complete("Destroy", engine.counts))
     return count
+
+
+def _prevented(base: Path, current: state_file.State) -> list[Diagnostic]:
+    """Errors for instances in state whose configuration sets lifecycle.prevent_destroy."""
+    from cronbridge.terraform import lifecycle
+    from cronbridge.terraform.planner import prevented
+
+    try:
+        module = load_module(base)
+    except TerraformError:
+        return []
+    found = []
+    for address in current.resources:
+        config = module.resources.get(address.split("[", 1)[0])
+        if config is not None and lifecycle.read(config.body)[0].prevent_destroy:
+            found.append(prevented(address, config.pos))
+    return found
 
 
 def _config_order(base: Path) -> list[str]:

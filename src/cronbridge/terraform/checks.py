@@ -34,9 +34,7 @@ def valid_image(reference: str) -> bool:
 class Checker:
     """Runs every check over a plan walk; `existing_log_groups` says what the server already has."""
 
-    def __init__(
-        self, result: Walk, base: Path, existing_log_groups: set[str] | None = None
-    ) -> None:
+    def __init__(self, result: Walk, base: Path, existing_log_groups: set[str] | None = None) -> None:
         self.walk = result
         self.base = base
         self.existing = existing_log_groups or set()
@@ -51,7 +49,60 @@ class Checker:
                 self._overrides(info, "ecs_target", info.config.body)
             elif info.config.type in ("aws_iam_policy", "aws_iam_role_policy"):
                 self._pass_role(info)
+            if info.config.type in ("aws_cloudwatch_event_rule", "aws_scheduler_schedule"):
+                self._schedule(info)
+            attrs = info.config.body.attributes
+            if "name" in attrs and "name_prefix" in attrs:
+                self.found.append(
+                    error(
+                        attrs["name_prefix"].pos,
+                        f'{info.address}: "name_prefix" conflicts with "name"',
+                        "keep one: name for a fixed name, name_prefix for a generated one",
+                    )
+                )
         return self.found
+
+    def _schedule(self, info: InstanceInfo) -> None:
+        """A schedule expression or time zone AWS would reject (ValidationException at create)."""
+        from cronbridge.schedule import ScheduleError, ZoneError, check_zone, parse
+
+        scheduler = info.config.type == "aws_scheduler_schedule"
+        expression = info.values.get("schedule_expression")
+        attrs = info.config.body.attributes
+        if isinstance(expression, str):
+            try:
+                parse(expression, allow_at=scheduler)
+            except ScheduleError as exc:
+                self.found.append(
+                    error(
+                        attrs["schedule_expression"].pos,
+                        f'{info.address}: schedule expression "{expression}" is not valid ({exc.detail}), '
+                        f"so {'CreateSchedule' if scheduler else 'PutRule'} would fail with ValidationException",
+                        "write cron(minutes hours day-of-month month day-of-week year) with ? in one of the day "
+                        'fields, e.g. "cron(*/30 * * * ? *)", or rate(5 minutes)'
+                        + (", or at(2030-01-01T00:00:00)" if scheduler else ""),
+                    )
+                )
+        elif not scheduler and expression is None and info.values.get("event_pattern") is None:
+            self.found.append(
+                error(
+                    info.config.pos,
+                    f"{info.address}: a rule needs schedule_expression or event_pattern",
+                    'add schedule_expression = "rate(1 hour)" (or an event_pattern)',
+                )
+            )
+        zone = info.values.get("schedule_expression_timezone")
+        if scheduler and isinstance(zone, str) and "schedule_expression_timezone" in attrs:
+            try:
+                check_zone(zone)
+            except (ZoneError, ValueError):
+                self.found.append(
+                    error(
+                        attrs["schedule_expression_timezone"].pos,
+                        f'{info.address}: "{zone}" is not a time zone',
+                        'use an IANA name such as "Europe/Paris" or "UTC"',
+                    )
+                )
 
     def lenient(self, info: InstanceInfo, name: str, body: ast.Body | None = None) -> Any:
         """An attribute's value with unknowns read as MARK, or None when it cannot be evaluated."""
@@ -93,7 +144,7 @@ class Checker:
                     error(
                         self.source_line(info, "container_definitions", image),
                         f'{info.address}: image "{image}" is not a valid image reference, so '
-                        'the task '
+                        "the task "
                         "would stop with CannotPullContainerError",
                         "give a repository URI such as "
                         "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1 "
@@ -121,7 +172,7 @@ class Checker:
                 "(ResourceInitializationError)",
                 f'declare resource "aws_cloudwatch_log_group" with name = "{group}", or set '
                 '"awslogs-create-group": "true" and allow logs:CreateLogGroup to the execution '
-                'role',
+                "role",
             )
         )
 
@@ -139,9 +190,9 @@ class Checker:
         execution, task = attrs.get("execution_role_arn"), attrs.get("task_role_arn")
         if execution is None or task is None:
             return
-        same_value = info.values.get("execution_role_arn") == info.values.get(
+        same_value = info.values.get("execution_role_arn") == info.values.get("task_role_arn") and info.values.get(
             "task_role_arn"
-        ) and info.values.get("task_role_arn") not in (None, UNKNOWN)
+        ) not in (None, UNKNOWN)
         if same_value or _traversal(execution.expr) == _traversal(task.expr) is not None:
             self.found.append(
                 warning(
@@ -211,11 +262,11 @@ class Checker:
                     warning(
                         self.source_line(info, "policy", "iam:PassRole"),
                         f'{info.address}: the policy allows iam:PassRole on "*", so whoever '
-                        'holds it '
+                        "holds it "
                         "can hand any role to any service",
                         "list the roles the target passes (the task's execution and task role "
                         "ARNs) in "
-                        'Resource, and add a Condition on iam:PassedToService = '
+                        "Resource, and add a Condition on iam:PassedToService = "
                         '"ecs-tasks.amazonaws.com"',
                     )
                 )
@@ -255,10 +306,7 @@ def _literal_path(expr: ast.Expr) -> str | None:
         return expr.value
     if isinstance(expr, ast.Template):
         parts = [
-            "."
-            if isinstance(p, ast.GetAttr)
-            and _traversal(p) in (["path", "module"], ["path", "root"])
-            else p
+            "." if isinstance(p, ast.GetAttr) and _traversal(p) in (["path", "module"], ["path", "root"]) else p
             for p in expr.parts
         ]
         if all(isinstance(p, str) for p in parts):

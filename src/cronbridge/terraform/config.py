@@ -5,12 +5,32 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cronbridge.terraform import ast
-from cronbridge.terraform.diagnostics import Diagnostic, TerraformError, error
+from cronbridge.terraform import ast, lifecycle
+from cronbridge.terraform.diagnostics import Diagnostic, TerraformError, error, warning
 from cronbridge.terraform.syntax import parse_body
 from cronbridge.terraform.values import Type
 
-_UNSUPPORTED_BLOCKS = {"module", "moved", "import", "check", "removed"}
+_UNSUPPORTED_BLOCKS = {
+    "module": "inline the module's resources in this folder",
+    "moved": "destroy and apply again, or rename the address in cronbridge.tfstate.json",
+    "removed": "delete the instance from cronbridge.tfstate.json to forget it without destroying it",
+    "import": "create the resource with apply instead of importing it",
+    "check": "express the condition as a variable validation block",
+}
+_PROVIDER_NO_EFFECT = {
+    "access_key",
+    "secret_key",
+    "token",
+    "profile",
+    "endpoints",
+    "skip_credentials_validation",
+    "skip_metadata_api_check",
+    "skip_region_validation",
+    "skip_requesting_account_id",
+    "s3_use_path_style",
+    "insecure",
+    "max_retries",
+}
 _VARIABLE_ARGS = {"type", "default", "description", "sensitive", "nullable"}
 
 
@@ -57,6 +77,7 @@ class Module:
     resources: dict[str, ResourceConfig] = field(default_factory=dict)
     region: ast.Expr | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    sensitive_outputs: set[str] = field(default_factory=set)
 
 
 def load_module(directory: Path) -> Module:
@@ -97,15 +118,9 @@ def _add_block(module: Module, block: ast.Block) -> None:
     elif kind == "provider":
         _add_provider(module, block)
     elif kind == "terraform":
-        return
+        _check_terraform(module, block)
     elif kind in _UNSUPPORTED_BLOCKS:
-        module.diagnostics.append(
-            error(
-                block.pos,
-                f'"{kind}" blocks are not supported',
-                "inline the configuration in this folder",
-            )
-        )
+        module.diagnostics.append(error(block.pos, f'"{kind}" blocks are not supported', _UNSUPPORTED_BLOCKS[kind]))
     else:
         module.diagnostics.append(
             error(
@@ -157,8 +172,12 @@ def _add_resource(module: Module, block: ast.Block) -> None:
                 )
             )
     if "count" in block.body.attributes and "for_each" in block.body.attributes:
+        module.diagnostics.append(error(block.pos, 'Both "count" and "for_each" are set', "keep only one of them"))
+    module.diagnostics.extend(lifecycle.read(block.body)[1])
+    provider = block.body.attributes.get("provider")
+    if provider is not None and not (isinstance(provider.expr, ast.Ref) and provider.expr.name == "aws"):
         module.diagnostics.append(
-            error(block.pos, 'Both "count" and "for_each" are set', "keep only one of them")
+            error(provider.pos, "Provider aliases are not supported", 'remove `provider`: one "aws" provider is used')
         )
     for bad in ("provisioner", "connection"):
         for nested in block.body.blocks_of(bad):
@@ -176,6 +195,16 @@ def _add_variable(module: Module, block: ast.Block) -> None:
     if not _labels(block, 1, module):
         return
     attrs = block.body.attributes
+    _no_blocks(module, block, ("validation",))
+    sensitive = attrs.get("sensitive")
+    if sensitive is not None and isinstance(sensitive.expr, ast.Literal) and sensitive.expr.value is True:
+        module.diagnostics.append(
+            warning(
+                sensitive.pos,
+                f'Variable "{block.labels[0]}" is sensitive, but plans and state show its value',
+                "cronbridge does not mask sensitive values: keep secrets out of the configuration",
+            )
+        )
     for name, attr in attrs.items():
         if name not in _VARIABLE_ARGS:
             module.diagnostics.append(
@@ -203,29 +232,63 @@ def _add_variable(module: Module, block: ast.Block) -> None:
         validations.append((cond.expr, message.expr))
     type_ = parse_type(attrs["type"].expr) if "type" in attrs else "any"
     default = attrs["default"].expr if "default" in attrs else None
-    module.variables[block.labels[0]] = Variable(
-        block.labels[0], type_, default, tuple(validations), block.pos
-    )
+    module.variables[block.labels[0]] = Variable(block.labels[0], type_, default, tuple(validations), block.pos)
+
+
+def _no_blocks(module: Module, block: ast.Block, allowed: tuple[str, ...] = ()) -> None:
+    """Nested blocks a variable, locals or output block does not take are errors, not ignored."""
+    for nested in block.body.blocks:
+        if nested.type not in allowed:
+            module.diagnostics.append(
+                error(
+                    nested.pos,
+                    f'Unsupported block "{nested.type}" in {block.type}',
+                    "remove it" + (f" (only {', '.join(allowed)} is allowed)" if allowed else ""),
+                )
+            )
 
 
 def _add_locals(module: Module, block: ast.Block) -> None:
+    _no_blocks(module, block)
     for name, attr in block.body.attributes.items():
         if name in module.locals:
-            module.diagnostics.append(
-                error(attr.pos, f'Duplicate local value "{name}"', "define each local once")
-            )
+            module.diagnostics.append(error(attr.pos, f'Duplicate local value "{name}"', "define each local once"))
         module.locals[name] = attr
 
 
 def _add_output(module: Module, block: ast.Block) -> None:
+    _no_blocks(module, block)
     if _labels(block, 1, module):
         value = block.body.attributes.get("value")
         if value is None:
-            module.diagnostics.append(
-                error(block.pos, "An output needs a value", "add `value = ...`")
-            )
+            module.diagnostics.append(error(block.pos, "An output needs a value", "add `value = ...`"))
             return
         module.outputs[block.labels[0]] = value
+        for name, attr in block.body.attributes.items():
+            if name not in ("value", "description", "sensitive", "depends_on"):
+                module.diagnostics.append(
+                    error(attr.pos, f'Unsupported argument "{name}" in output', "use value, description, sensitive")
+                )
+        sensitive = block.body.attributes.get("sensitive")
+        if sensitive is not None and isinstance(sensitive.expr, ast.Literal) and sensitive.expr.value is True:
+            module.sensitive_outputs.add(block.labels[0])
+
+
+def _check_terraform(module: Module, block: ast.Block) -> None:
+    for nested in block.body.blocks:
+        if nested.type in ("backend", "cloud"):
+            module.diagnostics.append(
+                warning(
+                    nested.pos,
+                    f'The "{nested.type}" block is not used: state is kept in this folder',
+                    "cronbridge keeps its state in cronbridge.tfstate.json beside the .tf files",
+                )
+            )
+        elif nested.type != "required_providers":
+            module.diagnostics.append(error(nested.pos, f'Unsupported block "{nested.type}" in terraform', "remove it"))
+    for name, attr in block.body.attributes.items():
+        if name != "required_version":
+            module.diagnostics.append(error(attr.pos, f'Unsupported argument "{name}" in terraform', "remove it"))
 
 
 def _add_provider(module: Module, block: ast.Block) -> None:
@@ -236,6 +299,33 @@ def _add_provider(module: Module, block: ast.Block) -> None:
         return
     region = block.body.attributes.get("region")
     module.region = region.expr if region is not None else None
+    for name, attr in block.body.attributes.items():
+        if name in _PROVIDER_NO_EFFECT:
+            module.diagnostics.append(
+                warning(
+                    attr.pos,
+                    f'Provider argument "{name}" has no effect with cronbridge',
+                    "cronbridge calls the endpoint given by --endpoint / CRONBRIDGE_ENDPOINT with the "
+                    "caller's credentials; keep it for the real AWS provider or remove it",
+                )
+            )
+        elif name != "region":
+            module.diagnostics.append(
+                error(attr.pos, f'Provider argument "{name}" is not supported', "remove it (only region is honoured)")
+            )
+    for nested in block.body.blocks:
+        target = _PROVIDER_NO_EFFECT if nested.type == "endpoints" else set()
+        make = warning if nested.type in target else error
+        module.diagnostics.append(
+            make(
+                nested.pos,
+                f'Provider block "{nested.type}" '
+                + ("has no effect with cronbridge" if make is warning else "is not supported"),
+                "cronbridge calls the endpoint given by --endpoint / CRONBRIDGE_ENDPOINT"
+                if make is warning
+                else "remove it (default_tags, assume_role and the like are not supported)",
+            )
+        )
 
 
 def parse_type(node: ast.Expr) -> Type:
@@ -244,17 +334,9 @@ def parse_type(node: ast.Expr) -> Type:
         return node.name
     if isinstance(node, ast.Call) and node.name in ("list", "set", "map", "optional") and node.args:
         return (node.name, parse_type(node.args[0]))
-    if (
-        isinstance(node, ast.Call)
-        and node.name == "object"
-        and isinstance(node.args[0], ast.ObjectExpr)
-    ):
+    if isinstance(node, ast.Call) and node.name == "object" and isinstance(node.args[0], ast.ObjectExpr):
         return ("object", {_key(k): parse_type(v) for k, v in node.args[0].items})
-    if (
-        isinstance(node, ast.Call)
-        and node.name == "tuple"
-        and isinstance(node.args[0], ast.TupleExpr)
-    ):
+    if isinstance(node, ast.Call) and node.name == "tuple" and isinstance(node.args[0], ast.TupleExpr):
         return ("tuple", [parse_type(t) for t in node.args[0].items])
     raise TerraformError.at(
         node.pos,

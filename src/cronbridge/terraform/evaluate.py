@@ -22,8 +22,7 @@ from cronbridge.terraform.values import (
 _ROOT_HINTS = {
     "var": (
         "input variable",
-        'declare it with `variable "{name}" {{ type = string }}` and set it '
-        "with -var, a .tfvars file or a default",
+        'declare it with `variable "{name}" {{ type = string }}` and set it with -var, a .tfvars file or a default',
     ),
     "local": ("local value", "define it in a `locals { {name} = ... }` block"),
 }
@@ -32,9 +31,7 @@ _ROOT_HINTS = {
 class Evaluator:
     """Evaluates expressions against named roots; `unknown_text` makes unknowns text."""
 
-    def __init__(
-        self, roots: Mapping[str, Any], base_dir: Path, unknown_text: str | None = None
-    ) -> None:
+    def __init__(self, roots: Mapping[str, Any], base_dir: Path, unknown_text: str | None = None) -> None:
         self.roots = roots
         self.base_dir = base_dir
         self.unknown_text = unknown_text
@@ -133,9 +130,7 @@ class Evaluator:
         impl, least, most = FUNCTIONS[node.name]
         args = self._arguments(node)
         if len(args) < least or (most is not None and len(args) > most):
-            raise ValueError(
-                f"{node.name}() takes {least}..{most or 'any'} arguments, got {len(args)}"
-            )
+            raise ValueError(f"{node.name}() takes {least}..{most or 'any'} arguments, got {len(args)}")
         if any(a is UNKNOWN for a in args) or (
             node.name not in LENIENT_ON_UNKNOWN and any(is_unknown(a) for a in args)
         ):
@@ -186,11 +181,7 @@ class Evaluator:
             return UNKNOWN
         pairs = list(coll.items()) if isinstance(coll, dict) else list(enumerate(_as_list(coll)))
         if node.key is None:
-            return [
-                self._for_one(node, k, v, node.value)
-                for k, v in pairs
-                if self._for_keep(node, k, v)
-            ]
+            return [self._for_one(node, k, v, node.value) for k, v in pairs if self._for_keep(node, k, v)]
         out: dict[str, Any] = {}
         for k, v in pairs:
             if not self._for_keep(node, k, v):
@@ -260,9 +251,7 @@ def _binary(op: str, left: Any, right: Any) -> Any:
     if op in ("/", "%") and b == 0:
         raise ValueError("division by zero")
     result = ops[op](a, b)
-    return (
-        int(result) if isinstance(result, float) and result.is_integer() and op != "/" else result
-    )
+    return int(result) if isinstance(result, float) and result.is_integer() and op != "/" else result
 
 
 def _missing_attribute(node: ast.GetAttr, obj: Any) -> TerraformError:

@@ -78,11 +78,7 @@ def _format(ctx: FunctionContext, args: list[Any]) -> Any:
 def _format_verb(spec: str, value: Any) -> str:
     verb = spec[-1]
     if verb == "v":
-        return (
-            json_text(value)
-            if spec.startswith("#") or isinstance(value, list | dict)
-            else to_string(value)
-        )
+        return json_text(value) if spec.startswith("#") or isinstance(value, list | dict) else to_string(value)
     if verb == "q":
         return json.dumps(to_string(value))
     if verb == "s":

@@ -72,9 +72,7 @@ def depends_on(attr: ast.Attribute | None) -> set[str]:
     for item in attr.expr.items:
         chain = _chain(item)
         if not chain:
-            raise TerraformError.at(
-                item.pos, "Invalid depends_on entry", "name a resource: aws_x.name"
-            )
+            raise TerraformError.at(item.pos, "Invalid depends_on entry", "name a resource: aws_x.name")
         out.add(".".join(chain[:3] if chain[0] == "data" else chain[:2]))
     return out
 

@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from cronbridge.terraform import ast, graph
+from cronbridge.terraform import ast, graph, lifecycle
 from cronbridge.terraform.config import Module, ResourceConfig
 from cronbridge.terraform.diagnostics import Diagnostic, TerraformError, error
 from cronbridge.terraform.evaluate import Evaluator
@@ -118,7 +118,25 @@ class Planner:
         self.changes: list[Change] = []
         self.instances: list[InstanceInfo] = []
         self.outputs: dict[str, Any] = {}
+        self.visited: set[str] = set()
         self.deps = graph.build(module)
+        self._check_depends_on()
+
+    def _check_depends_on(self) -> None:
+        """depends_on must name resources or data sources of this folder (Terraform: an error)."""
+        for config in self.module.resources.values():
+            attr = config.meta("depends_on")
+            if attr is None:
+                continue
+            for name in sorted(graph.depends_on(attr)):
+                if name not in self.module.resources:
+                    self.diagnostics.append(
+                        error(
+                            attr.pos,
+                            f'Invalid depends_on reference: "{name}" is not declared',
+                            "name a resource or data source of this folder, e.g. depends_on = [aws_x.name]",
+                        )
+                    )
 
     def evaluator(self, extra: dict[str, Any] | None = None) -> Evaluator:
         """An evaluator over the roots known so far."""
@@ -144,8 +162,8 @@ class Planner:
         order = graph.order(self.deps)
         for node in order:
             self._visit(node, decide)
-        for address, resource in self.state.resources.items():
-            if _base_of(address) not in self.module.resources:
+        for address, resource in list(self.state.resources.items()):
+            if address not in self.visited:
                 change = Change(
                     address,
                     resource.type,
@@ -205,7 +223,13 @@ class Planner:
         body = BodyEvaluator(self.evaluator())
         values = body.block(config.body, kind.schema, config.pos)
         self.diagnostics.extend(body.diagnostics)
-        read = kind.read(self.aws, values)
+        try:
+            read = kind.read(self.aws, values)
+        except Exception as exc:  # noqa: BLE001 - botocore's errors, reported with the block's line
+            from cronbridge.terraform.engine import failure
+
+            self.diagnostics.extend(failure(config.address, "reading", exc, config.pos).diagnostics)
+            read = {name: UNKNOWN for name in kind.schema.attrs}
         self.roots["data"].setdefault(config.type, {})[config.name] = read
 
     def _keys(self, config: ResourceConfig) -> list[tuple[int | str | None, dict[str, Any]]]:
@@ -232,7 +256,8 @@ class Planner:
                 "use variables or literals",
             )
         pairs = value.items() if isinstance(value, dict) else ((to_string(v), v) for v in value)
-        return [(str(k), {"each": {"key": str(k), "value": v}}) for k, v in pairs]
+        ordered = sorted(((str(k), v) for k, v in pairs), key=lambda kv: kv[0])  # maps and sets are sorted
+        return [(k, {"each": {"key": k, "value": v}}) for k, v in ordered]
 
     def _resource(self, config: ResourceConfig, decide: Decide) -> None:
         kind = RESOURCES.get(config.type)
@@ -244,16 +269,22 @@ class Planner:
                     "use one of: " + ", ".join(sorted(RESOURCES)),
                 )
             )
+            self._keep_instances_of(config.address)
             return
         try:
             keys = self._keys(config)
         except TerraformError as exc:
             self.diagnostics.extend(exc.diagnostics)
+            self._keep_instances_of(config.address)
             return
         results: dict[Any, Any] = {}
         for key, extra in keys:
             results[key] = self._instance(config, kind.schema, key, extra, decide)
         self.roots[config.type][config.name] = _shape(config, results)
+
+    def _keep_instances_of(self, base: str) -> None:
+        """A resource that could not be evaluated plans no deletion of its instances."""
+        self.visited.update(a for a in self.state.resources if _base_of(a) == base)
 
     def _instance(
         self,
@@ -267,14 +298,36 @@ class Planner:
         desired = body.block(config.body, schema, config.pos)
         self.diagnostics.extend(body.diagnostics)
         address = instance_address(config.address, key)
+        self.visited.add(address)
         self.instances.append(InstanceInfo(address, config, desired, extra))
         prior = self.state.resources.get(address)
+        life = lifecycle.read(config.body)[0]
+        if prior is not None:
+            desired = _ignoring(desired, prior.attributes, schema, life)
         change = compare(address, config.type, schema, desired, prior.attributes if prior else None)
-        change.dependencies = sorted(
-            d for d in self.deps[config.address] if not d.startswith(("var.", "local."))
-        )
+        if life.prevent_destroy and change.action is Action.REPLACE:
+            self.diagnostics.append(prevented(address, config.pos))
+        change.dependencies = sorted(d for d in self.deps[config.address] if not d.startswith(("var.", "local.")))
         self.changes.append(change)
         return decide(change, desired)
+
+
+def prevented(address: str, pos: ast.Pos) -> Diagnostic:
+    """The error for a plan that would destroy an instance whose lifecycle forbids it."""
+    return error(
+        pos,
+        f"Instance cannot be destroyed: {address} has lifecycle.prevent_destroy set, "
+        "but the plan calls for this resource to be destroyed",
+        "remove prevent_destroy to allow it, or undo the change that forces replacement",
+    )
+
+
+def _ignoring(
+    desired: dict[str, Any], prior: dict[str, Any], spec: BlockSpec, life: lifecycle.Lifecycle
+) -> dict[str, Any]:
+    """ignore_changes: the listed arguments (or all) keep their recorded values."""
+    names = set(spec.attrs) | set(spec.blocks) if life.ignore_all else life.ignore_changes
+    return {k: (prior[k] if k in names and k in prior else v) for k, v in desired.items()}
 
 
 def _shape(config: ResourceConfig, results: dict[Any, Any]) -> Any:
@@ -315,12 +368,9 @@ def compare(
             Action.CREATE,
             None,
             desired,
-            [
-                AttrDiff(p, None, v)
-                for p, v, _ in _flatten(configured_view(desired, schema), schema)
-                if v is not None
-            ],
+            [AttrDiff(p, None, v) for p, v, _ in _flatten(configured_view(desired, schema), schema) if v is not None],
         )
+    desired = _keep_computed(desired, prior, schema)
     diffs = diff(configured_view(prior, schema), configured_view(desired, schema), schema)
     if not diffs:
         return Change(address, type_, Action.NOOP, prior, prior)
@@ -336,9 +386,17 @@ def compare(
     return Change(address, type_, action, prior, after, diffs)
 
 
-def _flatten(
-    values: dict[str, Any], spec: BlockSpec, prefix: str = ""
-) -> list[tuple[str, Any, bool]]:
+def _keep_computed(desired: dict[str, Any], prior: dict[str, Any], spec: BlockSpec) -> dict[str, Any]:
+    """Optional-computed arguments the configuration leaves out keep what AWS chose (a generated
+    name or target id is not a change)."""
+    out = dict(desired)
+    for name, attr in spec.attrs.items():
+        if attr.computed and attr.configurable and out.get(name) is UNKNOWN and name in prior:
+            out[name] = prior[name]
+    return out
+
+
+def _flatten(values: dict[str, Any], spec: BlockSpec, prefix: str = "") -> list[tuple[str, Any, bool]]:
     out: list[tuple[str, Any, bool]] = []
     for name, value in values.items():
         if name in spec.blocks:
@@ -372,9 +430,7 @@ def _in_force_new_block(path: str, spec: BlockSpec) -> bool:
     return head in spec.blocks and spec.blocks[head].force_new
 
 
-def plan_walk(
-    module: Module, variables: dict[str, Any], state: State, region: str, aws: Aws | None = None
-) -> Walk:
+def plan_walk(module: Module, variables: dict[str, Any], state: State, region: str, aws: Aws | None = None) -> Walk:
     """Evaluate without changing anything: every change is recorded, nothing is performed."""
 
     def record(change: Change, desired: dict[str, Any]) -> dict[str, Any]:

@@ -76,9 +76,7 @@ class BodyEvaluator:
         self.evaluator = evaluator
         self.diagnostics: list[Diagnostic] = []
 
-    def block(
-        self, body: ast.Body, spec: BlockSpec, pos: ast.Pos, top: bool = True
-    ) -> dict[str, Any]:
+    def block(self, body: ast.Body, spec: BlockSpec, pos: ast.Pos, top: bool = True) -> dict[str, Any]:
         """All schema attributes: configured values converted, defaults filled, computed unknown."""
         self._reject_unknown(body, spec, top)
         values = {name: self.attribute(body, name, attr, pos) for name, attr in spec.attrs.items()}
@@ -122,8 +120,7 @@ class BodyEvaluator:
             self.diagnostics.append(
                 error(
                     node.pos,
-                    f'Inappropriate value for attribute "{node.name}": '
-                    f"{describe(attr.type)} required",
+                    f'Inappropriate value for attribute "{node.name}": {describe(attr.type)} required',
                     _type_hint(node.name, attr.type, str(exc)),
                 )
             )
@@ -133,9 +130,7 @@ class BodyEvaluator:
     def nested(self, body: ast.Body, name: str, spec: BlockSpec, pos: ast.Pos) -> list[Any]:
         blocks = body.blocks_of(name)
         if spec.required and not blocks:
-            self.diagnostics.append(
-                error(pos, f'Missing required block "{name}"', f"add a `{name} {{ ... }}` block")
-            )
+            self.diagnostics.append(error(pos, f'Missing required block "{name}"', f"add a `{name} {{ ... }}` block"))
         if spec.max_items is not None and len(blocks) > spec.max_items:
             self.diagnostics.append(
                 error(
@@ -158,7 +153,7 @@ class BodyEvaluator:
                     )
                 )
         for block in body.blocks:
-            if block.type not in spec.blocks and not (top and block.type == "lifecycle"):
+            if block.type not in spec.blocks and not (top and block.type in ("lifecycle", "provisioner", "connection")):
                 what = (
                     "Dynamic blocks are not supported"
                     if block.type == "dynamic"

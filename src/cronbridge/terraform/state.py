@@ -1,7 +1,7 @@
 """The state file in the Terraform folder: what cronbridge created, as JSON, saved after each step.
 
 Format (documented in docs/terraform.md):
-{"format": "cronbridge-terraform-state", "version": 1, "serial": N,
+{"format": "cronbridge-terraform-state", "version": 1, "serial": N, "region": "us-east-1",
  "resources": {"aws_x.name[0]": {"type": "aws_x", "attributes": {...}, "dependencies": [...]}},
  "outputs": {"name": value}}
 """
@@ -34,6 +34,7 @@ class State:
     resources: dict[str, ResourceState] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     serial: int = 0
+    region: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The document written to disk."""
@@ -41,6 +42,7 @@ class State:
             "format": FORMAT,
             "version": 1,
             "serial": self.serial,
+            "region": self.region,
             "resources": {
                 a: {"type": r.type, "attributes": r.attributes, "dependencies": r.dependencies}
                 for a, r in self.resources.items()
@@ -57,7 +59,8 @@ class State:
             a: ResourceState(r["type"], r["attributes"], list(r.get("dependencies", [])))
             for a, r in doc.get("resources", {}).items()
         }
-        return cls(resources, dict(doc.get("outputs", {})), int(doc.get("serial", 0)))
+        outputs, serial = dict(doc.get("outputs", {})), int(doc.get("serial", 0))
+        return cls(resources, outputs, serial, doc.get("region"))
 
 
 def default_path(directory: Path) -> Path:

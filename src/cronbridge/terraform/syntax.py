@@ -185,9 +185,7 @@ class _Converter:
 
     def expr(self, node: Tree | Token) -> ast.Expr:
         if isinstance(node, Token):
-            raise TerraformError.at(
-                self.pos(node), f"Unsupported syntax {node.type}", "simplify it"
-            )
+            raise TerraformError.at(self.pos(node), f"Unsupported syntax {node.type}", "simplify it")
         handler = getattr(self, f"x_{node.data}", None)
         if handler is None:
             raise TerraformError.at(
@@ -345,9 +343,7 @@ class _Converter:
     def x_for_tuple_expr(self, node: Tree) -> ast.Expr:
         kids = _kids(node)
         key_var, value_var, coll = self._for_intro(kids[0])
-        return ast.ForExpr(
-            self.pos(node), key_var, value_var, coll, self.expr(kids[1]), cond=self._for_cond(kids)
-        )
+        return ast.ForExpr(self.pos(node), key_var, value_var, coll, self.expr(kids[1]), cond=self._for_cond(kids))
 
     def x_for_object_expr(self, node: Tree) -> ast.Expr:
         kids = _kids(node)

@@ -3,6 +3,7 @@ type conversion and validation rules."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,32 @@ from cronbridge.terraform.values import convert, describe, to_bool, to_string
 
 
 def read_tfvars(path: Path) -> dict[str, Any]:
-    """The assignments of a .tfvars file (HCL with literal values)."""
+    """The assignments of a .tfvars file (HCL with literal values) or a .tfvars.json file."""
+    if path.name.endswith(".json"):
+        return _read_json_tfvars(path)
     body = parse_body(path.read_text(encoding="utf-8"), str(path))
     evaluator = Evaluator({}, path.parent)
     return {name: evaluator.eval(attr.expr) for name, attr in body.attributes.items()}
 
 
+def _read_json_tfvars(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise TerraformError.at(ast.Pos(path.name, exc.lineno), f"Invalid JSON: {exc.msg}", "fix the JSON") from None
+    if not isinstance(doc, dict):
+        raise TerraformError.at(ast.Pos(path.name, 1), "A .tfvars.json file must hold an object", "write {...}")
+    return doc
+
+
 def gather(module: Module, cli_vars: dict[str, Any], var_files: list[Path]) -> dict[str, Any]:
     """Raw values in Terraform's order of precedence (later wins)."""
     values: dict[str, Any] = {}
-    auto = [module.dir / "terraform.tfvars", *sorted(module.dir.glob("*.auto.tfvars"))]
+    auto = [
+        module.dir / "terraform.tfvars",
+        module.dir / "terraform.tfvars.json",
+        *sorted([*module.dir.glob("*.auto.tfvars"), *module.dir.glob("*.auto.tfvars.json")]),
+    ]
     for path in [p for p in auto if p.exists()] + [Path(p) for p in var_files]:
         values.update(read_tfvars(path))
     for name, raw in cli_vars.items():
@@ -63,9 +80,7 @@ def resolve(module: Module, raw: dict[str, Any]) -> tuple[dict[str, Any], list[D
     return values, problems
 
 
-def _value_of(
-    variable: Variable, raw: dict[str, Any], base: Path, problems: list[Diagnostic]
-) -> tuple[Any, bool]:
+def _value_of(variable: Variable, raw: dict[str, Any], base: Path, problems: list[Diagnostic]) -> tuple[Any, bool]:
     if variable.name in raw:
         value = raw[variable.name]
     elif variable.default is not None:
@@ -75,8 +90,7 @@ def _value_of(
             error(
                 variable.pos,
                 f'No value for required variable "{variable.name}"',
-                f"set it with -var '{variable.name}=...', in terraform.tfvars, "
-                "or give the variable a default",
+                f"set it with -var '{variable.name}=...', in terraform.tfvars, or give the variable a default",
             )
         )
         return None, False

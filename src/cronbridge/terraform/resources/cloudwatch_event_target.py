@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cronbridge.errors import AwsError
-from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, first
+from cronbridge.terraform.resources.base import NOT_FOUND, Aws, ResourceType, Values, drop_none, error_code, first
 from cronbridge.terraform.resources.base import generated_name as _generated
 from cronbridge.terraform.resources.ecs_parameters import (
     DEAD_LETTER,
     ECS_ATTRS,
-    NETWORK,
+    ECS_BLOCKS,
     RETRY,
     dead_letter_wire,
     ecs_wire,
@@ -28,11 +30,21 @@ SCHEMA = BlockSpec(
         "id": computed(),
     },
     blocks={
-        "ecs_target": BlockSpec(ECS_ATTRS, {"network_configuration": NETWORK}, max_items=1),
+        "ecs_target": BlockSpec(ECS_ATTRS, ECS_BLOCKS, max_items=1),
+        "input_transformer": BlockSpec(
+            {"input_paths": Attr(("map", "string")), "input_template": required()}, max_items=1
+        ),
+        "sqs_target": BlockSpec({"message_group_id": Attr("string")}, max_items=1),
         "retry_policy": RETRY,
         "dead_letter_config": DEAD_LETTER,
     },
 )
+
+
+def _transformer(block: Values | None) -> dict[str, Any] | None:
+    if block is None:
+        return None
+    return drop_none(InputPathsMap=block.get("input_paths"), InputTemplate=block["input_template"])
 
 
 def _put(aws: Aws, values: Values, target_id: str) -> None:
@@ -43,6 +55,8 @@ def _put(aws: Aws, values: Values, target_id: str) -> None:
         Input=values.get("input"),
         InputPath=values.get("input_path"),
         EcsParameters=ecs_wire(first(values.get("ecs_target"))),
+        InputTransformer=_transformer(first(values.get("input_transformer"))),
+        SqsParameters=drop_none(MessageGroupId=(first(values.get("sqs_target")) or {}).get("message_group_id")) or None,
         RetryPolicy=retry_wire(values),
         DeadLetterConfig=dead_letter_wire(values),
     )
@@ -78,4 +92,17 @@ def delete(aws: Aws, values: Values) -> None:
     )
 
 
-TYPE = ResourceType("aws_cloudwatch_event_target", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """Its rule lists a target with its id."""
+    events = aws.client("events")
+    bus = values.get("event_bus_name") or "default"
+    try:
+        targets = events.list_targets_by_rule(Rule=values["rule"], EventBusName=bus)["Targets"]
+    except Exception as exc:
+        if error_code(exc) in NOT_FOUND:
+            return False
+        raise
+    return any(t["Id"] == values["target_id"] for t in targets)
+
+
+TYPE = ResourceType("aws_cloudwatch_event_target", SCHEMA, create, delete, update, exists)

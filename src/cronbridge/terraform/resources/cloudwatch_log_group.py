@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, generated_name
+from cronbridge.terraform.resources.base import (
+    Aws,
+    ResourceType,
+    Values,
+    drop_none,
+    generated_name,
+    tag_changes,
+)
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed
 
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "retention_in_days": Attr("number", default=0),
         "kms_key_id": Attr("string", force_new=True),
         "skip_destroy": Attr("bool", default=False),
-        "tags": Attr(("map", "string"), force_new=True),
+        "tags": Attr(("map", "string")),
         "tags_all": computed(("map", "string")),
         "arn": computed(),
         "id": computed(),
@@ -29,11 +37,9 @@ def _retention(aws: Aws, name: str, days: int | None) -> None:
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the group, then its retention policy."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     logs = aws.client("logs")
-    logs.create_log_group(
-        **drop_none(logGroupName=name, kmsKeyId=values.get("kms_key_id"), tags=values.get("tags"))
-    )
+    logs.create_log_group(**drop_none(logGroupName=name, kmsKeyId=values.get("kms_key_id"), tags=values.get("tags")))
     if values.get("retention_in_days"):
         _retention(aws, name, values["retention_in_days"])
     found = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
@@ -45,7 +51,13 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
     """Change the retention in place."""
     if old.get("retention_in_days") != new.get("retention_in_days"):
         _retention(aws, old["name"], new.get("retention_in_days"))
-    return {**new, "arn": old["arn"], "id": old["id"], "tags_all": old.get("tags_all")}
+    added, removed = tag_changes(old, new)
+    logs = aws.client("logs")
+    if added:
+        logs.tag_log_group(logGroupName=old["name"], tags=added)
+    if removed:
+        logs.untag_log_group(logGroupName=old["name"], tags=removed)
+    return {**new, "arn": old["arn"], "id": old["id"], "tags_all": new.get("tags") or {}}
 
 
 def delete(aws: Aws, values: Values) -> None:
@@ -54,4 +66,10 @@ def delete(aws: Aws, values: Values) -> None:
         aws.client("logs").delete_log_group(logGroupName=values["name"])
 
 
-TYPE = ResourceType("aws_cloudwatch_log_group", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """DescribeLogGroups lists it by name."""
+    groups = aws.client("logs").describe_log_groups(logGroupNamePrefix=values["name"])["logGroups"]
+    return any(g["logGroupName"] == values["name"] for g in groups)
+
+
+TYPE = ResourceType("aws_cloudwatch_log_group", SCHEMA, create, delete, update, exists)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
 from cronbridge.terraform.resources.base import Aws, DataSourceType, Values
@@ -22,9 +23,7 @@ _STATEMENT = BlockSpec(
     {
         "principals": _PRINCIPALS,
         "not_principals": _PRINCIPALS,
-        "condition": BlockSpec(
-            {"test": required(), "variable": required(), "values": required(("list", "string"))}
-        ),
+        "condition": BlockSpec({"test": required(), "variable": required(), "values": required(("list", "string"))}),
     },
 )
 
@@ -93,7 +92,7 @@ def read_policy_document(aws: Aws | None, values: Values) -> Values:
         **values,
         "json": text,
         "minified_json": json.dumps(doc, separators=(",", ":")),
-        "id": str(abs(hash(text))),
+        "id": str(zlib.crc32(text.encode())),
     }
 
 
@@ -105,9 +104,7 @@ def _flat(value: Any) -> list[Any]:
     return [value]
 
 
-CALLER_IDENTITY = BlockSpec(
-    {"account_id": computed(), "arn": computed(), "user_id": computed(), "id": computed()}
-)
+CALLER_IDENTITY = BlockSpec({"account_id": computed(), "arn": computed(), "user_id": computed(), "id": computed()})
 
 
 def read_caller_identity(aws: Aws | None, values: Values) -> Values:
@@ -119,7 +116,13 @@ def read_caller_identity(aws: Aws | None, values: Values) -> Values:
 
 
 REGION = BlockSpec(
-    {"name": Attr("string"), "id": computed(), "description": computed(), "endpoint": computed()}
+    {
+        "name": Attr("string"),
+        "region": Attr("string"),
+        "id": computed(),
+        "description": computed(),
+        "endpoint": computed(),
+    }
 )
 
 
@@ -127,9 +130,10 @@ def make_region_reader(region: str) -> Any:
     """aws_region reads the provider's region."""
 
     def read(aws: Aws | None, values: Values) -> Values:
-        name = values.get("name") or region
+        name = values.get("region") or values.get("name") or region
         return {
             "name": name,
+            "region": name,
             "id": name,
             "description": name,
             "endpoint": f"ecs.{name}.amazonaws.com",
@@ -141,11 +145,7 @@ def make_region_reader(region: str) -> Any:
 def data_sources(region: str) -> dict[str, DataSourceType]:
     """The data sources, with aws_region bound to the provider's region."""
     return {
-        "aws_iam_policy_document": DataSourceType(
-            "aws_iam_policy_document", POLICY_DOCUMENT, read_policy_document
-        ),
-        "aws_caller_identity": DataSourceType(
-            "aws_caller_identity", CALLER_IDENTITY, read_caller_identity
-        ),
+        "aws_iam_policy_document": DataSourceType("aws_iam_policy_document", POLICY_DOCUMENT, read_policy_document),
+        "aws_caller_identity": DataSourceType("aws_caller_identity", CALLER_IDENTITY, read_caller_identity),
         "aws_region": DataSourceType("aws_region", REGION, make_region_reader(region)),
     }

@@ -8,7 +8,7 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, required
 SCHEMA = BlockSpec(
     attrs={
         "name": required(force_new=True),
-        "tags": Attr(("map", "string")),
+        "tags": Attr(("map", "string"), force_new=True),  # the server has no ECS TagResource
         "tags_all": computed(("map", "string")),
         "arn": computed(),
         "id": computed(),
@@ -38,7 +38,7 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
     """Change settings in place."""
     if _settings(old) != _settings(new):
         aws.client("ecs").update_cluster(cluster=old["arn"], settings=_settings(new))
-    return {**new, "arn": old["arn"], "id": old["id"], "tags_all": new.get("tags") or {}}
+    return {**new, "arn": old["arn"], "id": old["id"], "tags_all": old.get("tags_all")}
 
 
 def delete(aws: Aws, values: Values) -> None:
@@ -46,4 +46,10 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("ecs").delete_cluster(cluster=values["arn"])
 
 
-TYPE = ResourceType("aws_ecs_cluster", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """ACTIVE in DescribeClusters."""
+    clusters = aws.client("ecs").describe_clusters(clusters=[values["arn"]])["clusters"]
+    return any(c.get("status") == "ACTIVE" for c in clusters)
+
+
+TYPE = ResourceType("aws_ecs_cluster", SCHEMA, create, delete, update, exists)

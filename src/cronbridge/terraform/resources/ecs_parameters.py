@@ -28,6 +28,16 @@ ECS_ATTRS = {
     "tags": Attr(("map", "string")),
 }
 
+CAPACITY = BlockSpec({"capacity_provider": required(), "weight": Attr("number"), "base": Attr("number")})
+PLACEMENT_CONSTRAINT = BlockSpec({"type": required(), "expression": Attr("string")})
+PLACEMENT_STRATEGY = BlockSpec({"type": required(), "field": Attr("string")})
+ECS_BLOCKS = {
+    "network_configuration": NETWORK,
+    "capacity_provider_strategy": CAPACITY,
+    "placement_constraint": PLACEMENT_CONSTRAINT,
+    "ordered_placement_strategy": PLACEMENT_STRATEGY,
+}
+
 RETRY = BlockSpec(
     {
         "maximum_event_age_in_seconds": Attr("number"),
@@ -53,11 +63,38 @@ def network_wire(ecs: Values) -> dict[str, Any] | None:
     }
 
 
-def ecs_wire(ecs: Values | None) -> dict[str, Any] | None:
-    """EcsParameters from an ecs_target / ecs_parameters block."""
+def _tags(tags: dict[str, str] | None, scheduler: bool) -> list[Any] | None:
+    """EventBridge's [{Key, Value}] or EventBridge Scheduler's [{key: value}]."""
+    if not tags:
+        return None
+    if scheduler:
+        return [{k: v} for k, v in tags.items()]
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _placement(ecs: Values) -> dict[str, Any]:
+    """Capacity providers, placement constraints and strategies, in the wire's shapes."""
+    return {
+        "CapacityProviderStrategy": [
+            drop_none(capacityProvider=c["capacity_provider"], weight=_int(c.get("weight")), base=_int(c.get("base")))
+            for c in ecs.get("capacity_provider_strategy") or []
+        ],
+        "PlacementConstraints": [
+            drop_none(type=c["type"], expression=c.get("expression")) for c in ecs.get("placement_constraint") or []
+        ],
+        "PlacementStrategy": [
+            drop_none(type=c["type"], field=c.get("field")) for c in ecs.get("ordered_placement_strategy") or []
+        ],
+    }
+
+
+def ecs_wire(ecs: Values | None, scheduler: bool = False) -> dict[str, Any] | None:
+    """EcsParameters from an ecs_target (EventBridge) / ecs_parameters (Scheduler) block."""
     if ecs is None:
         return None
     return drop_none(
+        Tags=_tags(ecs.get("tags"), scheduler),
+        **_placement(ecs),
         TaskDefinitionArn=ecs["task_definition_arn"],
         TaskCount=int(ecs.get("task_count") or 1),
         LaunchType=ecs.get("launch_type"),

@@ -97,4 +97,14 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
     return {**old, "skip_destroy": new.get("skip_destroy")}
 
 
-TYPE = ResourceType("aws_ecs_task_definition", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """The revision is still ACTIVE (a deregistered one is INACTIVE)."""
+    ecs = aws.client("ecs")
+    try:
+        definition = ecs.describe_task_definition(taskDefinition=values["arn"])["taskDefinition"]
+    except ecs.exceptions.ClientException:
+        return False
+    return bool(definition.get("status") == "ACTIVE")
+
+
+TYPE = ResourceType("aws_ecs_task_definition", SCHEMA, create, delete, update, exists)

@@ -7,7 +7,9 @@ from cronbridge.terraform.resources.base import (
     ResourceType,
     Values,
     drop_none,
+    found,
     generated_name,
+    tag_changes,
     tags_list,
 )
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed, required
@@ -15,10 +17,11 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_comp
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "path": Attr("string", default="/", force_new=True),
         "description": Attr("string", force_new=True),
         "policy": required(json=True),
-        "tags": Attr(("map", "string"), force_new=True),
+        "tags": Attr(("map", "string")),
         "tags_all": computed(("map", "string")),
         "arn": computed(),
         "policy_id": computed(),
@@ -29,7 +32,7 @@ SCHEMA = BlockSpec(
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the managed policy."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     policy = aws.client("iam").create_policy(
         **drop_none(
             PolicyName=name,
@@ -58,11 +61,18 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
     """A new default version; the oldest is deleted when five exist."""
     iam = aws.client("iam")
     others = _old_versions(aws, old["arn"])
-    if len(others) >= 4:
-        iam.delete_policy_version(PolicyArn=old["arn"], VersionId=sorted(others)[0])
-    iam.create_policy_version(PolicyArn=old["arn"], PolicyDocument=new["policy"], SetAsDefault=True)
-    keep = {k: old[k] for k in ("name", "arn", "policy_id", "id", "tags_all")}
-    return {**new, **keep}
+    if len(others) >= 4 and old.get("policy") != new.get("policy"):
+        oldest = min(others, key=lambda v: int(v.lstrip("v") or 0))
+        iam.delete_policy_version(PolicyArn=old["arn"], VersionId=oldest)
+    if old.get("policy") != new.get("policy"):
+        iam.create_policy_version(PolicyArn=old["arn"], PolicyDocument=new["policy"], SetAsDefault=True)
+    added, removed = tag_changes(old, new)
+    if added:
+        iam.tag_policy(PolicyArn=old["arn"], Tags=tags_list(added))
+    if removed:
+        iam.untag_policy(PolicyArn=old["arn"], TagKeys=removed)
+    keep = {k: old[k] for k in ("name", "arn", "policy_id", "id")}
+    return {**new, **keep, "tags_all": new.get("tags") or {}}
 
 
 def delete(aws: Aws, values: Values) -> None:
@@ -73,4 +83,9 @@ def delete(aws: Aws, values: Values) -> None:
     iam.delete_policy(PolicyArn=values["arn"])
 
 
-TYPE = ResourceType("aws_iam_policy", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetPolicy finds it."""
+    return found(lambda: aws.client("iam").get_policy(PolicyArn=values["arn"]))
+
+
+TYPE = ResourceType("aws_iam_policy", SCHEMA, create, delete, update, exists)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from cronbridge.terraform.resources.base import Aws, ResourceType, Values, generated_name
-from cronbridge.terraform.schema import BlockSpec, computed, optional_computed, required
+from cronbridge.terraform.resources.base import Aws, ResourceType, Values, found, generated_name
+from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_computed, required
 
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "role": required(force_new=True),
         "policy": required(json=True),
         "id": computed(),
@@ -17,18 +18,14 @@ SCHEMA = BlockSpec(
 
 def create(aws: Aws, values: Values) -> Values:
     """Put the inline policy."""
-    name = values.get("name") or generated_name()
-    aws.client("iam").put_role_policy(
-        RoleName=values["role"], PolicyName=name, PolicyDocument=values["policy"]
-    )
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
+    aws.client("iam").put_role_policy(RoleName=values["role"], PolicyName=name, PolicyDocument=values["policy"])
     return {**values, "name": name, "id": f"{values['role']}:{name}"}
 
 
 def update(aws: Aws, old: Values, new: Values) -> Values:
     """Put the new document under the same name."""
-    aws.client("iam").put_role_policy(
-        RoleName=old["role"], PolicyName=old["name"], PolicyDocument=new["policy"]
-    )
+    aws.client("iam").put_role_policy(RoleName=old["role"], PolicyName=old["name"], PolicyDocument=new["policy"])
     return {**new, "name": old["name"], "id": old["id"]}
 
 
@@ -37,4 +34,10 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("iam").delete_role_policy(RoleName=values["role"], PolicyName=values["name"])
 
 
-TYPE = ResourceType("aws_iam_role_policy", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetRolePolicy finds it."""
+    iam = aws.client("iam")
+    return found(lambda: iam.get_role_policy(RoleName=values["role"], PolicyName=values["name"]))
+
+
+TYPE = ResourceType("aws_iam_role_policy", SCHEMA, create, delete, update, exists)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cronbridge.terraform.resources.base import Aws, ResourceType, Values
+from cronbridge.terraform.resources.base import NOT_FOUND, Aws, ResourceType, Values, error_code
 from cronbridge.terraform.schema import BlockSpec, computed, required
 
 SCHEMA = BlockSpec(
@@ -25,4 +25,16 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("iam").detach_role_policy(RoleName=values["role"], PolicyArn=values["policy_arn"])
 
 
-TYPE = ResourceType("aws_iam_role_policy_attachment", SCHEMA, create, delete)
+def exists(aws: Aws, values: Values) -> bool:
+    """The role lists the policy among its attached ones (a missing role: gone)."""
+    iam = aws.client("iam")
+    try:
+        attached = iam.list_attached_role_policies(RoleName=values["role"])["AttachedPolicies"]
+    except Exception as exc:
+        if error_code(exc) in NOT_FOUND:
+            return False
+        raise
+    return any(p["PolicyArn"] == values["policy_arn"] for p in attached)
+
+
+TYPE = ResourceType("aws_iam_role_policy_attachment", SCHEMA, create, delete, None, exists)

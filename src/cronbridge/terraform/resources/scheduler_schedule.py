@@ -10,12 +10,13 @@ from cronbridge.terraform.resources.base import (
     Values,
     drop_none,
     first,
+    found,
     generated_name,
 )
 from cronbridge.terraform.resources.ecs_parameters import (
     DEAD_LETTER,
     ECS_ATTRS,
-    NETWORK,
+    ECS_BLOCKS,
     RETRY,
     dead_letter_wire,
     ecs_wire,
@@ -26,7 +27,7 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_comp
 TARGET = BlockSpec(
     {"arn": required(), "role_arn": required(), "input": Attr("string")},
     {
-        "ecs_parameters": BlockSpec(ECS_ATTRS, {"network_configuration": NETWORK}, max_items=1),
+        "ecs_parameters": BlockSpec(ECS_ATTRS, ECS_BLOCKS, max_items=1),
         "retry_policy": RETRY,
         "dead_letter_config": DEAD_LETTER,
     },
@@ -37,6 +38,7 @@ TARGET = BlockSpec(
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "group_name": Attr("string", default="default", force_new=True),
         "schedule_expression": required(),
         "schedule_expression_timezone": Attr("string", default="UTC"),
@@ -83,7 +85,7 @@ def _request(values: Values, name: str) -> dict[str, Any]:
             Arn=target.get("arn"),
             RoleArn=target.get("role_arn"),
             Input=target.get("input"),
-            EcsParameters=ecs_wire(first(target.get("ecs_parameters"))),
+            EcsParameters=ecs_wire(first(target.get("ecs_parameters")), scheduler=True),
             RetryPolicy=retry_wire(target),
             DeadLetterConfig=dead_letter_wire(target),
         ),
@@ -92,7 +94,7 @@ def _request(values: Values, name: str) -> dict[str, Any]:
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the schedule."""
-    name = values.get("name") or generated_name()
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
     reply = aws.client("scheduler").create_schedule(**_request(values, name))
     group = values.get("group_name") or "default"
     return {**values, "name": name, "arn": reply["ScheduleArn"], "id": f"{group}/{name}"}
@@ -106,9 +108,13 @@ def update(aws: Aws, old: Values, new: Values) -> Values:
 
 def delete(aws: Aws, values: Values) -> None:
     """Delete the schedule."""
-    aws.client("scheduler").delete_schedule(
-        Name=values["name"], GroupName=values.get("group_name") or "default"
-    )
+    aws.client("scheduler").delete_schedule(Name=values["name"], GroupName=values.get("group_name") or "default")
 
 
-TYPE = ResourceType("aws_scheduler_schedule", SCHEMA, create, delete, update)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetSchedule finds it."""
+    group = values.get("group_name") or "default"
+    return found(lambda: aws.client("scheduler").get_schedule(Name=values["name"], GroupName=group))
+
+
+TYPE = ResourceType("aws_scheduler_schedule", SCHEMA, create, delete, update, exists)

@@ -7,6 +7,7 @@ from cronbridge.terraform.resources.base import (
     ResourceType,
     Values,
     drop_none,
+    found,
     generated_name,
     tags_list,
 )
@@ -15,6 +16,7 @@ from cronbridge.terraform.schema import Attr, BlockSpec, computed, optional_comp
 SCHEMA = BlockSpec(
     attrs={
         "name": optional_computed(force_new=True),
+        "name_prefix": Attr("string", force_new=True),
         "tags": Attr(("map", "string"), force_new=True),
         "tags_all": computed(("map", "string")),
         "arn": computed(),
@@ -26,10 +28,8 @@ SCHEMA = BlockSpec(
 
 def create(aws: Aws, values: Values) -> Values:
     """Create the group."""
-    name = values.get("name") or generated_name()
-    reply = aws.client("scheduler").create_schedule_group(
-        **drop_none(Name=name, Tags=tags_list(values.get("tags")))
-    )
+    name = values.get("name") or generated_name(values.get("name_prefix") or "terraform-")
+    reply = aws.client("scheduler").create_schedule_group(**drop_none(Name=name, Tags=tags_list(values.get("tags"))))
     return {
         **values,
         "name": name,
@@ -45,4 +45,9 @@ def delete(aws: Aws, values: Values) -> None:
     aws.client("scheduler").delete_schedule_group(Name=values["name"])
 
 
-TYPE = ResourceType("aws_scheduler_schedule_group", SCHEMA, create, delete)
+def exists(aws: Aws, values: Values) -> bool:
+    """GetScheduleGroup finds it."""
+    return found(lambda: aws.client("scheduler").get_schedule_group(Name=values["name"]))
+
+
+TYPE = ResourceType("aws_scheduler_schedule_group", SCHEMA, create, delete, None, exists)
