@@ -44,4 +44,6 @@ def test_apply_with_a_wrong_key_in_the_environment_is_refused(cronbridge_server:
     }
     applied = cronbridge("apply", str(folder), "-auto-approve", "--endpoint", cronbridge_server.endpoint, env=env)
     assert applied.returncode != 0
-    assert "(UnrecognizedClientException) when calling the PutRule operation" in applied.stdout + applied.stderr
+    out = applied.stdout + applied.stderr
+    assert "UnrecognizedClientException: The security token included in the request is invalid" in out
+    assert "Traceback" not in out
