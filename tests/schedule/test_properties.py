@@ -320,7 +320,7 @@ def test_any_string_yields_a_schedule_or_the_validation_error_quickly(
     assert isinstance(schedule, Schedule)
     begun = time.perf_counter()
     fire = schedule.next_after(t, tz)
-    assert time.perf_counter() - begun < 0.05
+    assert time.perf_counter() - begun < 1.0  # bounded, not a speed test (bench/ measures speed)
     assert fire is None or fire > t
 
 

@@ -264,11 +264,11 @@ class LogStore:
         limit: int = 10_000,
     ) -> list[LogEvent]:
         """The first `limit` events after `position`, start <= timestamp < end, in order."""
+        low = max(_key(position), (start, -1))  # one lower bound, so the index seeks straight to it
         rows = self.db.query(
             "SELECT id, ts, ingestion, message FROM log_events"
-            " WHERE stream_id = ? AND (ts, id) > (?, ?)"
-            " AND ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?",
-            (stream_id, *_key(position), max(start, position.timestamp), end, limit),
+            " WHERE stream_id = ? AND (ts, id) > (?, ?) AND ts < ? ORDER BY ts, id LIMIT ?",
+            (stream_id, *low, end, limit),
         )
         return [_event(r) for r in rows]
 
@@ -303,9 +303,9 @@ class LogStore:
         """A group's events after `after`, start <= ts <= end, matching `where`, with stream ids."""
         sql = (
             "SELECT id, stream_id, ts, ingestion, message FROM log_events WHERE group_id = ?"
-            " AND (ts, id) > (?, ?) AND ts >= ? AND ts <= ?"
+            " AND (ts, id) > (?, ?) AND ts <= ?"
         )
-        params: list[Any] = [group_id, *_key(after), max(start, after.timestamp), end]
+        params: list[Any] = [group_id, *max(_key(after), (start, -1)), end]  # one lower bound: an index seek
         if stream_ids is not None:
             sql += f" AND stream_id IN ({','.join('?' * len(stream_ids))})"
             params.extend(stream_ids)
