@@ -7,10 +7,9 @@ from typing import Any
 
 import cbor2
 
-from cronbridge.api.authz import authorize_call
 from cronbridge.api.context import RequestContext
+from cronbridge.api.protocols import json as json_protocol
 from cronbridge.api.protocols.json import JsonService
-from cronbridge.api.protocols.shapes import operation, validate, validation_message
 from cronbridge.errors import AwsError
 
 CONTENT_TYPE = "application/cbor"
@@ -54,16 +53,7 @@ def encode(value: Any) -> bytes:
 
 def dispatch(service: JsonService, action: str, body: bytes, ctx: RequestContext) -> dict[str, Any]:
     """Validate against the model and run one operation; AwsError for anything the client got wrong."""
-    handler = service.operations.get(action)
-    op = operation(service.model, action)
-    if handler is None or op is None:
-        raise AwsError(f"Operation {action} is not supported.", "UnknownOperationException")
-    params = decode(body)
-    problems = validate(op, params, service.validation_code)
-    if problems:
-        raise AwsError(validation_message(problems), service.validation_code)
-    authorize_call(ctx, service.target_prefix, action, params)
-    return handler(ctx, params)
+    return json_protocol.run(service, action, body, decode, ctx)
 
 
 def error_body(err: AwsError) -> bytes:

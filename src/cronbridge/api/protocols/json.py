@@ -47,11 +47,18 @@ def parse_body(body: bytes) -> dict[str, Any]:
 
 def dispatch(service: JsonService, action: str, body: bytes, ctx: RequestContext) -> dict[str, Any]:
     """Validate and run one operation; raises AwsError for anything the client got wrong."""
+    return run(service, action, body, parse_body, ctx)
+
+
+def run(
+    service: JsonService, action: str, body: bytes, parse: Callable[[bytes], dict[str, Any]], ctx: RequestContext
+) -> dict[str, Any]:
+    """The one path of an RPC call whatever its encoding: find, parse, validate, authorize, handle."""
     handler = service.operations.get(action)
     op = operation(service.model, action)
     if handler is None or op is None:
         raise AwsError(f"Operation {action} is not supported.", "UnknownOperationException")
-    params = parse_body(body)
+    params = parse(body)
     problems = validate(op, params, service.validation_code)
     if problems:
         raise AwsError(validation_message(problems), service.validation_code)
