@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-from fixtures.seed import LOG_GROUP, RULE, create_broken_rule, create_seed, credentials
+from fixtures.seed import LOG_GROUP, RULE, create_broken_rule, create_denied_rule, create_seed, credentials
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = os.environ.get("CRONBRIDGE_SCREENSHOTS")
@@ -120,3 +120,26 @@ def test_a_failed_invocation_shows_why_and_every_page_loads_cleanly(page: Page, 
     page.goto(f"{cronbridge_server.endpoint}/console/schedules")
     page.locator("#rules tr[data-rule='broken']").get_by_role("button", name="Disable").click()
     expect(page.locator("#rules tr[data-rule='broken']")).to_contain_text("DISABLED")
+
+
+def test_a_run_refused_by_iam_names_the_missing_permission_and_the_roles_are_readable(
+    page: Page, cronbridge_server: Any
+) -> None:
+    create_seed(cronbridge_server)
+    create_denied_rule(cronbridge_server)
+    sign_in(page, cronbridge_server)
+    page.locator("#rules tr[data-rule='denied']").get_by_role("button", name="Run now").click()
+    page.goto(f"{cronbridge_server.endpoint}/console/rules/denied")
+    expect(page.locator("#invocations")).to_contain_text("AccessDeniedException")
+    page.locator("#invocations td a").first.click()
+    explanation = page.locator("#explanation")
+    expect(explanation).to_contain_text("is not authorized to perform: ecs:RunTask")
+    expect(explanation).to_contain_text("because no identity-based policy allows the ecs:RunTask action")
+    shot(page, "invocation-denied")
+    page.goto(f"{cronbridge_server.endpoint}/console/iam")
+    expect(page.locator("h1")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("EventsRoleWithoutRunTask")
+    shot(page, "iam")
+    page.goto(f"{cronbridge_server.endpoint}/console/iam/roles/EcsEventsRole-sample")
+    expect(page.locator("body")).to_contain_text("ecs:RunTask")
+    shot(page, "iam-role")
