@@ -40,6 +40,7 @@ from cronbridge.model.ecs import (
 )
 from cronbridge.store.task_events import TaskEventLog
 from cronbridge.store.task_writes import TaskWrites
+from cronbridge.workers import Workers
 
 log = logging.getLogger("cronbridge.runner")
 MAX_OVERRIDE_CHARS = 8192
@@ -103,6 +104,7 @@ class Runner:
         self.start_timeout = CONTAINER_START_TIMEOUT
         self.task_events = TaskEventLog(ecs.db)
         self.writes = TaskWrites(ecs.db, ecs.tasks, self.task_events)
+        self.threads = Workers("task")  # one thread per live task, reused by the next task
 
     # RunTask --------------------------------------------------------------
     def run_task(self, req: RunTaskRequest) -> RunTaskResult:
@@ -115,7 +117,7 @@ class Runner:
         shortfall = _placement_failure(definition, overrides)
         if shortfall is not None:
             return RunTaskResult(tasks=[], failures=[Failure(cluster.cluster_arn, *shortfall)])
-        with self._lock, self.ecs.db.transaction():  # the token check and the new tasks: atomic across processes
+        with self.ecs.db.transaction():  # the token check and the new tasks: atomic across threads and processes
             if req.client_token:
                 previous = self._replay(req, cluster.cluster_arn)
                 if previous is not None:
@@ -179,7 +181,7 @@ class Runner:
         live = LiveTask(self, task, definition)
         with self._lock:
             self._live[task.task_arn] = live
-        threading.Thread(target=live.run, daemon=True, name=f"task-{task.task_id[:8]}").start()
+        self.threads.submit(task.task_id[:8], live.run)
 
     # StopTask -------------------------------------------------------------
     def stop_task(self, cluster_ref: str | None, task_ref: str, reason: str | None) -> Task:
@@ -228,7 +230,7 @@ class Runner:
             return False
         with self._lock:
             self._live[task.task_arn] = live
-        threading.Thread(target=live.run_adopted, daemon=True, name=f"task-{task.task_id[:8]}").start()
+        self.threads.submit(task.task_id[:8], live.run_adopted)
         return True
 
     def _abandon(self, task: Task) -> None:
