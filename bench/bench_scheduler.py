@@ -60,6 +60,18 @@ class ShiftedClock:
 
 
 # cronbridge ------------------------------------------------------------------
+def events_role(system: Any, task_definition_arn: str) -> str:
+    """The seed's events role (trusted by events.amazonaws.com, may run the task definition): IAM is enforced on
+    every scheduled launch, and a target without a role is refused (AccessDeniedException), not launched."""
+    from cronbridge import seed_iam
+
+    role = system.identity.create_role(seed_iam.EVENTS_ROLE, json.dumps(seed_iam.trust("events.amazonaws.com")))
+    document = json.dumps(seed_iam.events_policy(task_definition_arn))
+    policy = system.identity.policies.create(seed_iam.EVENTS_POLICY, document)
+    system.identity.policies.attach("role", seed_iam.EVENTS_ROLE, policy.arn)
+    return str(role.arn)
+
+
 def run_ours(sizes: Sizes) -> dict[str, Any]:
     from cronbridge.config import Settings
     from cronbridge.launchers.noop import NoopLauncher
@@ -79,7 +91,8 @@ def run_ours(sizes: Sizes) -> dict[str, Any]:
             container_definitions=[ContainerDefinition(name="app", image="busybox", memory=64)],
         ),
     ).task_definition_arn
-    target = Target(id="t", arn=cluster, ecs_parameters=EcsParameters(task_definition_arn=taskdef))
+    role = events_role(system, taskdef)
+    target = Target(id="t", arn=cluster, role_arn=role, ecs_parameters=EcsParameters(task_definition_arn=taskdef))
 
     def put(name: str, expression: str) -> None:
         system.events.put_rule(REGION, ACCOUNT, Rule(name=name, schedule_expression=expression))

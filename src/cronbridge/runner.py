@@ -39,6 +39,8 @@ from cronbridge.model.ecs import (
     TaskStatus,
 )
 from cronbridge.store.task_events import TaskEventLog
+from cronbridge.store.task_writes import TaskWrites
+from cronbridge.workers import Workers
 
 log = logging.getLogger("cronbridge.runner")
 MAX_OVERRIDE_CHARS = 8192
@@ -47,6 +49,9 @@ DEFAULT_START_TIMEOUT = 180.0  # a dependency's startTimeout when it has none (E
 CONTAINER_START_TIMEOUT = 60.0
 _NO_DEF = ContainerDefinition()  # Fargate: "ContainerRuntimeTimeoutError: ... timed out after waiting 1m"
 TASK_EVENT_TTL = 24 * 3600.0
+# Steps committed before the runner goes on: the first (RunTask's reply must not precede it), RUNNING (restart
+# recovery needs the containers' runtime ids) and STOPPED (the outcome). The others are written behind (TaskWrites).
+DURABLE = frozenset({TaskStatus.PROVISIONING, TaskStatus.RUNNING, TaskStatus.STOPPED})
 
 
 @dataclass
@@ -98,6 +103,8 @@ class Runner:
         self._last_sweep = 0.0
         self.start_timeout = CONTAINER_START_TIMEOUT
         self.task_events = TaskEventLog(ecs.db)
+        self.writes = TaskWrites(ecs.db, ecs.tasks, self.task_events)
+        self.threads = Workers("task")  # one thread per live task, reused by the next task
 
     # RunTask --------------------------------------------------------------
     def run_task(self, req: RunTaskRequest) -> RunTaskResult:
@@ -110,7 +117,7 @@ class Runner:
         shortfall = _placement_failure(definition, overrides)
         if shortfall is not None:
             return RunTaskResult(tasks=[], failures=[Failure(cluster.cluster_arn, *shortfall)])
-        with self._lock, self.ecs.db.transaction():  # the token check and the new tasks: atomic across processes
+        with self.ecs.db.transaction():  # the token check and the new tasks: atomic across threads and processes
             if req.client_token:
                 previous = self._replay(req, cluster.cluster_arn)
                 if previous is not None:
@@ -174,7 +181,7 @@ class Runner:
         live = LiveTask(self, task, definition)
         with self._lock:
             self._live[task.task_arn] = live
-        threading.Thread(target=live.run, daemon=True, name=f"task-{task.task_id[:8]}").start()
+        self.threads.submit(task.task_id[:8], live.run)
 
     # StopTask -------------------------------------------------------------
     def stop_task(self, cluster_ref: str | None, task_ref: str, reason: str | None) -> Task:
@@ -196,6 +203,7 @@ class Runner:
 
     def close(self) -> None:
         self.stop_all()
+        self.writes.close()
 
     def recover(self) -> None:
         """Tasks a previous server left unfinished: re-attached to their containers where the launcher can
@@ -222,7 +230,7 @@ class Runner:
             return False
         with self._lock:
             self._live[task.task_arn] = live
-        threading.Thread(target=live.run_adopted, daemon=True, name=f"task-{task.task_id[:8]}").start()
+        self.threads.submit(task.task_id[:8], live.run_adopted)
         return True
 
     def _abandon(self, task: Task) -> None:
@@ -250,10 +258,10 @@ class Runner:
         with self._lock:
             self._live.pop(task_arn, None)
 
-    def transition(self, task: Task) -> None:
-        """Save the task and keep an "ECS Task State Change" record of it."""
-        self.ecs.tasks.save(task)
-        self.task_events.record(task, self.clock.now())
+    def transition(self, task: Task, durable: bool = True) -> None:
+        """Save the task and keep an "ECS Task State Change" record of it; durable: committed before this returns,
+        else within a few milliseconds (and before anyone reads tasks)."""
+        self.writes.write(task, self.clock.now(), durable)
         if self.on_transition is not None:
             self.on_transition(task)
 
@@ -282,7 +290,7 @@ class LiveTask:
         with self.lock:
             self.task.last_status = status
             self.task.version += 1
-            self.runner.transition(self.task)
+            self.runner.transition(self.task, status in DURABLE)
 
     def run(self) -> None:
         try:
@@ -543,7 +551,7 @@ class LiveTask:
                 container.reason = "OutOfMemoryError: Container killed due to memory usage"
             elif info.reason:
                 container.reason = info.reason
-            self.runner.transition(self.task)
+            self.runner.transition(self.task, durable=False)
         self.exits[name].set()
 
     def _refresh_health(self) -> None:
@@ -568,7 +576,7 @@ class LiveTask:
             if health != self.task.health_status:
                 self.task.health_status, changed = health, True
             if changed:
-                self.runner.transition(self.task)
+                self.runner.transition(self.task, durable=False)
 
     def _wait_for_end(self) -> None:
         essentials = [c.name for c in self.definition.container_definitions if c.essential is not False]

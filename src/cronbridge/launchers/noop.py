@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import queue
 import threading
 
 from cronbridge.launchers.base import ContainerHandle, ContainerSink, ContainerSpec, ExitInfo, Limits
@@ -23,9 +24,19 @@ class NoopHandle:
 
 
 class NoopLauncher:
-    """Starts nothing; reports a clean exit from a short-lived thread, as a real launcher would."""
+    """Starts nothing; reports a clean exit from a thread of its own (one for every container), as a real launcher
+    reports from its watcher: never from inside `start`."""
 
     name = "noop"
+
+    def __init__(self) -> None:
+        self._exits: queue.SimpleQueue[ContainerSink] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def _report(self) -> None:
+        while True:
+            self._exits.get().exited(ExitInfo(exit_code=0))
 
     def prepare(self, spec: ContainerSpec) -> None:
         return None
@@ -41,5 +52,9 @@ class NoopLauncher:
 
     def start(self, spec: ContainerSpec, sink: ContainerSink) -> ContainerHandle:
         handle = NoopHandle(f"noop-{next(_ids)}")
-        threading.Timer(0.001, sink.exited, args=(ExitInfo(exit_code=0),)).start()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._report, daemon=True, name="noop-exits")
+                self._thread.start()
+        self._exits.put(sink)
         return handle

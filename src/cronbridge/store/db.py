@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ class Database:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.RLock()
+        self.settlers: list[Callable[[], None]] = []  # write-behind buffers, committed by settle()
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
@@ -65,6 +66,11 @@ class Database:
         with self.lock:
             return self.conn.execute(sql, params).rowcount
 
+    def settle(self) -> None:
+        """Commit what write-behind buffers hold, so that a read sees the latest state."""
+        for settle in self.settlers:
+            settle()
+
     def data_version(self) -> int:
         """SQLite's PRAGMA data_version: changes when another connection (another process) commits."""
         with self.lock:
@@ -72,6 +78,7 @@ class Database:
 
     def wipe(self) -> None:
         """Delete every row of every table (the test-only reset)."""
+        self.settle()
         with self.transaction() as conn:
             tables = conn.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
             for row in tables:

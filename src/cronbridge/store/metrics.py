@@ -131,6 +131,7 @@ class RuntimeCounts:
         self.db = db
 
     def tasks_by_status(self) -> list[tuple[str, int]]:
+        self.db.settle()
         rows = self.db.query("SELECT last_status, COUNT(*) AS n FROM tasks GROUP BY last_status")
         return [(str(r["last_status"]), int(r["n"])) for r in rows]
 

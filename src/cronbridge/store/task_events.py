@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cronbridge.codec import decode, encode
@@ -36,12 +37,15 @@ class TaskEventLog:
         self.db = db
 
     def record(self, task: Task, at: float) -> None:
-        body = json.dumps(encode(task), separators=(",", ":"))
-        self.db.execute(
-            "INSERT INTO task_events (at, source, task_arn, body) VALUES (?,?,?,?)", (at, SOURCE, task.task_arn, body)
-        )
+        self.write([(at, SOURCE, task.task_arn, json.dumps(encode(task), separators=(",", ":")))])
+
+    def write(self, events: Sequence[tuple[float, str, str, str]]) -> None:
+        """Append (at, source, task ARN, JSON body) records, in order."""
+        with self.db.lock:
+            self.db.conn.executemany("INSERT INTO task_events (at, source, task_arn, body) VALUES (?,?,?,?)", events)
 
     def list(self, task_arn: str | None = None, after_id: int = 0, limit: int = 100) -> list[TaskEvent]:
+        self.db.settle()
         sql = "SELECT id, at, body FROM task_events WHERE id > ?"
         params: list[object] = [after_id]
         if task_arn:

@@ -26,6 +26,22 @@ schema(
 TOKEN_SECONDS = 86400.0  # how long ECS honours a RunTask clientToken
 
 
+_UPSERT = (
+    "INSERT INTO tasks (arn, cluster, family, last_status, desired_status, started_by, created_at,"
+    " stopped_at, client_token, body) VALUES (?,?,?,?,?,?,?,?,?,?)"
+    " ON CONFLICT (arn) DO UPDATE SET last_status=excluded.last_status,"
+    " desired_status=excluded.desired_status, stopped_at=excluded.stopped_at, body=excluded.body"
+)
+
+
+def task_row(task: Task, body: str) -> tuple[Any, ...]:
+    """The tasks row of a task whose JSON body is already encoded."""
+    return (
+        task.task_arn, task.cluster_arn, _family(task.task_definition_arn), task.last_status.value,
+        task.desired_status, task.started_by, task.created_at or 0.0, task.stopped_at, task.client_token, body,
+    )
+
+
 def _family(task_definition_arn: str) -> str:
     return task_definition_arn.rsplit("/", 1)[-1].split(":", 1)[0]
 
@@ -37,24 +53,20 @@ class TaskStore:
         self.db = db
 
     def save(self, task: Task) -> None:
-        body = json.dumps(encode(task), separators=(",", ":"))
-        self.db.execute(
-            "INSERT INTO tasks (arn, cluster, family, last_status, desired_status, started_by, created_at,"
-            " stopped_at, client_token, body) VALUES (?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT (arn) DO UPDATE SET last_status=excluded.last_status,"
-            " desired_status=excluded.desired_status, stopped_at=excluded.stopped_at, body=excluded.body",
-            (
-                task.task_arn, task.cluster_arn, _family(task.task_definition_arn), task.last_status.value,
-                task.desired_status, task.started_by, task.created_at or 0.0, task.stopped_at,
-                task.client_token, body,
-            ),
-        )
+        self.write_rows([task_row(task, json.dumps(encode(task), separators=(",", ":")))])
+
+    def write_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert or update tasks from rows built by task_row (one statement for all of them)."""
+        with self.db.lock:
+            self.db.conn.executemany(_UPSERT, rows)
 
     def get(self, arn: str) -> Task | None:
+        self.db.settle()
         row = self.db.one("SELECT body FROM tasks WHERE arn = ?", (arn,))
         return None if row is None else decode(Task, json.loads(row["body"]))
 
     def get_many(self, arns: Sequence[str]) -> list[Task]:
+        self.db.settle()
         if not arns:
             return []
         marks = ",".join("?" * len(arns))
@@ -62,6 +74,7 @@ class TaskStore:
         return [decode(Task, json.loads(r["body"])) for r in rows]
 
     def by_client_token(self, token: str) -> list[Task]:
+        self.db.settle()
         rows = self.db.query("SELECT body FROM tasks WHERE client_token = ? ORDER BY arn", (token,))
         return [decode(Task, json.loads(r["body"])) for r in rows]
 
@@ -69,6 +82,7 @@ class TaskStore:
         self, cluster_arn: str, family: str | None = None, started_by: str | None = None,
         desired_status: str | None = None, after: str = "", limit: int = 100,
     ) -> list[str]:
+        self.db.settle()
         sql = "SELECT arn FROM tasks WHERE cluster = ? AND arn > ?"
         params: list[Any] = [cluster_arn, after]
         for column, value in (("family", family), ("started_by", started_by), ("desired_status", desired_status)):
@@ -80,10 +94,12 @@ class TaskStore:
         return [r["arn"] for r in self.db.query(sql, params)]
 
     def unfinished(self) -> list[Task]:
+        self.db.settle()
         rows = self.db.query("SELECT body FROM tasks WHERE last_status != 'STOPPED'")
         return [decode(Task, json.loads(r["body"])) for r in rows]
 
     def count_active(self, cluster_arn: str) -> int:
+        self.db.settle()
         row = self.db.one(
             "SELECT COUNT(*) AS n FROM tasks WHERE cluster = ? AND last_status != 'STOPPED'", (cluster_arn,)
         )

@@ -72,6 +72,7 @@ class Views:
 
     def tasks(self, before: tuple[float, str] | None = None, limit: int = 50) -> list[Task]:
         """Tasks newest first (by createdAt, then ARN), before a cursor."""
+        self.db.settle()
         sql = "SELECT body FROM tasks"
         params: list[Any] = []
         if before is not None:
@@ -81,11 +82,13 @@ class Views:
         return [decode(Task, json.loads(r["body"])) for r in self.db.query(sql, [*params, limit])]
 
     def task(self, arn: str) -> Task | None:
+        self.db.settle()
         row = self.db.one("SELECT body FROM tasks WHERE arn = ?", (arn,))
         return None if row is None else decode(Task, json.loads(row["body"]))
 
     def running_count(self, cluster_arn: str) -> int:
         """Tasks of a cluster meant to run (desiredStatus RUNNING), counted through the cluster index."""
+        self.db.settle()
         row = self.db.one(
             "SELECT COUNT(*) AS n FROM tasks WHERE cluster = ? AND desired_status = 'RUNNING'", (cluster_arn,)
         )
