@@ -5,7 +5,15 @@ from __future__ import annotations
 import itertools
 import threading
 
-from cronbridge.launchers.base import ContainerHandle, ContainerSink, ContainerSpec, ExitInfo, Limits
+from cronbridge.launchers.base import (
+    HOST_NETWORK,
+    ContainerHandle,
+    ContainerSink,
+    ContainerSpec,
+    ExitInfo,
+    Limits,
+    Network,
+)
 
 _ids = itertools.count(1)
 
@@ -26,6 +34,9 @@ class NoopLauncher:
     """Starts nothing; reports a clean exit from a short-lived thread, as a real launcher would."""
 
     name = "noop"
+
+    def network(self, task_id: str, task_arn: str, public: bool) -> Network:
+        return HOST_NETWORK
 
     def prepare(self, spec: ContainerSpec) -> None:
         return None
