@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import platform
+import shutil
+import signal
+import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import docker
 import pytest
@@ -14,9 +20,31 @@ from cronbridge.launchers.pause import pause_binary
 pytestmark = pytest.mark.docker
 
 
-def test_the_pause_program_is_a_small_static_elf() -> None:
-    binary = pause_binary("x86_64")
+def _launch(machine: str, path: Path) -> subprocess.Popen[bytes]:
+    """The program natively on its own architecture, else through qemu-user (installed by scripts/setup)."""
+    if platform.machine() == machine:
+        return subprocess.Popen([str(path)])
+    emulator = shutil.which(f"qemu-{machine}")
+    assert emulator is not None, f"qemu-{machine} is missing (Debian: apt-get install qemu-user)"
+    return subprocess.Popen([emulator, str(path)])
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_the_pause_program_waits_then_ends_on_sigterm_or_sigint(machine: str, signum: int, tmp_path: Path) -> None:
+    binary = pause_binary(machine)
     assert binary is not None and binary.startswith(b"\x7fELF") and len(binary) < 512
+    path = tmp_path / "pause"
+    path.write_bytes(binary)
+    os.chmod(path, 0o755)
+    proc = _launch(machine, path)
+    time.sleep(0.3)
+    assert proc.poll() is None  # still waiting
+    proc.send_signal(signum)
+    assert proc.wait(10) == 0
+
+
+def test_no_pause_program_for_other_architectures() -> None:
     assert pause_binary("mips") is None
 
 

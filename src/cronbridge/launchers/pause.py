@@ -42,6 +42,32 @@ def _x86_64_code(entry: int) -> bytes:
     return sigaction(_SIGTERM, entry) + sigaction(_SIGINT, entry + one) + pause + exit_group + action
 
 
+def _aarch64_code(entry: int) -> bytes:
+    """The same program for aarch64: rt_sigaction (134) for SIGTERM and SIGINT, then ppoll (73) with no descriptors
+    and no timeout (aarch64 has no pause syscall) in a loop; the handler calls exit_group (94) with 0."""
+
+    def movz(reg: int, value: int) -> int:
+        return 0xD2800000 | (value << 5) | reg
+
+    def adr(reg: int, here: int, target: int) -> int:
+        offset = target - here
+        return 0x10000000 | ((offset & 3) << 29) | (((offset >> 2) & 0x7FFFF) << 5) | reg
+
+    svc, nop = 0xD4000001, 0xD503201F
+    act = entry + 96
+
+    def sigaction(signal: int, here: int) -> list[int]:
+        return [movz(0, signal), adr(1, here + 4, act), movz(2, 0), movz(3, 8), movz(8, 134), svc]
+
+    loop = [movz(0, 0), movz(1, 0), movz(2, 0), movz(3, 0), movz(4, 0), movz(8, 73), svc]
+    words = sigaction(_SIGTERM, entry) + sigaction(_SIGINT, entry + 24) + loop
+    words.append(0x14000000 | ((-len(loop) * 4 >> 2) & 0x3FFFFFF))  # b loop
+    handler = entry + 4 * len(words)
+    words += [movz(0, 0), movz(8, 94), svc, nop]  # exit_group(0); the nop aligns the action to 8 bytes
+    assert entry + 4 * len(words) == act
+    return struct.pack(f"<{len(words)}I", *words) + struct.pack("<QQQQ", handler, _SA_RESTORER, handler, 0)
+
+
 def _elf(machine: int, code: bytes) -> bytes:
     """ET_EXEC, one PT_LOAD segment (R+X) holding the whole file at _BASE; entry right after the headers."""
     size = _HEADERS + len(code)
@@ -57,6 +83,8 @@ def pause_binary(machine: str) -> bytes | None:
     """The pause program for `machine` (uname -m / the engine's Architecture), or None when there is none."""
     if machine in ("x86_64", "amd64"):
         return _elf(62, _x86_64_code(_BASE + _HEADERS))
+    if machine in ("aarch64", "arm64"):
+        return _elf(183, _aarch64_code(_BASE + _HEADERS))
     return None
 
 
