@@ -7,8 +7,10 @@ import platform
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -66,3 +68,54 @@ def test_a_task_namespace_is_held_by_one_pause_container_that_stops_on_sigterm(d
     assert holders[0].attrs["State"]["ExitCode"] == 0
     launcher.cleanup(task_id)
     assert client.containers.list(all=True, filters={"label": f"cronbridge.task-id={task_id}"}) == []
+
+
+@pytest.fixture
+def bridged_engine(docker_engine: None) -> Iterator[str]:
+    """A second engine of our own, with Docker's default `bridge` network (the test engine runs --bridge=none), on
+    its own Linux bridge so that nothing of the machine's is touched."""
+    root = Path(tempfile.mkdtemp(prefix="cbd-", dir="/tmp"))  # short: containerd's socket paths are limited
+    link = f"cbt{uuid.uuid4().hex[:8]}"
+    subprocess.run(["ip", "link", "add", link, "type", "bridge"], check=True)
+    subprocess.run(["ip", "addr", "add", "10.213.77.1/24", "dev", link], check=True)
+    subprocess.run(["ip", "link", "set", link, "up"], check=True)
+    sock = f"unix://{root}/d.sock"
+    log = open(root / "dockerd.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        ["dockerd", "--host", sock, "--data-root", str(root / "data"), "--exec-root", str(root / "x"),
+         "--pidfile", str(root / "d.pid"), "--iptables=false", "--ip6tables=false", "--storage-driver=vfs",
+         f"--bridge={link}"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(sock):
+            assert proc.poll() is None and time.monotonic() < deadline, (root / "dockerd.log").read_text()[-2000:]
+            time.sleep(0.2)
+        yield sock
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+        subprocess.run(["ip", "link", "del", link], check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _answers(sock: str) -> bool:
+    try:
+        return bool(docker.DockerClient(base_url=sock, timeout=2).ping())
+    except Exception:
+        return False
+
+
+def test_assign_public_ip_attaches_the_namespace_to_the_default_bridge(bridged_engine: str) -> None:
+    launcher = DockerLauncher(base_url=bridged_engine)
+    task_id = uuid.uuid4().hex
+    network = launcher.network(task_id, f"arn:aws:ecs:us-east-1:0:task/c/{task_id}", public=True)
+    assert network.outbound == "enabled" and network.namespace == "task"
+    assert network.address is not None and network.address.startswith("10.213.77.") and network.mac
+    other = uuid.uuid4().hex
+    private = launcher.network(other, f"arn:aws:ecs:us-east-1:0:task/c/{other}", public=False)
+    assert private.outbound == "disabled" and private.address is None
+    launcher.cleanup(task_id)
+    launcher.cleanup(other)
