@@ -55,12 +55,18 @@ def test_a_task_namespace_is_held_by_one_pause_container_that_stops_on_sigterm(d
     task_id = uuid.uuid4().hex
     arn = f"arn:aws:ecs:us-east-1:0:task/c/{task_id}"
     first = launcher.network(task_id, arn, public=False)
-    again = launcher.network(task_id, arn, public=False)  # e.g. a server that died after creating it
+    again = DockerLauncher().network(task_id, arn, public=False)  # a server that died after creating it
     assert first.namespace == "task" and first.outbound == "disabled" and first.address is None
     assert again.interface_id == first.interface_id
     client = docker.from_env()
     holders = client.containers.list(all=True, filters={"label": f"cronbridge.task-id={task_id}"})
-    assert [h.name for h in holders] == [netns_name(task_id)] and holders[0].status == "running"
+    assert [h.name for h in holders] == [netns_name(task_id)]
+    for _ in range(200):  # started while the task's first container would be created
+        holders[0].reload()
+        if holders[0].status == "running":
+            break
+        time.sleep(0.05)
+    assert holders[0].status == "running"
     began = time.monotonic()
     holders[0].stop(timeout=20)  # SIGTERM: the pause program has a handler (PID 1 gets no signal without one)
     assert time.monotonic() - began < 10

@@ -128,7 +128,7 @@ class DockerLauncher:
         self.client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
         self._pause_lock = threading.Lock()
         self._pause: str | None | bool = False  # the pause image's tag; None: this engine's architecture has none
-        self._netns: set[str] = set()  # tasks whose namespace this launcher has set up
+        self._netns: dict[str, _Starting] = {}  # tasks whose namespace this launcher has set up
 
     # a task's network namespace -------------------------------------------------------------------------------
     def network(self, task_id: str, task_arn: str, public: bool) -> Network:
@@ -177,6 +177,8 @@ class DockerLauncher:
     def _ensure_netns(self, task_id: str, task_arn: str, bridge: str | None) -> Any:
         """Create and start the task's pause container; one already there (a server that died after creating
         it) is used, so a task never has two."""
+        if task_id in self._netns:
+            return self._netns[task_id].holder
         try:
             holder = self.client.containers.create(
                 image=self._pause_image(),
@@ -191,10 +193,15 @@ class DockerLauncher:
             if exc.status_code != 409:
                 raise
             holder = self.client.containers.get(netns_name(task_id))
-        if holder.status != "running":
-            holder.start()
-        holder.reload()
-        self._netns.add(task_id)
+        starting = _Starting(holder)
+        if holder.status == "running":
+            starting.done.set()
+        elif bridge:  # the address is only known once it runs
+            starting.run()
+            starting.wait()
+        else:  # started while the first container is created (a create copies the image: the longer step)
+            threading.Thread(target=starting.run, daemon=True, name=f"netns-{task_id[:8]}").start()
+        self._netns[task_id] = starting
         return holder
 
     def _network_mode(self, spec: ContainerSpec) -> str:
@@ -204,6 +211,12 @@ class DockerLauncher:
         if spec.task_id not in self._netns:
             self._ensure_netns(spec.task_id, spec.task_arn, None)
         return f"container:{netns_name(spec.task_id)}"
+
+    def _await_netns(self, task_id: str) -> None:
+        """A container joining the task's namespace starts once the pause container runs."""
+        starting = self._netns.get(task_id)
+        if starting is not None:
+            starting.wait()
 
     def ping(self) -> bool:
         try:
@@ -220,6 +233,7 @@ class DockerLauncher:
         try:
             container = self._create_or_find(spec)
             if container.status == "created":
+                self._await_netns(spec.task_id)
                 container.start()
         except ImageNotFound as exc:
             self._check_image(spec.image)  # raises CannotPullContainerError
@@ -330,12 +344,36 @@ class DockerLauncher:
         for container in containers:
             with contextlib.suppress(NotFound, APIError):
                 container.remove(force=True)
-        self._netns.discard(task_id)
+        self._netns.pop(task_id, None)
         volumes: list[Any] = []
         with contextlib.suppress(APIError, DockerException):
             volumes = self.client.volumes.list(filters={"name": f"cb-{task_id}-"})
         for volume in volumes:
             _remove_volume(volume)
+
+
+class _Starting:
+    """A pause container being started (on a helper thread); a failure is raised to whoever waits for it."""
+
+    def __init__(self, holder: Any) -> None:
+        self.holder = holder
+        self.done = threading.Event()
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self.holder.start()
+            self.holder.reload()
+        except (APIError, DockerException) as exc:
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def wait(self, timeout: float = 120) -> None:
+        if not self.done.wait(timeout):
+            raise APIError("the task's network namespace container did not start in time")
+        if self.error is not None:
+            raise self.error
 
 
 def _outbound(public: bool, why: str) -> str:
