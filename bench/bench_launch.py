@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import ServerProcess, cronbridge_server, percentile, ratio, render_table
+from cronbridge import seed_iam
 from cronbridge.launchers.base import ContainerSpec
 from cronbridge.launchers.docker import host_config
 
@@ -172,6 +173,7 @@ def _server(data: Path, launcher: str) -> ServerProcess:
     ecs.create_cluster(clusterName="bench")
     ecs.register_task_definition(
         family="bench", networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
+        executionRoleArn=seed_iam.create_execution_role(server.client("iam")),  # awslogs needs its permissions
         containerDefinitions=[{"name": "app", "image": IMAGE, "essential": True, "stopTimeout": 1,
                                "logConfiguration": {"logDriver": "awslogs", "options": {
                                    "awslogs-group": GROUP, "awslogs-region": "us-east-1",

@@ -23,7 +23,7 @@ from cronbridge.codec import encode
 from cronbridge.ecs import containers, dependencies, fargate
 from cronbridge.ecs.service import STOPPED_TASK_TTL, EcsService
 from cronbridge.errors import AwsError, ClientError, Conflict, InvalidParameter, LaunchError
-from cronbridge.launchers.base import ContainerHandle, ContainerSpec, ExitInfo, Launcher, Stream
+from cronbridge.launchers.base import ContainerHandle, ContainerSpec, ExitInfo, Launcher, Network, Stream
 from cronbridge.logs.service import LogService
 from cronbridge.model.ecs import (
     Attachment,
@@ -175,6 +175,7 @@ class Runner:
             launcher=self.launcher.name,
             client_token=req.client_token,
             request_fingerprint=_fingerprint(req) if req.client_token else None,
+            assign_public_ip=_public_ip(req),
         )
 
     def _launch(self, task: Task, definition: TaskDefinition) -> None:
@@ -240,6 +241,9 @@ class Runner:
             for c in task.containers
             if c.last_status != "STOPPED" and c.runtime_id
         ]
+        self.launcher.cleanup(task.task_id)  # what the containers shared (network namespace, task volumes)
+        for attachment in task.attachments or []:
+            attachment.status = "DELETED"
         task.last_status = TaskStatus.STOPPED
         task.desired_status = "STOPPED"
         task.stopped_at = task.execution_stopped_at = now
@@ -311,6 +315,7 @@ class LiveTask:
                 self.runner.authorizer.check_task_start(self.task, self.definition)
             self._prepare_logs()
             self._pull()
+            self._attach_network()
             self._start_containers()
         except LaunchError as err:
             self._stop_started()
@@ -408,6 +413,16 @@ class LiveTask:
         for definition in self.definition.container_definitions:
             self.runner.launcher.prepare(self._spec(definition))
         self.task.pull_stopped_at = self.now  # saved with the next transition
+
+    def _attach_network(self) -> None:
+        """awsvpc: the launcher sets up the task's network; the attachment says what it got."""
+        attachment = next(iter(self.task.attachments or []), None)
+        if attachment is None:
+            return
+        network = self.runner.launcher.network(self.task.task_id, self.task.task_arn, self.task.assign_public_ip)
+        with self.lock:
+            attachment.status = "ATTACHED"
+            attachment.details = _network_details(attachment.details or [], network)
 
     def _start_containers(self) -> None:
         for definition in dependencies.start_order(self.definition.container_definitions):
@@ -635,6 +650,8 @@ class LiveTask:
             writer.close()
         self.runner.launcher.cleanup(self.task.task_id)
         with self.lock:
+            for attachment in self.task.attachments or []:
+                attachment.status = "DELETED"
             self.task.execution_stopped_at = self._execution_stopped_at()
             self.task.desired_status = "STOPPED"
             self.set_status(TaskStatus.DEPROVISIONING)
@@ -808,12 +825,26 @@ def _attachments(req: RunTaskRequest, definition: TaskDefinition) -> list[Attach
         return None
     vpc = (req.network_configuration or {}).get("awsvpc_configuration") or {}
     subnets = vpc.get("subnets") or []
-    details = [
-        KeyValue("subnetId", subnets[0] if subnets else "subnet-local"),
-        KeyValue("networkInterfaceId", f"eni-{uuid.uuid4().hex[:17]}"),
-        KeyValue("privateIPv4Address", "127.0.0.1"),
-    ]
-    return [Attachment(id=str(uuid.uuid4()), details=details)]
+    details = [KeyValue("subnetId", subnets[0] if subnets else "subnet-local")]
+    return [Attachment(id=str(uuid.uuid4()), status="PRECREATED", details=details)]
+
+
+def _public_ip(req: RunTaskRequest) -> bool:
+    vpc = (req.network_configuration or {}).get("awsvpc_configuration") or {}
+    return str(vpc.get("assign_public_ip") or "").upper() == "ENABLED"
+
+
+def _network_details(details: list[KeyValue], network: Network) -> list[KeyValue]:
+    """The subnet kept; the interface, MAC and address the launcher reported; how the task is networked."""
+    kept = [d for d in details if d.name == "subnetId"]
+    found = {
+        "networkInterfaceId": network.interface_id or f"eni-{uuid.uuid4().hex[:17]}",
+        "macAddress": network.mac,
+        "privateIPv4Address": network.address,
+        "cronbridge.networkNamespace": network.namespace,
+        "cronbridge.outboundAccess": network.outbound,
+    }
+    return kept + [KeyValue(name, value) for name, value in found.items() if value]
 
 
 def _container_cpu(task: Task, d: ContainerDefinition, override: Any) -> int | None:

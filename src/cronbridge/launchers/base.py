@@ -70,6 +70,22 @@ class ExitInfo:
     finished_at: float | None = None
 
 
+@dataclass(frozen=True)
+class Network:
+    """A task's network as a launcher set it up: `namespace` is `task` (one namespace shared by the task's
+    containers), `container` (each container alone, no network) or `host`; `outbound` is `enabled`, `disabled`
+    (assignPublicIp not ENABLED), `host` (the host's network, whatever it allows) or `unavailable: <why>`."""
+
+    namespace: str
+    outbound: str
+    interface_id: str | None = None
+    address: str | None = None
+    mac: str | None = None
+
+
+HOST_NETWORK = Network(namespace="host", outbound="host", address="127.0.0.1")  # processes: the host's network
+
+
 @dataclass
 class Limits:
     """Which limits a launcher really enforced for a container (shown in DescribeTasks)."""
@@ -111,6 +127,11 @@ class Launcher(Protocol):
 
     def prepare(self, spec: ContainerSpec) -> None:
         """Make the image ready (ECS's pull step); raises LaunchError (CannotPullContainerError) when it cannot."""
+        ...
+
+    def network(self, task_id: str, task_arn: str, public: bool) -> Network:
+        """Set up an awsvpc task's network before its containers start (outbound access when `public`);
+        raises LaunchError (ResourceInitializationError) when it cannot."""
         ...
 
     def start(self, spec: ContainerSpec, sink: ContainerSink) -> ContainerHandle:

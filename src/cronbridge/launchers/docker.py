@@ -4,6 +4,7 @@ containers found again by label and deterministic name after a restart."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import re
 import threading
 import time
@@ -15,11 +16,23 @@ import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from cronbridge.errors import LaunchError
-from cronbridge.launchers.base import ContainerSink, ContainerSpec, ExitInfo, HealthCheck, Limits, Mount, Stream
+from cronbridge.launchers.base import (
+    ContainerSink,
+    ContainerSpec,
+    ExitInfo,
+    HealthCheck,
+    Limits,
+    Mount,
+    Network,
+    Stream,
+)
+from cronbridge.launchers.pause import build_context, pause_binary
 
 LABEL_TASK = "cronbridge.task-id"
 LABEL_TASK_ARN = "cronbridge.task-arn"
 LABEL_CONTAINER = "cronbridge.container-name"
+LABEL_ROLE = "cronbridge.role"  # "netns" on the container that holds a task's network namespace
+DEFAULT_BRIDGE = "bridge"
 _HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}
 _NS = 1_000_000_000
 ENGINE_PIECE_BYTES = 16 * 1024  # the engine's log copier cuts lines longer than this into pieces
@@ -30,10 +43,15 @@ def container_name(spec: ContainerSpec) -> str:
     return f"cb-{spec.task_id}-{re.sub(r'[^A-Za-z0-9_.-]', '_', spec.name)}"
 
 
-def host_config(spec: ContainerSpec) -> dict[str, Any]:
+def netns_name(task_id: str) -> str:
+    """The container holding a task's network namespace; the dot never occurs in an ECS container name."""
+    return f"cb-{task_id}.netns"
+
+
+def host_config(spec: ContainerSpec, network_mode: str = "none") -> dict[str, Any]:
     """cpu as a CPU quota (and shares), memory as the hard limit (no swap), memoryReservation as the soft one."""
     options: dict[str, Any] = {
-        "network_mode": "none",
+        "network_mode": network_mode,
         "read_only": spec.readonly_root_filesystem,
         # the `local` driver keeps raw bytes; json-file turns a UTF-8 character cut at its 16 KiB split into U+FFFD
         "log_config": docker.types.LogConfig(type="local"),
@@ -108,6 +126,97 @@ class DockerLauncher:
 
     def __init__(self, base_url: str | None = None) -> None:
         self.client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
+        self._pause_lock = threading.Lock()
+        self._pause: str | None | bool = False  # the pause image's tag; None: this engine's architecture has none
+        self._netns: dict[str, _Starting] = {}  # tasks whose namespace this launcher has set up
+
+    # a task's network namespace -------------------------------------------------------------------------------
+    def network(self, task_id: str, task_arn: str, public: bool) -> Network:
+        """One namespace for the task, held by a pause container its containers join; attached to the engine's
+        default bridge only when `public` and the engine has one. Without a pause program for the engine's
+        architecture, each container runs alone with no network (`namespace` says `container`)."""
+        try:
+            if self._pause_image() is None:
+                return Network(namespace="container", outbound=_outbound(public, "no pause program for this engine"))
+            bridge = self._default_bridge() if public else None
+            holder = self._ensure_netns(task_id, task_arn, bridge)
+        except (APIError, DockerException) as exc:
+            raise LaunchError(
+                "ResourceInitializationError", f"failed to set up the task network: {_explain(exc)}"
+            ) from exc
+        attached = (holder.attrs.get("NetworkSettings", {}).get("Networks") or {}).get(DEFAULT_BRIDGE) or {}
+        why = "the Docker engine has no default bridge network"
+        return Network(
+            namespace="task",
+            outbound="enabled" if attached else _outbound(public, why),
+            interface_id=f"eni-{holder.id[:17]}",
+            address=attached.get("IPAddress") or None,
+            mac=attached.get("MacAddress") or None,
+        )
+
+    def _pause_image(self) -> str | None:
+        """The pause image, built once FROM scratch (nothing is pulled); None when no pause program fits."""
+        with self._pause_lock:
+            if self._pause is False:
+                binary = pause_binary(str(self.client.info().get("Architecture", "")))
+                self._pause = None if binary is None else self._build_pause(binary)
+            return self._pause if isinstance(self._pause, str) else None
+
+    def _build_pause(self, binary: bytes) -> str:
+        tag = f"cronbridge/pause:{hashlib.sha256(binary).hexdigest()[:12]}"
+        try:
+            self.client.images.get(tag)
+        except ImageNotFound:
+            self.client.images.build(fileobj=build_context(binary), custom_context=True, tag=tag, rm=True)
+        return tag
+
+    def _default_bridge(self) -> str | None:
+        found = self.client.networks.list(names=[DEFAULT_BRIDGE])
+        return DEFAULT_BRIDGE if any(n.name == DEFAULT_BRIDGE for n in found) else None
+
+    def _ensure_netns(self, task_id: str, task_arn: str, bridge: str | None) -> Any:
+        """Create and start the task's pause container; one already there (a server that died after creating
+        it) is used, so a task never has two."""
+        if task_id in self._netns:
+            return self._netns[task_id].holder
+        try:
+            holder = self.client.containers.create(
+                image=self._pause_image(),
+                name=netns_name(task_id),
+                labels={LABEL_TASK: task_id, LABEL_TASK_ARN: task_arn, LABEL_ROLE: "netns"},
+                detach=True,
+                network_mode=bridge or "none",
+                read_only=True,
+                log_config=docker.types.LogConfig(type="none"),
+            )
+        except APIError as exc:
+            if exc.status_code != 409:
+                raise
+            holder = self.client.containers.get(netns_name(task_id))
+        starting = _Starting(holder)
+        if holder.status == "running":
+            starting.done.set()
+        elif bridge:  # the address is only known once it runs
+            starting.run()
+            starting.wait()
+        else:  # started while the first container is created (a create copies the image: the longer step)
+            threading.Thread(target=starting.run, daemon=True, name=f"netns-{task_id[:8]}").start()
+        self._netns[task_id] = starting
+        return holder
+
+    def _network_mode(self, spec: ContainerSpec) -> str:
+        """awsvpc: the task's namespace (set up here if `network` was not called); otherwise no network."""
+        if spec.network_mode != "awsvpc" or self._pause_image() is None:
+            return "none"
+        if spec.task_id not in self._netns:
+            self._ensure_netns(spec.task_id, spec.task_arn, None)
+        return f"container:{netns_name(spec.task_id)}"
+
+    def _await_netns(self, task_id: str) -> None:
+        """A container joining the task's namespace starts once the pause container runs."""
+        starting = self._netns.get(task_id)
+        if starting is not None:
+            starting.wait()
 
     def ping(self) -> bool:
         try:
@@ -124,6 +233,7 @@ class DockerLauncher:
         try:
             container = self._create_or_find(spec)
             if container.status == "created":
+                self._await_netns(spec.task_id)
                 container.start()
         except ImageNotFound as exc:
             self._check_image(spec.image)  # raises CannotPullContainerError
@@ -200,7 +310,7 @@ class DockerLauncher:
             "environment": dict(spec.environment),
             "working_dir": spec.working_directory,
             "user": spec.user or "",
-            **host_config(spec),
+            **host_config(spec, self._network_mode(spec)),
         }
         if spec.command is not None:
             options["command"] = list(spec.command)
@@ -234,11 +344,40 @@ class DockerLauncher:
         for container in containers:
             with contextlib.suppress(NotFound, APIError):
                 container.remove(force=True)
+        self._netns.pop(task_id, None)
         volumes: list[Any] = []
         with contextlib.suppress(APIError, DockerException):
             volumes = self.client.volumes.list(filters={"name": f"cb-{task_id}-"})
         for volume in volumes:
             _remove_volume(volume)
+
+
+class _Starting:
+    """A pause container being started (on a helper thread); a failure is raised to whoever waits for it."""
+
+    def __init__(self, holder: Any) -> None:
+        self.holder = holder
+        self.done = threading.Event()
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self.holder.start()
+            self.holder.reload()
+        except (APIError, DockerException) as exc:
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def wait(self, timeout: float = 120) -> None:
+        if not self.done.wait(timeout):
+            raise APIError("the task's network namespace container did not start in time")
+        if self.error is not None:
+            raise self.error
+
+
+def _outbound(public: bool, why: str) -> str:
+    return f"unavailable: {why}" if public else "disabled"
 
 
 def _remove_volume(volume: Any, attempts: int = 40) -> None:

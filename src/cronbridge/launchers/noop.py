@@ -6,7 +6,15 @@ import itertools
 import queue
 import threading
 
-from cronbridge.launchers.base import ContainerHandle, ContainerSink, ContainerSpec, ExitInfo, Limits
+from cronbridge.launchers.base import (
+    HOST_NETWORK,
+    ContainerHandle,
+    ContainerSink,
+    ContainerSpec,
+    ExitInfo,
+    Limits,
+    Network,
+)
 
 _ids = itertools.count(1)
 
@@ -37,6 +45,8 @@ class NoopLauncher:
     def _report(self) -> None:
         while True:
             self._exits.get().exited(ExitInfo(exit_code=0))
+    def network(self, task_id: str, task_arn: str, public: bool) -> Network:
+        return HOST_NETWORK
 
     def prepare(self, spec: ContainerSpec) -> None:
         return None

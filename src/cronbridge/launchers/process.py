@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from cronbridge.errors import LaunchError
-from cronbridge.launchers.base import ContainerSink, ContainerSpec, ExitInfo, Limits, Stream
+from cronbridge.launchers.base import HOST_NETWORK, ContainerSink, ContainerSpec, ExitInfo, Limits, Network, Stream
 from cronbridge.launchers.cgroups import Cgroup, CgroupTree
 from cronbridge.launchers.health import HealthProbe
 from cronbridge.launchers.zygote import ZygotePool, command_line
@@ -92,6 +92,9 @@ class ProcessLauncher:
     def __init__(self, use_cgroups: bool = True) -> None:
         self.cgroups = CgroupTree.detect() if use_cgroups else None
         self.pool = ZygotePool(self.cgroups) if self.cgroups is not None else None
+
+    def network(self, task_id: str, task_arn: str, public: bool) -> Network:
+        return HOST_NETWORK
 
     def prepare(self, spec: ContainerSpec) -> None:
         if not (spec.entry_point or spec.command):

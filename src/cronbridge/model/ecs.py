@@ -200,6 +200,7 @@ class Task:
     launcher: str | None = None
     client_token: str | None = None
     request_fingerprint: str | None = None
+    assign_public_ip: bool = False  # the awsvpcConfiguration's assignPublicIp (internal: not on the wire)
 
     @property
     def task_id(self) -> str:

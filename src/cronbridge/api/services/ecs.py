@@ -11,7 +11,7 @@ from cronbridge.errors import ClientError, InvalidParameter
 from cronbridge.model.ecs import Tag, Task, TaskDefinition, TaskOverride
 from cronbridge.runner import RunTaskRequest
 
-_INTERNAL_TASK_FIELDS = ("launcher", "clientToken", "requestFingerprint")
+_INTERNAL_TASK_FIELDS = ("launcher", "clientToken", "requestFingerprint", "assignPublicIp")
 
 
 def task_to_wire(task: Task) -> dict[str, Any]:
