@@ -45,6 +45,7 @@ class NoopLauncher:
     def _report(self) -> None:
         while True:
             self._exits.get().exited(ExitInfo(exit_code=0))
+
     def network(self, task_id: str, task_arn: str, public: bool) -> Network:
         return HOST_NETWORK
 
