@@ -411,30 +411,26 @@ def _pump(client: Any, container_id: str, stream: Stream, sink: ContainerSink, s
     """Follow one output stream, then read it once more from where the follow stopped: the engine's follow can end
     before a fast writer's last lines are read (seen with the `local` driver), and none may be lost."""
     reader = _LineReader(stream, sink)
-    reader.read(
-        client.api.logs(
-            container_id,
-            stream=True,
-            follow=True,
-            timestamps=True,
-            stdout=stream == "stdout",
-            stderr=stream == "stderr",
-            **({"since": since} if since else {}),
-        )
+    try:
+        reader.read(_logs(client, container_id, stream, True, since))
+        if reader.last_ns:
+            reader.read(_logs(client, container_id, stream, False, max(reader.last_ns / _NS - 1, 0.001)))
+    except (NotFound, APIError):  # the container was removed under the reader: what was read is kept
+        pass
+    finally:
+        reader.close()
+
+
+def _logs(client: Any, container_id: str, stream: Stream, follow: bool, since: float | None) -> Any:
+    return client.api.logs(
+        container_id,
+        stream=True,
+        follow=follow,
+        timestamps=True,
+        stdout=stream == "stdout",
+        stderr=stream == "stderr",
+        **({"since": since} if since else {}),
     )
-    if reader.last_ns:
-        reader.read(
-            client.api.logs(
-                container_id,
-                stream=True,
-                follow=False,
-                timestamps=True,
-                stdout=stream == "stdout",
-                stderr=stream == "stderr",
-                since=max(reader.last_ns / _NS - 1, 0.001),
-            )
-        )
-    reader.close()
 
 
 class _LineReader:
