@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from fixtures.ecs import NETWORK, register, wait_stopped
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+
+
+@pytest.fixture
+def server(server_factory: Any) -> Iterator[Any]:
+    """A manual-clock server at T0; the long tasks the tests start are stopped afterwards (they outlive a server)."""
+    started = server_factory(manual_clock=True)
+    started.set_clock(T0)
+    yield started
+    ecs = started.client("ecs")
+    for arn in ecs.list_tasks(cluster="work", desiredStatus="RUNNING")["taskArns"]:
+        ecs.stop_task(cluster="work", task=arn)
+    for arn in ecs.list_tasks(cluster="work", desiredStatus="RUNNING")["taskArns"]:
+        wait_stopped(ecs, "work", arn)
 
 
 def long_target(server: Any, seconds: int) -> tuple[str, dict[str, Any]]:
@@ -59,10 +75,8 @@ def finished(server: Any, query: str, count: int, timeout: float = 15) -> list[d
     raise AssertionError(f"expected {count} finished invocations, got {found}")
 
 
-def test_skip_records_a_skipped_slot_while_the_previous_task_still_runs(server_factory: Any) -> None:
-    server = server_factory(manual_clock=True)
-    server.set_clock(T0)
-    cluster = put_rule(server, "skipper", "skip", 60)
+def test_skip_records_a_skipped_slot_while_the_previous_task_still_runs(server: Any) -> None:
+    cluster = put_rule(server, "skipper", "skip", 61)
     server.advance_clock(60)
     first = finished(server, "rule=skipper", 1)[0]
     assert first["outcome"] == "SUCCEEDED"
@@ -77,10 +91,8 @@ def test_skip_records_a_skipped_slot_while_the_previous_task_still_runs(server_f
     assert finished(server, "rule=skipper", 3)[2]["outcome"] == "SUCCEEDED"
 
 
-def test_queue_launches_the_next_slot_once_the_previous_task_stops(server_factory: Any) -> None:
-    server = server_factory(manual_clock=True)
-    server.set_clock(T0)
-    put_rule(server, "queuer", "queue", 2)
+def test_queue_launches_the_next_slot_once_the_previous_task_stops(server: Any) -> None:
+    put_rule(server, "queuer", "queue", 1)
     server.advance_clock(60)
     first = finished(server, "rule=queuer", 1)[0]
     server.advance_clock(60)
@@ -94,10 +106,8 @@ def test_queue_launches_the_next_slot_once_the_previous_task_stops(server_factor
     assert started["createdAt"] >= task["stoppedAt"]
 
 
-def test_without_the_tag_runs_overlap_as_on_aws(server_factory: Any) -> None:
-    server = server_factory(manual_clock=True)
-    server.set_clock(T0)
-    put_rule(server, "overlapping", "no", 60)  # an unknown value is ignored
+def test_without_the_tag_runs_overlap_as_on_aws(server: Any) -> None:
+    put_rule(server, "overlapping", "no", 62)  # an unknown value is ignored
     server.advance_clock(60)
     finished(server, "rule=overlapping", 1)
     server.advance_clock(60)
@@ -106,10 +116,8 @@ def test_without_the_tag_runs_overlap_as_on_aws(server_factory: Any) -> None:
     assert done[1]["note"] is None
 
 
-def test_a_schedule_group_tag_applies_to_its_schedules(server_factory: Any) -> None:
-    server = server_factory(manual_clock=True)
-    server.set_clock(T0)
-    cluster, t = long_target(server, 60)
+def test_a_schedule_group_tag_applies_to_its_schedules(server: Any) -> None:
+    cluster, t = long_target(server, 63)
     scheduler = server.client("scheduler")
     scheduler.create_schedule_group(Name="serial", Tags=[{"Key": "cronbridge:no-overlap", "Value": "skip"}])
     scheduler.create_schedule(

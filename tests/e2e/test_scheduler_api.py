@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -261,3 +262,25 @@ def test_malformed_requests_get_aws_shaped_errors_and_the_server_keeps_serving(c
         urllib.request.urlopen(unknown, timeout=10)
     assert info.value.code == 404 and b"Message" in info.value.read()
     assert cronbridge_server.client("scheduler").list_schedules()["Schedules"] == []
+
+
+def test_concurrent_creates_of_one_name_create_it_once(cronbridge_server: Any) -> None:
+    common = {"Name": "race", "ScheduleExpression": "rate(5 minutes)", "Target": TARGET, "FlexibleTimeWindow": OFF}
+    outcomes: list[str] = []
+    clients = [cronbridge_server.client("scheduler") for _ in range(8)]
+    start = threading.Barrier(len(clients))
+
+    def create(client: Any) -> None:
+        start.wait()
+        try:
+            client.create_schedule(**common)
+            outcomes.append("created")
+        except ClientError as err:
+            outcomes.append(err.response["Error"]["Code"])
+
+    threads = [threading.Thread(target=create, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ConflictException"] * 7 + ["created"]

@@ -272,3 +272,13 @@ def test_a_schedule_that_cannot_launch_sends_its_input_to_its_dead_letter_queue(
     attributes = {k: v["StringValue"] for k, v in messages[0]["MessageAttributes"].items()}
     assert attributes["SCHEDULE_ARN"] == arn and attributes["ERROR_CODE"] == "ClusterNotFoundException"
     assert messages[0]["Body"] == target["Input"]
+
+
+def test_schedule_runs_are_not_counted_as_eventbridge_rule_metrics(server_factory: Any) -> None:
+    server = server_factory(manual_clock=True)
+    server.set_clock(T0)
+    create(server, "not-a-rule", "rate(1 minute)")
+    server.advance_clock(60)
+    fired(server, "not-a-rule", 1)
+    metrics = server.client("cloudwatch").list_metrics(Namespace="AWS/Events")["Metrics"]
+    assert metrics == []  # AWS/Events is per rule; a schedule is not one

@@ -89,3 +89,11 @@ def test_a_retired_schedule_is_gone_from_lists_but_resolvable_and_replaced_by_a_
         service.get(None, "once")
     service.create(REGION, ACCOUNT, schedule("once", expression="at(2027-01-16T09:00:00)"))
     assert service.retired("default/once") is None
+
+
+def test_the_schedule_group_quota_is_500_with_the_default_group(service: SchedulesService) -> None:
+    for i in range(499):
+        service.create_group(REGION, ACCOUNT, f"g{i}", [])
+    with pytest.raises(AwsError) as info:
+        service.create_group(REGION, ACCOUNT, "one-too-many", [])
+    assert info.value.code == "ServiceQuotaExceededException"

@@ -7,7 +7,6 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
-import time
 from collections.abc import Callable
 
 from cronbridge.clock import Clock
@@ -34,7 +33,7 @@ def next_fire(rule: Rule, after: float) -> float | None:
 
 
 CLAIM_BATCH = 256  # due slots claimed per transaction (workers wait for its commit)
-OVERLAP_POLL = 0.1  # seconds between looks at the previous run's tasks while a launch is queued (no-overlap)
+OVERLAP_POLL = 0.1  # seconds between looks at the previous runs' tasks while launches are queued (no-overlap)
 
 # a heap entry: (launch instant, plan key, generation of the plan's entry, the slot's scheduled instant)
 Entry = tuple[float, str, int, float]
@@ -62,6 +61,7 @@ class Scheduler:
         self.add_source(RuleSource(events))
         self.delivery = Delivery(db, self.log, runner, clock, dead_letters, faults, workers)
         self.delivery.resolve = self._resolve
+        self._waiting = overlap.Waiting(self._overlaps, self._launch_queued, OVERLAP_POLL)
         self.lease = SchedulerLease(db)
         self.delivery.active = lambda: self.lease.held
         self.lease.on_gained = self._lease_gained
@@ -82,6 +82,7 @@ class Scheduler:
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(5)
+        self._waiting.stop()
         self.delivery.stop()
         self.lease.stop()
 
@@ -250,19 +251,24 @@ class Scheduler:
     def _launch_unless_overlapping(self, plan: Plan, target: Target, invocation: Invocation) -> None:
         """Honour `cronbridge:no-overlap`: skip the slot, or queue it until the previous run's tasks stop."""
         policy = overlap.mode(plan)
-        why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation) if policy else None
+        why = self._overlaps(invocation) if policy else None
         if why is not None and policy == "skip":
             note = f"skipped (cronbridge:no-overlap=skip): {why}"
             self.log.set_note(invocation.id, note)
             self.log.complete(invocation.id, self.clock.now(), Outcome("SKIPPED", (), "PreviousRunStillRunning", note))
-            return
-        if why is not None:
-            waited = time.monotonic()
+        elif why is not None:
             self.log.set_note(invocation.id, f"queued (cronbridge:no-overlap=queue): {why}")
-            while why is not None and not self._stop.wait(OVERLAP_POLL):
-                why = overlap.blocker(self.log, self.runner.ecs.tasks, invocation)
-            self.log.set_note(invocation.id, f"queued {time.monotonic() - waited:.1f} s (cronbridge:no-overlap=queue)")
-        self.delivery.attempt(plan, target, invocation)
+            self._waiting.add(plan, target, invocation)
+        else:
+            self.delivery.attempt(plan, target, invocation)
+
+    def _overlaps(self, invocation: Invocation) -> str | None:
+        return overlap.blocker(self.log, self.runner.ecs.tasks, invocation)
+
+    def _launch_queued(self, plan: Plan, target: Target, invocation: Invocation) -> None:
+        note = self.log.notes([invocation.id]).get(invocation.id, "")
+        self.log.set_note(invocation.id, f"{note}; launched {iso(self.clock.now())} when it stopped")
+        self.delivery.pool.submit(self.delivery.attempt, plan, target, invocation)
 
     def run_now(self, rule_name: str) -> list[Invocation]:
         """Launch every target of the rule now, as a manual invocation, and return the recorded outcomes."""

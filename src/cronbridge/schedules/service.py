@@ -18,6 +18,7 @@ RETIRED = "scheduler.retired"
 RETIRED_FOR = 86400.0 + 3600.0  # the longest MaximumEventAgeInSeconds, and some
 DEFAULT_GROUP = "default"
 MAX_TAGS = 200
+MAX_GROUPS = 500  # schedule groups per account and Region (a quota AWS does not raise)
 
 
 class SchedulesService:
@@ -32,13 +33,7 @@ class SchedulesService:
     # schedules ------------------------------------------------------------
     def create(self, region: str, account: str, schedule: Schedule) -> Schedule:
         group = self.group(region, account, schedule.group_name)
-        existing = self.docs.get(SCHEDULE, schedule.key, Schedule)
-        if existing is not None:
-            if schedule.client_token and existing.client_token == schedule.client_token:
-                return existing  # the same request again (ClientToken): the schedule it created
-            raise Conflict(f"Schedule {schedule.name} already exists.")
         now = self.clock.now()
-        check_schedule(schedule, now)
         saved = dataclasses.replace(
             schedule,
             arn=arns.build("scheduler", region, account, f"schedule/{group.name}/{schedule.name}"),
@@ -47,7 +42,13 @@ class SchedulesService:
             schedule_set_at=now,
             enabled_at=now,
         )
-        with self.docs.db.transaction():
+        with self.docs.db.transaction():  # the name check and the insert are one step for concurrent creates
+            existing = self.docs.get(SCHEDULE, schedule.key, Schedule)
+            if existing is not None:
+                if schedule.client_token and existing.client_token == schedule.client_token:
+                    return existing  # the same request again (ClientToken): the schedule it created
+                raise Conflict(f"Schedule {schedule.name} already exists.")
+            check_schedule(schedule, now)
             self.docs.delete(RETIRED, saved.key)
             self.docs.put(SCHEDULE, saved.key, saved, parent=group.name)
         self.on_change(saved.key)
@@ -158,11 +159,6 @@ class SchedulesService:
         self, region: str, account: str, name: str, tags: list[dict[str, str]], token: str | None = None
     ) -> ScheduleGroup:
         check_group_name(name)
-        existing = self._stored_group(name)
-        if existing is not None and token and existing.client_token == token:
-            return existing
-        if existing is not None or name == DEFAULT_GROUP:
-            raise Conflict(f"Schedule group {name} already exists.")
         _check_tags(tags)
         now = self.clock.now()
         group = ScheduleGroup(
@@ -173,7 +169,15 @@ class SchedulesService:
             tags=list(tags),
             client_token=token,
         )
-        self.docs.put(GROUP, name, group)
+        with self.docs.db.transaction():
+            existing = self._stored_group(name)
+            if existing is not None and token and existing.client_token == token:
+                return existing
+            if existing is not None or name == DEFAULT_GROUP:
+                raise Conflict(f"Schedule group {name} already exists.")
+            if len({g.name for g in self.all_groups()} | {DEFAULT_GROUP}) >= MAX_GROUPS:
+                raise AwsError(f"You can create at most {MAX_GROUPS} schedule groups.", "ServiceQuotaExceededException")
+            self.docs.put(GROUP, name, group)
         return group
 
     def group(self, region: str, account: str, name: str | None) -> ScheduleGroup:

@@ -80,6 +80,9 @@ class MetricStore:
         return [MetricId(r["namespace"], r["name"], _dims(r["dims"])) for r in self.db.query(sql, params)]
 
 
+RULES_ONLY = "rule_arn LIKE 'arn:%:events:%'"  # AWS/Events counts rules; Scheduler schedules share the log
+
+
 class InvocationCounts:
     """The scheduler's counts per rule (AWS/Events), read from the durable invocation log: one value per event."""
 
@@ -90,14 +93,16 @@ class InvocationCounts:
         """Instants (when a target was first invoked, else its slot) of the invocations matching `where`."""
         rows = self.db.query(
             "SELECT COALESCE(started_at, scheduled_at) AS t FROM invocations"
-            f" WHERE {where} AND COALESCE(started_at, scheduled_at) >= ? AND COALESCE(started_at, scheduled_at) < ?",
+            f" WHERE {where} AND {RULES_ONLY}"
+            " AND COALESCE(started_at, scheduled_at) >= ? AND COALESCE(started_at, scheduled_at) < ?",
             [*params, start, end],
         )
         return [float(r["t"]) for r in rows]
 
     def triggered(self, rule: str | None, start: float, end: float) -> list[float]:
         """Slot instants at which a rule fired (one per rule and slot, however many targets)."""
-        sql = "SELECT DISTINCT rule_arn, scheduled_at FROM invocations WHERE manual = 0 AND scheduled_at >= ?"
+        sql = f"SELECT DISTINCT rule_arn, scheduled_at FROM invocations WHERE manual = 0 AND {RULES_ONLY}"
+        sql += " AND scheduled_at >= ?"
         sql += " AND scheduled_at < ?"
         params: list[Any] = [start, end]
         if rule is not None:
@@ -107,7 +112,9 @@ class InvocationCounts:
 
     def rule_names(self, since: float) -> list[str]:
         rows = self.db.query(
-            "SELECT DISTINCT rule_name FROM invocations WHERE COALESCE(started_at, scheduled_at) >= ?", (since,)
+            f"SELECT DISTINCT rule_name FROM invocations WHERE {RULES_ONLY}"
+            " AND COALESCE(started_at, scheduled_at) >= ?",
+            (since,),
         )
         return [str(r["rule_name"]) for r in rows]
 
