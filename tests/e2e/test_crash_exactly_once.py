@@ -12,6 +12,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from fixtures.ecs import events_role, register
 from fixtures.server import ServerProcess
 
@@ -25,6 +27,7 @@ FAULTS = {"CRONBRIDGE_INJECT_RUNTASK_ERRORS": "flaky:ThrottlingException:2"}
 
 def put_rule(server: ServerProcess) -> str:
     ecs, events = server.client("ecs"), server.client("events")
+    server.client("logs").create_log_group(logGroupName="/ecs/test")
     cluster = ecs.create_cluster(clusterName="work")["cluster"]["clusterArn"]
     taskdef = register(ecs)
     role = events_role(ecs, taskdef)
@@ -41,6 +44,7 @@ def put_rule(server: ServerProcess) -> str:
                     "LaunchType": "FARGATE",
                     "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": ["subnet-1"]}},
                 },
+                "Input": json.dumps({"containerOverrides": [{"name": "app", "command": ["echo", "tick"]}]}),
             }
             for target_id in TARGETS
         ],
@@ -92,15 +96,16 @@ def listed_tasks(server: ServerProcess, cluster: str) -> list[str]:
     return arns
 
 
-def test_sigkill_at_random_points_never_loses_or_repeats_a_slot(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("launcher", "kills"), [("noop", KILLS), ("process", 8)])
+def test_sigkill_at_random_points_never_loses_or_repeats_a_slot(tmp_path: Path, launcher: str, kills: int) -> None:
     rng = random.Random(SEED)
     data_dir = tmp_path / "data"
-    server = ServerProcess(data_dir, launcher="noop", manual_clock=True, extra_env=FAULTS).start()
+    server = ServerProcess(data_dir, launcher=launcher, manual_clock=True, extra_env=FAULTS).start()
     try:
         server.set_clock(T0)
         cluster = put_rule(server)
         cut_mid_launch = cut_mid_retry = 0
-        for _ in range(KILLS):
+        for _ in range(kills):
             stop = threading.Event()
             driver = threading.Thread(target=drive_clock, args=(server, random.Random(rng.random()), stop))
             driver.start()
@@ -125,12 +130,16 @@ def test_sigkill_at_random_points_never_loses_or_repeats_a_slot(tmp_path: Path) 
     missing = expected - set(keys)
     launched = [arn for r in found for arn in json.loads(r["task_arns"])]
     print(
-        f"\ncrash test: {KILLS} SIGKILLs ({cut_mid_launch} left slots unfinished, {cut_mid_retry} mid-retry),"
+        f"\ncrash test ({launcher} launcher): {kills} SIGKILLs ({cut_mid_launch} left slots unfinished,"
+        f" {cut_mid_retry} mid-retry),"
         f" {len(expected)} expected (target, slot) pairs, {len(found)} invocations ({len(final)} before the last"
         f" restart), {len(tasks)} tasks listed, {len(duplicates)} duplicates, {len(missing)} missing,"
         f" {sum(r['attempts'] for r in found)} attempts"
     )
-    assert len(expected) >= 100 and cut_mid_launch >= 5  # the kills hit a busy scheduler
+    assert (
+        len(expected) >= 4 * kills
+    )  # the kills hit a busy scheduler (most noop runs cut a third of the kills mid-slot)
+    assert cut_mid_launch >= (3 if launcher == "noop" else 0)
     assert duplicates == [] and missing == set() and set(keys) == expected
     assert all(r["state"] == "SUCCEEDED" for r in found)
     assert all(r["attempts"] >= 3 for r in found if r["target_id"] == "flaky")

@@ -33,7 +33,7 @@ def next_fire(rule: Rule, after: float) -> float | None:
 
 
 CLAIM_BATCH = 256  # due slots claimed per transaction (workers wait for its commit)
-OVERLAP_POLL = 0.1  # seconds between looks at the previous run's tasks while a launch is queued (no-overlap)
+OVERLAP_POLL = 0.1  # seconds between looks at the previous runs' tasks while launches are queued (no-overlap)
 
 # a heap entry: (launch instant, plan key, generation of the plan's entry, the slot's scheduled instant)
 Entry = tuple[float, str, int, float]
