@@ -272,29 +272,14 @@ def _pump(client: Any, container_id: str, stream: Stream, sink: ContainerSink, s
     """Follow one output stream, then read it once more from where the follow stopped: the engine's follow can end
     before a fast writer's last lines are read (seen with the `local` driver), and none may be lost."""
     reader = _LineReader(stream, sink)
-    reader.read(
-        client.api.logs(
-            container_id,
-            stream=True,
-            follow=True,
-            timestamps=True,
-            stdout=stream == "stdout",
-            stderr=stream == "stderr",
-            **({"since": since} if since else {}),
-        )
-    )
-    if reader.last_ns:
-        reader.read(
-            client.api.logs(
-                container_id,
-                stream=True,
-                follow=False,
-                timestamps=True,
-                stdout=stream == "stdout",
-                stderr=stream == "stderr",
-                since=max(reader.last_ns / _NS - 1, 0.001),
-            )
-        )
+    options = {"stream": True, "timestamps": True, "stdout": stream == "stdout", "stderr": stream == "stderr"}
+    try:
+        reader.read(client.api.logs(container_id, follow=True, **options, **({"since": since} if since else {})))
+        if reader.last_ns:
+            again = max(reader.last_ns / _NS - 1, 0.001)
+            reader.read(client.api.logs(container_id, follow=False, since=again, **options))
+    except (APIError, DockerException):  # the container was removed under us: what was read is delivered
+        pass
     reader.close()
 
 
