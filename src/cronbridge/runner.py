@@ -508,9 +508,17 @@ class LiveTask:
             ulimits=containers.ulimits(definition),
             mounts=containers.mounts(self.task.task_id, self.definition, definition),
             network_mode=self.definition.network_mode or "awsvpc",
+            network_peer=self._network_peer(),
             labels=(("cronbridge.task-arn", self.task.task_arn),),
             health_check=containers.health_check(definition),
         )
+
+    def _network_peer(self) -> str | None:
+        """awsvpc: containers of a task share one network namespace (localhost), the first running one's."""
+        if (self.definition.network_mode or "awsvpc") != "awsvpc":
+            return None
+        with self.lock:
+            return next((h.runtime_id for n, h in self.handles.items() if not self.exits[n].is_set()), None)
 
     def _container(self, name: str) -> Container:
         return next(c for c in self.task.containers if c.name == name)

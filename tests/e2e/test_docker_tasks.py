@@ -191,3 +191,25 @@ def test_a_container_that_finished_during_the_downtime_reports_its_real_exit(
     assert task["containers"][0]["exitCode"] == 4
     assert task["executionStoppedAt"].timestamp() < restarted_at  # when it really ended, not when we noticed
     assert _lines(docker_server, arn) == ["late"]
+
+
+def test_the_containers_of_an_awsvpc_task_share_one_network_namespace(docker_server: Any, busybox_image: str) -> None:
+    ecs = docker_server.client("ecs")
+    logs = {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/fargate-task-definition",
+                                                "awslogs-region": "us-east-1", "awslogs-stream-prefix": "ecs"}}
+    show = ["sh", "-c", "readlink /proc/self/ns/net; sleep 1"]
+    ecs.register_task_definition(
+        family="pair", networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
+        containerDefinitions=[{"name": n, "image": busybox_image, "essential": True, "logConfiguration": logs,
+                               "command": show, "stopTimeout": 1} for n in ("a", "b")])
+    arns = [t["taskArn"] for t in ecs.run_task(cluster="batch", taskDefinition="pair", count=2,
+                                                 networkConfiguration=NETWORK)["tasks"]]
+    namespaces = []
+    for arn in arns:
+        wait_stopped(ecs, "batch", arn, timeout=60)
+        task_id = arn.rsplit("/", 1)[-1]
+        namespaces.append([docker_server.client("logs").get_log_events(
+            logGroupName="/ecs/fargate-task-definition", logStreamName=f"ecs/{n}/{task_id}",
+            startFromHead=True)["events"][0]["message"] for n in ("a", "b")])
+    assert namespaces[0][0] == namespaces[0][1] and namespaces[1][0] == namespaces[1][1]
+    assert namespaces[0][0] != namespaces[1][0]  # one namespace per task

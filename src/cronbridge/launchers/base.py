@@ -58,6 +58,7 @@ class ContainerSpec:
     labels: tuple[tuple[str, str], ...] = ()
     health_check: HealthCheck | None = None
     task_arn: str = ""
+    network_peer: str | None = None  # awsvpc: the runtime id of the task's container whose network to share
 
 
 @dataclass(frozen=True)

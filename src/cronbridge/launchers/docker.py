@@ -4,6 +4,7 @@ containers found again by label and deterministic name after a restart."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import threading
 import time
@@ -38,6 +39,8 @@ def host_config(spec: ContainerSpec) -> dict[str, Any]:
         # the `local` driver keeps raw bytes; json-file turns a UTF-8 character cut at its 16 KiB split into U+FFFD
         "log_config": docker.types.LogConfig(type="local"),
     }
+    if spec.network_peer:
+        options["network_mode"] = f"container:{spec.network_peer}"  # awsvpc: one namespace per task
     if spec.cpu:
         options["nano_cpus"] = int(spec.cpu / 1024 * _NS)
         options["cpu_shares"] = max(spec.cpu, 2)
@@ -120,7 +123,18 @@ class DockerLauncher:
 
     def start(self, spec: ContainerSpec, sink: ContainerSink) -> DockerHandle:
         """Create and start; a container of that name already there was created for this very task by a server
-        that died before recording it, and is adopted rather than duplicated."""
+        that died before recording it, and is adopted rather than duplicated. When the container whose network
+        it was to share has just ended, it gets a namespace of its own."""
+        try:
+            return self._start(spec, sink)
+        except LaunchError:
+            if not spec.network_peer:
+                raise
+        with contextlib.suppress(NotFound, APIError):
+            self.client.containers.get(container_name(spec)).remove(force=True)
+        return self._start(dataclasses.replace(spec, network_peer=None), sink)
+
+    def _start(self, spec: ContainerSpec, sink: ContainerSink) -> DockerHandle:
         try:
             container = self._create_or_find(spec)
             if container.status == "created":
