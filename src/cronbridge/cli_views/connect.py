@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 import json
 import os
 import urllib.error
@@ -19,9 +18,10 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 from cronbridge.config import DEFAULT_PORT, default_data_dir
+from cronbridge.identity.bootstrap import OPEN_MODE_KEY
+from cronbridge.identity.bootstrap import read_credentials as read_admin_credentials
 
 DEFAULT_ENDPOINT = f"http://127.0.0.1:{DEFAULT_PORT}"
-OPEN_MODE_KEY = ("cronbridge", "cronbridge")  # any well-formed signature passes a server in open mode
 
 
 class CliError(Exception):
@@ -99,35 +99,3 @@ def connect(
     folder = data_dir or Path(env.get("CRONBRIDGE_DATA_DIR") or default_data_dir())
     key, secret = read_admin_credentials(folder / "admin-credentials") or OPEN_MODE_KEY
     return Connection(url, chosen_region, Credentials(key, secret))
-
-
-def read_admin_credentials(path: Path) -> tuple[str, str] | None:
-    """The key pair a server wrote for its administrator: env-style, INI-style or JSON, whichever it is."""
-    try:
-        text = path.read_text()
-    except OSError:
-        return None
-    values = _parse_pairs(text)
-    key = values.get("aws_access_key_id") or values.get("accesskeyid")
-    secret = values.get("aws_secret_access_key") or values.get("secretaccesskey")
-    return (key, secret) if key and secret else None
-
-
-def _parse_pairs(text: str) -> dict[str, str]:
-    try:
-        loaded = json.loads(text)
-        if isinstance(loaded, dict):
-            return {k.lower(): str(v) for k, v in loaded.items()}
-    except ValueError:
-        pass
-    parser = configparser.ConfigParser()
-    cleaned = "\n".join(line.removeprefix("export ").strip() for line in text.splitlines())
-    try:
-        parser.read_string("[top]\n" + cleaned)
-    except configparser.Error:
-        return {}
-    pairs: dict[str, str] = {}
-    for section in parser.sections():
-        for name, value in parser.items(section):
-            pairs.setdefault(name.lower(), value.strip().strip("'\""))
-    return pairs

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import configparser
+import json
 import os
 from pathlib import Path
 
 from cronbridge.identity.model import AccessKeyPair
 
 PROFILE = "default"
+OPEN_MODE_KEY = ("cronbridge", "cronbridge")
+"""The placeholder clients sign with when they find no key: enough for a server in open mode."""
 
 
 def write_credentials(path: Path, pair: AccessKeyPair) -> None:
@@ -22,14 +25,40 @@ def write_credentials(path: Path, pair: AccessKeyPair) -> None:
 
 
 def read_credentials(path: Path) -> tuple[str, str] | None:
-    """(access key id, secret) from a file written by `write_credentials`, or None when there is none."""
+    """(access key id, secret) from the file `write_credentials` makes, or from the same pair written as
+    `KEY=VALUE` lines (with or without `export`) or as JSON; None when the file holds no whole pair."""
+    try:
+        values = _pairs(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    key = _first(values, "aws_access_key_id", "cronbridge_admin_access_key_id", "accesskeyid")
+    secret = _first(values, "aws_secret_access_key", "cronbridge_admin_secret_access_key", "secretaccesskey")
+    return (key, secret) if key and secret else None
+
+
+def _pairs(text: str) -> dict[str, str]:
+    """Lower-cased names to values: a JSON object, else INI sections and bare `KEY=VALUE` lines."""
+    try:
+        loaded = json.loads(text)
+    except ValueError:
+        loaded = None
+    if isinstance(loaded, dict):
+        return {str(k).lower(): str(v) for k, v in loaded.items()}
     parser = configparser.ConfigParser()
-    if not parser.read(path):
-        return None
-    if not parser.has_option(PROFILE, "aws_access_key_id"):
-        return None
-    section = parser[PROFILE]
-    return section["aws_access_key_id"], section.get("aws_secret_access_key", "")
+    cleaned = "\n".join(line.strip().removeprefix("export ") for line in text.splitlines())
+    try:
+        parser.read_string("[bare lines]\n" + cleaned)  # lines before any section header
+    except configparser.Error:
+        return {}
+    pairs: dict[str, str] = {}
+    for section in parser.sections():
+        for name, value in parser.items(section):
+            pairs.setdefault(name.lower(), value.strip().strip("'\""))
+    return pairs
+
+
+def _first(values: dict[str, str], *names: str) -> str | None:
+    return next((values[name] for name in names if values.get(name)), None)
 
 
 def announcement(pair: AccessKeyPair, new: bool, path: Path, endpoint: str) -> list[str]:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
 from cronbridge.config import default_data_dir
+from cronbridge.identity.bootstrap import OPEN_MODE_KEY, read_credentials
 
 Credentials = dict[str, str]
 
-ANONYMOUS: Credentials = {"aws_access_key_id": "cronbridge", "aws_secret_access_key": "cronbridge"}
+ANONYMOUS: Credentials = {"aws_access_key_id": OPEN_MODE_KEY[0], "aws_secret_access_key": OPEN_MODE_KEY[1]}
 """Used when nothing else is found: accepted by a server that does not check signatures."""
 
 
@@ -42,57 +42,6 @@ def _chain_has_credentials() -> bool:
 
 
 def read_admin_file(path: Path) -> Credentials | None:
-    """The key pair in a server's admin-credentials file (the server writes a shared-credentials
-    file, see identity/bootstrap.py; JSON and KEY=VALUE lines are read too)."""
-    from cronbridge.identity.bootstrap import read_credentials
-
-    try:
-        pair = read_credentials(path)
-    except Exception:  # noqa: BLE001 - not an ini file: try the other shapes
-        pair = None
-    if pair is not None and pair[1]:
-        return {"aws_access_key_id": pair[0], "aws_secret_access_key": pair[1]}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        return None
-    pairs = _json_pairs(text) or _line_pairs(text)
-    key = _pick(pairs, "aws_access_key_id", "cronbridge_admin_access_key_id", "access_key_id")
-    secret = _pick(pairs, "aws_secret_access_key", "cronbridge_admin_secret_access_key", "secret_access_key")
-    if not key or not secret:
-        return None
-    return {"aws_access_key_id": key, "aws_secret_access_key": secret}
-
-
-def _json_pairs(text: str) -> dict[str, str]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError:
-        return {}
-    if not isinstance(doc, dict):
-        return {}
-    flat: dict[str, str] = {}
-    for k, v in doc.items():
-        if isinstance(v, dict):
-            flat.update({str(a).lower(): str(b) for a, b in v.items()})
-        else:
-            flat[str(k).lower()] = str(v)
-    return flat
-
-
-def _line_pairs(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in text.splitlines():
-        line = line.strip().removeprefix("export ")
-        name, sep, value = line.partition("=")
-        if sep:
-            out[name.strip().lower()] = value.strip().strip("'\"")
-    return out
-
-
-def _pick(pairs: dict[str, str], *names: str) -> str | None:
-    for name in names:
-        for key in (name, name.replace("_", "")):
-            if pairs.get(key):
-                return pairs[key]
-    return None
+    """The key pair in a server's admin-credentials file (identity/bootstrap.py reads every usual shape)."""
+    pair = read_credentials(path)
+    return None if pair is None else {"aws_access_key_id": pair[0], "aws_secret_access_key": pair[1]}
