@@ -8,6 +8,7 @@ class AwsError(Exception):
 
     code: str = "InternalFailure"
     status: int = 400
+    query_code: str | None = None  # the code the service's older query protocol used, where it differs (SQS)
 
     def __init__(self, message: str, code: str | None = None, status: int | None = None) -> None:
         super().__init__(message)
@@ -16,11 +17,6 @@ class AwsError(Exception):
             self.code = code
         if status is not None:
             self.status = status
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """Extra response headers a service's wire format needs (SQS's x-amzn-query-error)."""
-        return {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}: {self.message})"

@@ -166,9 +166,7 @@ def _cbor_call(
 
 
 def _cbor_error(err: AwsError, service: JsonService | None) -> Response:
-    headers = {**cbor_protocol.HEADERS, "X-Amzn-ErrorType": err.code, **err.headers}
-    if service is not None and service.query_compatible:
-        headers["x-amzn-query-error"] = f"{err.code};{'Receiver' if err.status >= 500 else 'Sender'}"
+    headers = {**cbor_protocol.HEADERS, **json_protocol.error_headers(err, service)}
     return Response(cbor_protocol.error_body(err), err.status, headers=headers, media_type=cbor_protocol.CONTENT_TYPE)
 
 
@@ -185,9 +183,7 @@ def _query_call(system: System, request: Request, body: bytes, who: Authenticate
 
 
 def _error_response(err: AwsError, content_type: str, service: JsonService | None = None) -> Response:
-    headers = {"X-Amzn-ErrorType": err.code, **err.headers}
-    if service is not None and service.query_compatible:
-        headers["x-amzn-query-error"] = f"{err.code};{'Receiver' if err.status >= 500 else 'Sender'}"
+    headers = json_protocol.error_headers(err, service)
     return Response(json_protocol.error_body(err), err.status, headers=headers, media_type=content_type)
 
 

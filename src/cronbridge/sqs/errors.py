@@ -1,4 +1,4 @@
-"""SQS's errors: each carries its JSON __type (com.amazonaws.sqs#Shape) and its x-amzn-query-error code."""
+"""SQS's errors: each carries its JSON __type (com.amazonaws.sqs#Shape) and its legacy query code."""
 
 from __future__ import annotations
 
@@ -6,18 +6,13 @@ from cronbridge.errors import AwsError, NotFound
 
 
 class SqsError(AwsError):
-    """An SQS fault; `headers` holds x-amzn-query-error, from which boto3 reads the legacy query code."""
+    """An SQS fault, always the sender's; `query_code` is what boto3 reports (api/ sends it as x-amzn-query-error)."""
 
     shape = "InvalidParameterValue"
-    query_code = "InvalidParameterValue"
-    fault = "Sender"
+    query_code: str | None = "InvalidParameterValue"
 
     def __init__(self, message: str) -> None:
         super().__init__(message, f"com.amazonaws.sqs#{self.shape}", 400)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"x-amzn-query-error": f"{self.query_code};{self.fault}"}
 
 
 class InvalidParameterValue(SqsError):

@@ -80,3 +80,12 @@ def _default(value: Any) -> Any:
 
 def error_body(err: AwsError) -> bytes:
     return encode_body({"__type": err.code, "message": err.message})
+
+
+def error_headers(err: AwsError, service: JsonService | None) -> dict[str, str]:
+    """X-Amzn-ErrorType, and for services whose model is awsQueryCompatible the query-era code boto3 reports."""
+    headers = {"X-Amzn-ErrorType": err.code}
+    if service is not None and service.query_compatible:
+        fault = "Receiver" if err.status >= 500 else "Sender"
+        headers["x-amzn-query-error"] = f"{err.query_code or err.code};{fault}"
+    return headers

@@ -240,4 +240,4 @@ def error_response(err: AwsError, namespace: str | None = None) -> Response:
         f"<ErrorResponse{xmlns}><Error><Type>{kind}</Type><Code>{escape(err.code)}</Code>"
         f"<Message>{escape(err.message)}</Message></Error><RequestId>{request_id()}</RequestId></ErrorResponse>"
     )
-    return Response(body.encode("utf-8"), err.status, media_type=MEDIA_TYPE, headers=err.headers)
+    return Response(body.encode("utf-8"), err.status, media_type=MEDIA_TYPE)

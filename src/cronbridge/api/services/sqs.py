@@ -183,7 +183,7 @@ def _batch(entries: list[dict[str, Any]], run: Any) -> dict[str, Any]:
         try:
             successful.append(run(index))
         except SqsError as err:
-            failed.append({"Id": entry["Id"], "SenderFault": err.fault == "Sender", "Code": err.query_code,
+            failed.append({"Id": entry["Id"], "SenderFault": err.status < 500, "Code": err.query_code,
                            "Message": err.message})
     return {"Successful": successful, "Failed": failed}
 
@@ -309,4 +309,5 @@ SERVICE = JsonService(
         "ChangeMessageVisibility": change_message_visibility,
         "ChangeMessageVisibilityBatch": change_message_visibility_batch,
     },
+    query_compatible=True,
 )
