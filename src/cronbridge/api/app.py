@@ -139,7 +139,7 @@ def _rest_call(
     except Exception:  # a bug of ours: say so in AWS's shape, keep serving
         log.exception("internal error in %s %s", request.method, raw)
         return _rest_error(service, AwsError("Internal error; see the server log.", "InternalServerException", 500))
-    return Response(rest_json.encode_body(result), 200, media_type="application/json")
+    return Response(json_protocol.encode_body(result), 200, media_type="application/json")
 
 
 def _rest_error(service: rest_json.RestJsonService, err: AwsError) -> Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from botocore.model import OperationModel, Shape
 
 from cronbridge.api.authz import authorize_call
 from cronbridge.api.context import RequestContext
+from cronbridge.api.protocols.json import encode_body, parse_body
 from cronbridge.api.protocols.shapes import service_model, validate, validation_message
 from cronbridge.errors import AwsError
 
@@ -96,7 +96,7 @@ def dispatch(
 def parse_input(op: OperationModel, labels: dict[str, str], query: str, body: bytes) -> dict[str, Any]:
     """The operation's input: JSON body members, then path labels and query-string members by their location."""
     shape = op.input_shape
-    params = _body(body)
+    params = parse_body(body)
     if shape is None:
         return params
     pairs = parse_qsl(query, keep_blank_values=True)
@@ -109,18 +109,6 @@ def parse_input(op: OperationModel, labels: dict[str, str], query: str, body: by
             if values:
                 params[name] = _query_value(member, values, wire)
     return params
-
-
-def _body(body: bytes) -> dict[str, Any]:
-    if not body.strip():
-        return {}
-    try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise AwsError(f"Malformed JSON: {exc}", "SerializationException") from exc
-    if not isinstance(value, dict):
-        raise AwsError("Start of structure or map found where not expected.", "SerializationException")
-    return value
 
 
 def _query_value(member: Shape, values: list[str], wire: str) -> Any:
@@ -152,8 +140,6 @@ def _error_statuses(model: str) -> dict[str, int]:
 
 
 def error_body(err: AwsError) -> bytes:
-    return json.dumps({"Message": err.message}).encode()
+    return encode_body({"Message": err.message})
 
 
-def encode_body(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
