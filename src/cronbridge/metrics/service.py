@@ -14,8 +14,8 @@ from cronbridge.store.metrics import InvocationCounts, MetricStore
 EVENTS = "AWS/Events"
 RETENTION = 15 * 86400  # ListMetrics shows metrics with data in the last two weeks
 MAX_DATAPOINTS = 1440
-# Invocation-log states by the metric they count in (the engine's terminal states).
-FAILED_STATES = ("FAILED", "DEAD_LETTERED", "AGE_EXCEEDED")
+# the invocation-log outcome each AWS/Events metric counts (TriggeredRules counts slots instead)
+OUTCOMES = {"Invocations": "invoked", "FailedInvocations": "failed", "InvocationsSentToDLQ": "dead_lettered"}
 EVENTS_METRICS = ("Invocations", "FailedInvocations", "TriggeredRules", "InvocationsSentToDLQ")
 
 
@@ -82,18 +82,10 @@ class MetricsService:
         rule = dims.get("RuleName")
         if metric.name == "TriggeredRules":
             return lambda start, end: self.invocations.triggered(rule, start, end)
-        where = {
-            "Invocations": "state <> 'PENDING'",
-            "FailedInvocations": f"state IN ({', '.join(repr(s) for s in FAILED_STATES)})",
-            "InvocationsSentToDLQ": "dead_letter = 'SENT'",  # the scheduler records the DLQ send beside the outcome
-        }.get(metric.name)
-        if where is None:
+        outcome = OUTCOMES.get(metric.name)
+        if outcome is None:
             return None
-        params: list[object] = []
-        if rule is not None:
-            where += " AND rule_name = ?"
-            params.append(rule)
-        return lambda start, end: self.invocations.instants(where, params, start, end)
+        return lambda start, end: self.invocations.instants(outcome, rule, start, end)
 
     def _events_metrics(self, since: float) -> list[MetricId]:
         rules = self.invocations.rule_names(since)

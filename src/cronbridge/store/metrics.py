@@ -81,6 +81,11 @@ class MetricStore:
 
 
 RULES_ONLY = "rule_arn LIKE 'arn:%:events:%'"  # AWS/Events counts rules; Scheduler schedules share the log
+_OUTCOMES = {  # the invocation log's terminal states (a SKIPPED slot, no-overlap, invoked nothing)
+    "invoked": "state IN ('SUCCEEDED', 'FAILED')",
+    "failed": "state = 'FAILED'",
+    "dead_lettered": "dead_letter = 'SENT'",
+}
 
 
 class InvocationCounts:
@@ -89,15 +94,19 @@ class InvocationCounts:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def instants(self, where: str, params: list[Any], start: float, end: float) -> list[float]:
-        """Instants (when a target was first invoked, else its slot) of the invocations matching `where`."""
-        rows = self.db.query(
+    def instants(self, outcome: str, rule: str | None, start: float, end: float) -> list[float]:
+        """When each rule invocation with `outcome` (invoked | failed | dead_lettered) was first attempted (else its
+        slot), in [start, end), for one rule or all of them."""
+        sql = (
             "SELECT COALESCE(started_at, scheduled_at) AS t FROM invocations"
-            f" WHERE {where} AND {RULES_ONLY}"
-            " AND COALESCE(started_at, scheduled_at) >= ? AND COALESCE(started_at, scheduled_at) < ?",
-            [*params, start, end],
+            f" WHERE {_OUTCOMES[outcome]} AND {RULES_ONLY}"
+            " AND COALESCE(started_at, scheduled_at) >= ? AND COALESCE(started_at, scheduled_at) < ?"
         )
-        return [float(r["t"]) for r in rows]
+        params: list[Any] = [start, end]
+        if rule is not None:
+            sql += " AND rule_name = ?"
+            params.append(rule)
+        return [float(r["t"]) for r in self.db.query(sql, params)]
 
     def triggered(self, rule: str | None, start: float, end: float) -> list[float]:
         """Slot instants at which a rule fired (one per rule and slot, however many targets)."""
