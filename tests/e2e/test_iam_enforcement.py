@@ -18,51 +18,20 @@ from botocore.exceptions import ClientError
 
 from fixtures.ecs import NETWORK, execution_role, wait_stopped
 
-SEED = Path("/work/shared/seed/terraform/policies")
+SEED = Path(__file__).parents[1] / "terraform" / "seed" / "policies"  # the seed's files, byte for byte
 FAMILY = "ecs-scheduled-batch-task"
 GROUP = "/ecs/fargate-task-definition"
-EVENTS_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
-TASK_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Sid": "", "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
-EXECUTION_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Resource": "*",
-            "Action": [
-                "logs:CreateLogStream",
-                "logs:PutLogEvents",
-                "ecr:GetAuthorizationToken",
-                "ecr:BatchCheckLayerAvailability",
-                "ecr:GetDownloadUrlForLayer",
-                "ecr:BatchGetImage",
-            ],
-        }
-    ],
-}
-EVENTS_POLICY = """{"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"},
-    {"Effect": "Allow", "Action": "ecs:RunTask", "Resource": "${task_definition_arn}"}]}"""
 
 
-def seed_json(name: str, fallback: Any) -> Any:
-    path = SEED / name
-    return json.loads(path.read_text()) if path.exists() else fallback
+def seed_text(name: str) -> str:
+    return (SEED / name).read_text()
 
 
-def seed_text(name: str, fallback: str) -> str:
-    path = SEED / name
-    return path.read_text() if path.exists() else fallback
+def seed_json(name: str) -> Any:
+    return json.loads(seed_text(name))
+
+
+TASK_TRUST = seed_json("ecs-task-assume-role.json")
 
 
 def create_role(iam: Any, name: str, trust: dict[str, Any], policy: dict[str, Any] | None, policy_name: str) -> str:
@@ -91,11 +60,11 @@ class Seed:
         command: list[str] | None = None,
         environment: dict[str, str] | None = None,
     ) -> str:
-        execution = execution_policy or seed_json("ecs-task-execution-policy.json", EXECUTION_POLICY)
+        execution = execution_policy or seed_json("ecs-task-execution-policy.json")
         exec_role = create_role(
             self.iam,
             "EcsTaskExecutionRole-sample",
-            seed_json("ecs-task-assume-role.json", TASK_TRUST),
+            TASK_TRUST,
             execution,
             "EcsTaskExecutionPolicy-sample",
         )
@@ -127,9 +96,9 @@ class Seed:
                 }
             ],
         )["taskDefinition"]["taskDefinitionArn"]
-        policy = json.loads(seed_text("events-policy.json", EVENTS_POLICY).replace("${task_definition_arn}", taskdef))
+        policy = json.loads(seed_text("events-policy.json").replace("${task_definition_arn}", taskdef))
         policy["Statement"] = [s for s in policy["Statement"] if s["Action"] != drop_events_action]
-        trust = events_trust or seed_json("events-assume-role.json", EVENTS_TRUST)
+        trust = events_trust or seed_json("events-assume-role.json")
         events_role = create_role(self.iam, "EcsEventsRole-sample", trust, policy, "EcsRunTaskEventsPolicy")
         events = self.server.client("events", **self.admin)
         events.put_rule(Name="hello", ScheduleExpression="cron(*/30 * * * ? *)")
