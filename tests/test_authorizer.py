@@ -90,8 +90,10 @@ class Roles:
 
     def __init__(self) -> None:
         self.roles: dict[str, tuple[Policy, list[NamedPolicy]]] = {}
+        self.changes = 0
 
     def add(self, arn: str, trust: dict[str, Any], *policies: tuple[str, dict[str, Any]]) -> None:
+        self.changes += 1
         self.roles[arn] = (
             parse_policy(trust, kind="trust"),
             [NamedPolicy(name, parse_policy(doc)) for name, doc in policies],
@@ -106,6 +108,9 @@ class Roles:
     def trust_policy(self, role_arn: str) -> Policy | None:
         found = self.roles.get(role_arn)
         return found[0] if found else None
+
+    def generation(self) -> int:
+        return self.changes
 
 
 def events_policy(drop: str | None = None) -> tuple[str, dict[str, Any]]:
@@ -327,3 +332,23 @@ def test_task_credentials_are_the_task_role_session_and_need_the_token(identity:
         f"arn:aws:sts::{ACCOUNT}:assumed-role/EcsTaskExecutionRole-sample/"
     )
     assert authorizer.task_environment(task, TaskDefinition(family="bare")) == {}
+
+
+def test_an_allowed_launch_is_remembered_until_the_identity_store_changes(identity: IdentityService) -> None:
+    authorizer = store_world(identity)
+    assert authorizer.authorize_launch(plan())
+    policy_arn = f"arn:aws:iam::{ACCOUNT}:policy/EcsRunTaskEventsPolicy"
+    identity.policies.detach("role", "EcsEventsRole-sample", policy_arn)  # a change: decided again
+    with pytest.raises(InvocationDenied, match="ecs:RunTask"):
+        authorizer.authorize_launch(plan())
+    identity.policies.attach("role", "EcsEventsRole-sample", policy_arn)
+    assert authorizer.authorize_launch(plan())
+    other = plan(source_arn=RULE.replace("/hello", "/other"))  # another rule: its own trust question
+    assert authorizer.authorize_launch(other) == f"arn:aws:sts::{ACCOUNT}:assumed-role/EcsEventsRole-sample/other"
+
+
+def test_a_refused_launch_is_decided_and_explained_every_time() -> None:
+    authorizer = world(drop_action="ecs:RunTask")
+    for _ in range(2):
+        with pytest.raises(InvocationDenied, match="Statements evaluated"):
+            authorizer.authorize_launch(plan())

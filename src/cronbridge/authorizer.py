@@ -31,6 +31,7 @@ ECS_TASKS = "ecs-tasks.amazonaws.com"
 CREDENTIALS_PATH = "/_cronbridge/task-credentials"
 TASK_CREDENTIALS_SECONDS = 6 * 3600
 MAX_TASK_TOKENS = 10000
+MAX_LAUNCH_DECISIONS = 10000  # allowed scheduled launches remembered (per identity generation)
 EVENTS = "events.amazonaws.com"
 SCHEDULER = "scheduler.amazonaws.com"
 
@@ -44,6 +45,11 @@ class PolicySource(Protocol):
 
     def trust_policy(self, role_arn: str) -> Policy | None:
         """A role's trust policy; None when the role does not exist."""
+        ...
+
+    def generation(self) -> int:
+        """A number that changes whenever a user, role, policy or attachment changes (decisions may be reused
+        while it stays the same)."""
         ...
 
 
@@ -100,6 +106,7 @@ class Authorizer:
         self.issuer = issuer
         self.base_url = base_url
         self._task_tokens: dict[str, tuple[str, str]] = {}  # task id -> (authorization token, task role ARN)
+        self._launches: dict[tuple[Any, ...], tuple[int, str]] = {}  # allowed launch -> (generation, session)
 
     # decisions ------------------------------------------------------------------------------------
     def explain(
@@ -141,24 +148,41 @@ class Authorizer:
 
     # scheduled launches -----------------------------------------------------------------------------
     def authorize_launch(self, plan: LaunchPlan) -> str | None:
-        """Assume the target's role and authorize RunTask as it; the session ARN, or InvocationDenied saying why."""
+        """Assume the target's role and authorize RunTask as it; the session ARN, or InvocationDenied saying why.
+        An allowed launch is remembered until the identity store changes (a thousand targets of one role and task
+        definition are decided once); a refusal is decided, and explained, every time."""
         if not self.enforcing:
             return None
+        assert self.source is not None
         if not plan.role_arn:
             raise InvocationDenied(
                 f"The target has no RoleArn: {plan.service_principal} cannot run ECS tasks without a role to assume."
             )
+        generation, key = self.source.generation(), _launch_key(plan)
+        remembered = self._launches.get(key)
+        if remembered is not None and remembered[0] == generation:
+            return remembered[1]
         self._check_trust(plan)
         session = assumed_role_arn(plan.role_arn, _session_name(plan.source_arn))
         for action, resource, context in launch_needs(plan):
-            found = self.explain(session, action, resource, context)
-            if not found.decision.allowed:
+            refused = self._refusal(session, action, resource, context)
+            if refused is not None:
                 raise InvocationDenied(
-                    f"{found.message}\n{found.details()}\n{plan.service_principal} assumed role {plan.role_arn} for "
-                    f"{plan.source_arn} (its trust policy allows it), then asked for {action} on {resource} as "
+                    f"{refused.message}\n{refused.details()}\n{plan.service_principal} assumed role {plan.role_arn} "
+                    f"for {plan.source_arn} (its trust policy allows it), then asked for {action} on {resource} as "
                     f"{session}."
                 )
+        if len(self._launches) >= MAX_LAUNCH_DECISIONS:
+            self._launches.clear()
+        self._launches[key] = (generation, session)
         return session
+
+    def _refusal(self, principal: str, action: str, resource: str, context: dict[str, Any]) -> Explanation | None:
+        """None when allowed (evaluation only); the full explanation of a refusal."""
+        identity, session = self.source.policies_for(principal) if self.source else ([], None)
+        if evaluate(Request(action, resource, principal, dict(context)), identity, session).allowed:
+            return None
+        return self.explain(principal, action, resource, context)
 
     def authorize_rule_launch(
         self,
@@ -276,8 +300,8 @@ class Authorizer:
             wanted.insert(0, ("logs:CreateLogGroup", ""))
         for action, stream_name in wanted:
             resource = f"arn:aws:logs:{region}:{account}:log-group:{options.group}:log-stream:{stream_name}"
-            found = self.explain(session, action, resource)
-            if not found.decision.allowed:
+            found = self._refusal(session, action, resource, {})
+            if found is not None:
                 raise LaunchError(
                     "ResourceInitializationError",
                     "failed to validate logger args: AccessDeniedException: "
@@ -294,6 +318,25 @@ def task_session(definition: TaskDefinition) -> str:
 def _session_name(source_arn: str) -> str:
     """EventBridge's session for a target; we name it after the rule or schedule."""
     return source_arn.rsplit("/", 1)[-1][:64] or "events"
+
+
+def _launch_key(plan: LaunchPlan) -> tuple[Any, ...]:
+    """Everything a launch decision depends on (see launch_needs), as a dictionary key."""
+    definition, overrides = plan.task_definition, plan.overrides or TaskOverride()
+    return (
+        plan.role_arn,
+        plan.service_principal,
+        plan.source_arn,
+        plan.account,
+        definition.task_definition_arn,
+        definition.execution_role_arn,
+        definition.task_role_arn,
+        overrides.execution_role_arn,
+        overrides.task_role_arn,
+        plan.cluster_arn,
+        tuple(plan.tags),
+        plan.propagate_tags,
+    )
 
 
 def launch_needs(plan: LaunchPlan) -> list[tuple[str, str, dict[str, Any]]]:
@@ -347,6 +390,9 @@ class IdentityPolicies:
     def policies_for(self, principal: str | Principal) -> tuple[list[NamedPolicy], list[NamedPolicy] | None]:
         found = self.principal(principal) if isinstance(principal, str) else principal
         return self.identity.policies_for(found), list(found.session_policies) or None
+
+    def generation(self) -> int:
+        return self.identity.generation
 
     def trust_policy(self, role_arn: str) -> Policy | None:
         try:

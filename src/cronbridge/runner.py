@@ -49,6 +49,9 @@ DEFAULT_START_TIMEOUT = 180.0  # a dependency's startTimeout when it has none (E
 CONTAINER_START_TIMEOUT = 60.0
 _NO_DEF = ContainerDefinition()  # Fargate: "ContainerRuntimeTimeoutError: ... timed out after waiting 1m"
 TASK_EVENT_TTL = 24 * 3600.0
+BOOKKEEPING_AT_ONCE = 16
+HOST_CPU_UNITS = (os.cpu_count() or 1) * 1024
+HEALTH_PERIOD = 0.5  # seconds between looks at a running task's health checks
 # Steps committed before the runner goes on: the first (RunTask's reply must not precede it), RUNNING (restart
 # recovery needs the containers' runtime ids) and STOPPED (the outcome). The others are written behind (TaskWrites).
 DURABLE = frozenset({TaskStatus.PROVISIONING, TaskStatus.RUNNING, TaskStatus.STOPPED})
@@ -88,6 +91,9 @@ class RunTaskResult:
     failures: list[Failure] = field(default_factory=list)
 
 
+TaskStart = tuple[Task, TaskDefinition]  # a recorded task whose containers are yet to start
+
+
 class Runner:
     """Owns every live task: starts it, streams its logs, records each lifecycle step, stops it."""
 
@@ -105,9 +111,21 @@ class Runner:
         self.task_events = TaskEventLog(ecs.db)
         self.writes = TaskWrites(ecs.db, ecs.tasks, self.task_events)
         self.threads = Workers("task")  # one thread per live task, reused by the next task
+        # tasks recording a lifecycle step or checking their start at once (CPU and database only: never held
+        # while waiting for an image, a container or a dependency): a burst of a thousand tasks does not wake a
+        # thousand threads that all contend for the interpreter (and starve the scheduler's own threads)
+        self.bookkeeping = threading.BoundedSemaphore(BOOKKEEPING_AT_ONCE)
 
     # RunTask --------------------------------------------------------------
     def run_task(self, req: RunTaskRequest) -> RunTaskResult:
+        result, starts = self.record_tasks(req)
+        self.start_tasks(starts)
+        return result
+
+    def record_tasks(self, req: RunTaskRequest) -> tuple[RunTaskResult, list[TaskStart]]:
+        """RunTask's durable half: validate, check the client token and record the new tasks in one transaction
+        (a savepoint when the caller holds one: a batch of scheduled launches commits together). Their containers
+        start with `start_tasks`, once the caller's transaction has committed."""
         cluster = self.ecs.cluster(req.cluster)
         definition = self.ecs.task_definition(req.task_definition)
         if definition.status != "ACTIVE":
@@ -116,19 +134,22 @@ class Runner:
         _check_request(req, definition, overrides)
         shortfall = _placement_failure(definition, overrides)
         if shortfall is not None:
-            return RunTaskResult(tasks=[], failures=[Failure(cluster.cluster_arn, *shortfall)])
-        with self.ecs.db.transaction():  # the token check and the new tasks: atomic across threads and processes
+            return RunTaskResult(tasks=[], failures=[Failure(cluster.cluster_arn, *shortfall)]), []
+        with self.ecs.db.savepoint():  # the token check and the new tasks: atomic across threads and processes
             if req.client_token:
                 previous = self._replay(req, cluster.cluster_arn)
                 if previous is not None:
-                    return previous
+                    return previous, []
             tasks = [self._new_task(req, cluster.cluster_arn, definition, overrides) for _ in range(req.count)]
             for task in tasks:
                 self.transition(task)
-        for task in tasks:
+        return RunTaskResult(tasks=[dataclasses.replace(t) for t in tasks]), [(t, definition) for t in tasks]
+
+    def start_tasks(self, starts: list[TaskStart]) -> None:
+        """Start recorded tasks' containers, each task on a thread of its own."""
+        for task, definition in starts:
             self._launch(task, definition)
         self._expire_old_tasks()
-        return RunTaskResult(tasks=[dataclasses.replace(t) for t in tasks])
 
     def _expire_old_tasks(self) -> None:
         """Stopped tasks stay visible for an hour, as on ECS; swept at most once a minute."""
@@ -281,6 +302,7 @@ class LiveTask:
         self.handles: dict[str, ContainerHandle] = {}
         self.writers: dict[str, AwsLogsWriter] = {}
         self.exits: dict[str, threading.Event] = {c.name: threading.Event() for c in task.containers}
+        self.changed = threading.Event()  # a container exited, or a stop was asked for
         self.exit_infos: dict[str, ExitInfo] = {}
         self.done = threading.Event()
         self.stop_requested: tuple[str, StopCode] | None = None
@@ -291,7 +313,7 @@ class LiveTask:
         return self.runner.clock.now()
 
     def set_status(self, status: TaskStatus) -> None:
-        with self.lock:
+        with self.lock, self.runner.bookkeeping:
             self.task.last_status = status
             self.task.version += 1
             self.runner.transition(self.task, status in DURABLE)
@@ -311,9 +333,10 @@ class LiveTask:
         self.set_status(TaskStatus.PENDING)
         self.set_status(TaskStatus.ACTIVATING)
         try:
-            if self.runner.authorizer is not None:  # IAM: the execution role must allow writing the logs
-                self.runner.authorizer.check_task_start(self.task, self.definition)
-            self._prepare_logs()
+            with self.runner.bookkeeping:
+                if self.runner.authorizer is not None:  # IAM: the execution role must allow writing the logs
+                    self.runner.authorizer.check_task_start(self.task, self.definition)
+                self._prepare_logs()
             self._pull()
             self._attach_network()
             self._start_containers()
@@ -568,6 +591,7 @@ class LiveTask:
                 container.reason = info.reason
             self.runner.transition(self.task, durable=False)
         self.exits[name].set()
+        self.changed.set()
 
     def _refresh_health(self) -> None:
         """Copy each container's health (and the task's) into the task; saved when it changes. The launcher is
@@ -594,13 +618,15 @@ class LiveTask:
                 self.runner.transition(self.task, durable=False)
 
     def _wait_for_end(self) -> None:
+        """Sleep until an essential container exits or a stop is asked for (no polling); containers with a health
+        check are looked at every HEALTH_PERIOD seconds meanwhile."""
         essentials = [c.name for c in self.definition.container_definitions if c.essential is not False]
-        ticks = 0
-        while not any(self.exits[name].wait(0.05 / len(essentials)) for name in essentials):
-            if self.stop_requested is not None:
+        checked = any(c.health_check for c in self.definition.container_definitions)
+        while True:
+            self.changed.clear()
+            if self.stop_requested is not None or any(self.exits[name].is_set() for name in essentials):
                 break
-            ticks += 1
-            if ticks % 10 == 0:
+            if not self.changed.wait(HEALTH_PERIOD if checked else None) and checked:
                 self._refresh_health()
         if self.stop_requested is not None:
             reason, code = self.stop_requested
@@ -643,6 +669,7 @@ class LiveTask:
                 self.task.desired_status = "STOPPED"
                 self.task.stopping_at = self.now
                 self.runner.transition(self.task)
+                self.changed.set()
             return dataclasses.replace(self.task)
 
     def _finish(self, code: StopCode, reason: str) -> None:
@@ -793,7 +820,7 @@ def _placement_failure(definition: TaskDefinition, overrides: TaskOverride) -> t
     memory = fargate.memory_mib(overrides.memory or definition.memory) or sum(
         c.memory or c.memory_reservation or 0 for c in containers
     )
-    host_cpu = (os.cpu_count() or 1) * 1024
+    host_cpu = HOST_CPU_UNITS
     host_memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
     if cpu > host_cpu:
         return "RESOURCE:CPU", f"the task needs {cpu} CPU units; this machine has {host_cpu}"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import heapq
 import threading
+import time
 from typing import Any
 
-from cronbridge.runner import RunTaskRequest, RunTaskResult
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cronbridge.launchers.base import ContainerSpec
+from cronbridge.scheduler.engine import _entries_until
 from fixtures.harness import T0, Harness, target
 
 
@@ -30,26 +36,35 @@ def test_a_slot_is_claimed_and_launched_at_its_instant_with_the_actual_time_reco
 def test_a_launch_that_hangs_does_not_delay_another_rules_slot(harness: Harness) -> None:
     cluster, taskdef = harness.cluster_and_taskdef()
     slow_cluster, _ = harness.cluster_and_taskdef("slow")
-    runner = harness.system.runner
+    launcher = harness.system.runner.launcher
     release = threading.Event()
-    real = runner.run_task
+    real = launcher.start
 
-    def run_task(req: RunTaskRequest) -> RunTaskResult:  # ECS answering slowly for one cluster only
-        if req.cluster.endswith("/slow"):
+    def start(spec: ContainerSpec, sink: Any) -> Any:  # a container that takes long to start, on one cluster only
+        if "/slow/" in spec.task_arn:
             release.wait(10)
-        return real(req)
+        return real(spec, sink)
 
-    runner.run_task = run_task  # type: ignore[method-assign]
+    launcher.start = start  # type: ignore[method-assign]
     slow = harness.rule("slow", "rate(1 minute)", target(slow_cluster, taskdef))
     fast = harness.rule("fast", "rate(1 minute)", target(cluster, taskdef))
     harness.start()
     harness.clock.advance(60)
     [done] = harness.settle(fast, 1)
     assert done.state == "SUCCEEDED" and done.started_at == T0 + 60
-    [hanging] = harness.invocations(slow)
-    assert hanging.state == "PENDING" and hanging.attempts == 1
+    fast_task = harness.wait_for(lambda: _stopped(harness, done.task_arns[0]))
+    assert fast_task.stop_code == "EssentialContainerExited"  # it ran and ended while the other still starts
+    [hanging] = harness.settle(slow, 1)
+    slow_task = harness.system.ecs.tasks.get(hanging.task_arns[0])
+    assert slow_task is not None and slow_task.last_status not in ("RUNNING", "STOPPED")
     release.set()
-    assert harness.settle(slow, 1)[0].state == "SUCCEEDED"
+    assert harness.wait_for(lambda: _stopped(harness, hanging.task_arns[0])).stop_code == "EssentialContainerExited"
+
+
+def _stopped(harness: Harness, task_arn: str) -> Any:
+    harness.system.db.settle()
+    task = harness.system.ecs.tasks.get(task_arn)
+    return task if task is not None and task.last_status == "STOPPED" else None
 
 
 def test_every_target_of_a_slot_is_claimed_in_one_transaction(harness: Harness) -> None:
@@ -62,3 +77,48 @@ def test_every_target_of_a_slot_is_claimed_in_one_transaction(harness: Harness) 
     assert harness.system.scheduler.delivery.fire(plan, T0 + 60, submit=False) == []  # never twice
     rows: Any = harness.invocations(rule)
     assert {r.fired_at for r in rows} == {T0}
+
+
+def test_one_failing_launch_of_a_batch_leaves_the_others_launched(harness: Harness) -> None:
+    cluster, taskdef = harness.cluster_and_taskdef()
+    missing = taskdef.rsplit(":", 1)[0] + ":99"  # a revision that does not exist: RunTask refuses it
+    good = harness.rule("good", "rate(1 minute)", target(cluster, taskdef))
+    bad = harness.rule("bad", "rate(1 minute)", target(cluster, missing, retries=0))
+    harness.start()
+    harness.clock.advance(60)  # both due at once: one launch batch, one transaction
+    [launched] = harness.settle(good, 1)
+    [failed] = harness.settle(bad, 1)
+    assert launched.state == "SUCCEEDED" and len(launched.task_arns) == 1 and launched.attempts == 1
+    assert failed.state == "FAILED" and failed.error_code == "ClientException" and failed.attempts == 1
+    assert harness.system.ecs.tasks.list_arns(cluster) == launched.task_arns
+
+
+def test_launches_are_prepared_before_their_instant(harness: Harness) -> None:
+    cluster, taskdef = harness.cluster_and_taskdef()
+    harness.rule("soon", "cron(1 8 * * ? *)", target(cluster, taskdef))
+    asked: list[float] = []
+    delivery = harness.system.scheduler.delivery
+
+    class Recording:
+        def authorize_rule_launch(self, *args: Any, **kwargs: Any) -> None:
+            asked.append(harness.clock.now())
+
+    delivery.authorizer = Recording()  # type: ignore[assignment]
+    harness.start()
+    harness.clock.set(T0 + 57)  # 3 s ahead of 08:01: nothing yet
+    time.sleep(0.2)
+    assert asked == []
+    harness.clock.set(T0 + 58.5)  # within PREPARE_AHEAD: decided now
+    harness.wait_for(lambda: asked)
+    assert asked == [T0 + 58.5]
+    harness.clock.set(T0 + 60)  # at the instant: asked again (the real authorizer answers from memory)
+    harness.wait_for(lambda: len(asked) == 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 100), max_size=60), st.floats(0, 100), st.floats(0, 100))
+def test_the_entries_due_in_a_window_are_found_in_the_heap(times: list[float], after: float, until: float) -> None:
+    heap = [(t, f"rule:{i}", 0, t) for i, t in enumerate(times)]
+    heapq.heapify(heap)
+    found = sorted(_entries_until(heap, after, until))
+    assert found == sorted(e for e in heap if after < e[0] <= until)

@@ -4,8 +4,12 @@ ones reach it within milliseconds, every reader sees the latest step, and every 
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+import threading
 import time
 from pathlib import Path
+
+import pytest
 
 from cronbridge.model.ecs import Task, TaskStatus
 from cronbridge.store.db import Database
@@ -101,3 +105,38 @@ def test_close_commits_what_waits(tmp_path: Path) -> None:
     writes.close()
     db.close()
     assert on_disk(path) == "PENDING"
+
+
+def test_durable_steps_of_many_threads_are_each_on_disk_when_their_write_returns(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    _db, _tasks, _events, writes = writes_on(path, interval=60)
+    missing: list[str] = []
+
+    def run(index: int) -> None:
+        arn = ARN.replace("0123456789abcdef", f"{index:016x}", 1)
+        writes.write(dataclasses.replace(a_task(TaskStatus.RUNNING), task_arn=arn), 1.0, durable=True)
+        other = sqlite3.connect(path)  # another process's view of the file
+        try:
+            if other.execute("SELECT 1 FROM tasks WHERE arn = ?", (arn,)).fetchone() is None:
+                missing.append(arn)
+        finally:
+            other.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert missing == []
+
+
+def test_a_durable_step_inside_a_transaction_stands_or_falls_with_it(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    db, _tasks, _events, writes = writes_on(path, interval=60)
+    with pytest.raises(ValueError), db.transaction():
+        writes.write(a_task(TaskStatus.PROVISIONING), 1.0, durable=True)
+        raise ValueError("the RunTask's transaction failed")
+    assert on_disk(path) is None
+    with db.transaction():
+        writes.write(a_task(TaskStatus.PROVISIONING), 1.0, durable=True)
+    assert on_disk(path) == "PROVISIONING"

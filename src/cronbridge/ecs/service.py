@@ -33,6 +33,7 @@ class EcsService:
         self.tasks = TaskStore(db)
         self._clusters: dict[str, Cluster | None] = {}
         self._latest: dict[str, TaskDefinition | None] = {}
+        self._revisions: dict[tuple[str, int], TaskDefinition] = {}
         self._version = db.data_version()
 
     # clusters -------------------------------------------------------------
@@ -104,7 +105,13 @@ class EcsService:
         return found
 
     def _revision(self, family: str, revision: int) -> TaskDefinition | None:
-        return self.docs.get(TASKDEF, taskdef_key(family, revision), TaskDefinition)
+        self._drop_stale_cache()
+        found = self._revisions.get((family, revision))
+        if found is None:
+            found = self.docs.get(TASKDEF, taskdef_key(family, revision), TaskDefinition)
+            if found is not None:
+                self._revisions[(family, revision)] = found
+        return found
 
     def _latest_active(self, family: str) -> TaskDefinition | None:
         self._drop_stale_cache()
@@ -125,6 +132,7 @@ class EcsService:
         """Drop the read caches (after a reset wipes the database)."""
         self._clusters.clear()
         self._latest.clear()
+        self._revisions.clear()
 
     def deregister(self, ref: str) -> TaskDefinition:
         name = arns.resource_name(ref, "task-definition")
@@ -137,6 +145,7 @@ class EcsService:
         inactive = dataclasses.replace(found, status="INACTIVE", deregistered_at=self.clock.now())
         self.docs.put(TASKDEF, taskdef_key(family, int(rev)), inactive, parent=family)
         self._latest.pop(family, None)
+        self._revisions.pop((family, int(rev)), None)
         return inactive
 
     def list_task_definitions(self, family_prefix: str = "", status: str = "ACTIVE") -> list[TaskDefinition]:

@@ -50,6 +50,11 @@ class IdentityService:
     def forget_cached(self) -> None:
         self._changed()
 
+    @property
+    def generation(self) -> int:
+        """Changes with every write to users, roles, policies, attachments and keys (and forget_cached)."""
+        return self._generation
+
     def _cached(self, key: Any, compute: Any) -> Any:
         with self._lock:
             if key in self._cache:

@@ -9,6 +9,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,7 +19,7 @@ from cronbridge.codec import camel, decode
 from cronbridge.errors import AwsError, ValidationError
 from cronbridge.model.ecs import Tag, TaskOverride
 from cronbridge.model.events import EcsParameters, Target
-from cronbridge.runner import Runner, RunTaskRequest
+from cronbridge.runner import Runner, RunTaskRequest, TaskStart
 from cronbridge.schedule import parse
 from cronbridge.scheduler.deadletter import DeadLetter, DeadLetterSink, iso
 from cronbridge.scheduler.policy import AGE_EXCEEDED, RetryRules, retryable, retryable_failure
@@ -29,8 +30,10 @@ from cronbridge.store.invocations import Claim, Invocation, InvocationLog, Outco
 log = logging.getLogger("cronbridge.scheduler")
 SAMPLED_EXPIRED = 100  # dead letters sent for one run of expired slots (the row counts them all)
 COUNTED_EXPIRED = 10_000  # cron slots counted one by one in a run of expired slots, at most
+START_HOLD = 0.5  # seconds a recorded task may wait for the rest of its burst to be recorded before it starts
 
 Resolver = Callable[[Invocation], "tuple[Plan, Target] | AwsError"]
+Launch = tuple[Plan, Target, Invocation]  # a claimed slot's target, ready for its RunTask
 
 
 def slot_token(rule_arn: str, target_id: str, scheduled_at: float, manual: bool = False) -> str:
@@ -91,6 +94,9 @@ class Delivery:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="retries")
+        self._launching = 0  # batches submitted and not yet recorded
+        self._held: list[TaskStart] = []  # recorded tasks waiting for the burst's last batch
+        self._held_since: float | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -177,12 +183,74 @@ class Delivery:
             detail = f"{detail}; {len(sample)} of {count} slots sent"
         self.log.set_dead_letter(row.id, state, detail)
 
+    def prepare(self, plan: Plan, slot: float) -> None:
+        """Ahead of a slot: decide its launches' IAM questions now, so that at the instant only the RunTasks are
+        left to do (the decisions are remembered until the identity store changes; a refusal is decided again,
+        and recorded, when the slot fires)."""
+        if self.authorizer is None:
+            return
+        service = SCHEDULER if _is_schedule(plan) else EVENTS
+        for target in plan.targets:
+            placeholder = Invocation(0, plan.arn, plan.name, target.id, slot, False, "PENDING", "")
+            try:
+                request = run_task_request(plan, target, placeholder)
+                self.authorizer.authorize_rule_launch(self.runner.ecs, plan.arn, target.role_arn, request, service)
+            except AwsError:
+                continue
+
     # attempts -------------------------------------------------------------
     def attempt(self, plan: Plan, target: Target, invocation: Invocation) -> None:
         """One RunTask attempt; its outcome is recorded, or the next attempt's time stored and scheduled.
         A manual (run-now) invocation is attempted, and retried, by whichever server was asked."""
-        if not self.active() and not invocation.manual:
-            return  # the lease moved: the holder resumes the slot from the log
+        self.launch_batch([(plan, target, invocation)])
+
+    def submit(self, items: Sequence[Launch]) -> None:
+        """Launch a batch of claimed slots on the pool. The tasks of a burst start once every batch of it is
+        recorded (or, looked at as each batch is recorded, once the first has waited START_HOLD seconds): their
+        containers' lifecycles do not slow the RunTasks still to come."""
+        with self._lock:
+            self._launching += 1
+        self.pool.submit(self._launch_submitted, items)
+
+    def _launch_submitted(self, items: Sequence[Launch]) -> None:
+        starts: list[TaskStart] = []
+        try:
+            starts = self.record_batch(items)
+        finally:
+            with self._lock:
+                self._launching -= 1
+                self._held.extend(starts)
+                if self._held and self._held_since is None:
+                    self._held_since = time.monotonic()
+                due = self._launching == 0 or time.monotonic() - (self._held_since or 0.0) >= START_HOLD
+                if due:
+                    starts, self._held, self._held_since = self._held, [], None
+            if due:
+                self.runner.start_tasks(starts)
+
+    def launch_batch(self, items: Sequence[Launch]) -> None:
+        """record_batch, then start the recorded tasks."""
+        self.runner.start_tasks(self.record_batch(items))
+
+    def record_batch(self, items: Sequence[Launch]) -> list[TaskStart]:
+        """One RunTask attempt for each item, all recorded in one transaction: attempt counts, task rows and
+        outcomes commit together (a crash leaves every slot of the batch to be resumed, none half-done; the
+        slots' client tokens make the resumed RunTasks return the tasks of any that did commit). Returns the
+        recorded tasks, whose containers are to start now that it has committed."""
+        items = [item for item in items if self.active() or item[2].manual]  # else the lease's holder resumes them
+        starts: list[TaskStart] = []
+        launched: list[tuple[int, Outcome]] = []
+        with self.db.transaction():
+            for plan, target, invocation in items:
+                starts.extend(self._attempt(plan, target, invocation, launched))
+            self.log.complete_many(launched, self.clock.now())
+        return starts
+
+    def _attempt(
+        self, plan: Plan, target: Target, invocation: Invocation, launched: list[tuple[int, Outcome]]
+    ) -> list[TaskStart]:
+        """Inside the batch's transaction: count the attempt, authorize and record the RunTask; a success is
+        appended to `launched`, a failure recorded (retry time or give-up) at once."""
         attempt = self.log.attempt(invocation.id, self.clock.now())
         try:
             if self.faults is not None:
@@ -191,23 +259,24 @@ class Delivery:
             if self.authorizer is not None:
                 service = SCHEDULER if _is_schedule(plan) else EVENTS
                 self.authorizer.authorize_rule_launch(self.runner.ecs, plan.arn, target.role_arn, request, service)
-            result = self.runner.run_task(request)
+            result, starts = self.runner.record_tasks(request)
         except AwsError as err:
             self._failed(plan, target, invocation, attempt, err, retryable(err))
-            return
+            return []
         except Exception as exc:  # a bug of ours: record it rather than lose the slot silently
             log.exception("launch of %s failed", plan.key)
             self._give_up(
                 plan, target, invocation, attempt, AwsError(f"internal error: {exc}", "InternalFailure", 500), None
             )
-            return
+            return []
         arns = tuple(t.task_arn for t in result.tasks)
         if arns:
-            self.log.complete(invocation.id, self.clock.now(), Outcome("SUCCEEDED", arns))
-            return
+            launched.append((invocation.id, Outcome("SUCCEEDED", arns)))
+            return starts
         reasons = [f.reason + (f" ({f.detail})" if f.detail else "") for f in result.failures]
         failure = AwsError("; ".join(reasons) or "no task was started", "RunTaskFailures")
         self._failed(plan, target, invocation, attempt, failure, any(retryable_failure(r) for r in reasons))
+        return []
 
     def _failed(
         self, plan: Plan, target: Target, invocation: Invocation, attempt: int, err: AwsError, retry: bool
@@ -239,7 +308,7 @@ class Delivery:
             exhausted,
         )
         try:
-            with self.db.transaction():
+            with self.db.savepoint():
                 state, detail = self._send(plan, target, letter) if _dead_letter_arn(target) else (None, None)
                 outcome = Outcome("FAILED", (), err.code, err.message, exhausted, state, detail)
                 if not self.log.complete(invocation.id, self.clock.now(), outcome):

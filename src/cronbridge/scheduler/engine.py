@@ -16,7 +16,7 @@ from cronbridge.model.events import Rule, Target
 from cronbridge.runner import Runner
 from cronbridge.scheduler import overlap
 from cronbridge.scheduler.deadletter import DeadLetterSink, iso
-from cronbridge.scheduler.delivery import Delivery, Faults, parse_input, run_task_request, slot_token
+from cronbridge.scheduler.delivery import Delivery, Faults, Launch, parse_input, run_task_request, slot_token
 from cronbridge.scheduler.lease import SchedulerLease
 from cronbridge.scheduler.policy import DEFAULT_MAX_AGE, RetryRules
 from cronbridge.scheduler.sources import Plan, RuleSource, Source, rule_next_fire
@@ -32,7 +32,9 @@ def next_fire(rule: Rule, after: float) -> float | None:
     return rule_next_fire(rule, after)
 
 
-CLAIM_BATCH = 256  # due slots claimed per transaction (workers wait for its commit)
+CLAIM_BATCH = 256  # due slots claimed per transaction
+LAUNCH_BATCH = 64  # claimed slots launched per transaction (the database lock is held ~0.3 ms per slot)
+PREPARE_AHEAD = 2.0  # seconds before a slot its launches are prepared (IAM decided)
 OVERLAP_POLL = 0.1  # seconds between looks at the previous runs' tasks while launches are queued (no-overlap)
 
 # a heap entry: (launch instant, plan key, generation of the plan's entry, the slot's scheduled instant)
@@ -56,6 +58,7 @@ class Scheduler:
         self._changed: set[str] = set()
         self._changed_lock = threading.Lock()
         self._heap: list[Entry] = []
+        self._prepared_until = 0.0  # launches of the entries due by then were prepared
         self._generation: dict[str, int] = {}
         self.sources: dict[str, Source] = {}
         self.add_source(RuleSource(events))
@@ -65,6 +68,7 @@ class Scheduler:
         self.lease = SchedulerLease(db)
         self.delivery.active = lambda: self.lease.held
         self.lease.on_gained = self._lease_gained
+        self.lease.on_resumed = self._lease_resumed
         self.lease.on_lost = self.delivery.clear
         self.lease.on_external_change = self.wake
         self.before_resume: Callable[[], None] = lambda: None
@@ -90,6 +94,12 @@ class Scheduler:
         """Ours now (start, or a take-over): re-plan everything and resume the slots left unfinished."""
         self._dirty = True
         self.before_resume()
+        self.delivery.resume(self.log.pending())
+        self._wake.set()
+
+    def _lease_resumed(self) -> None:
+        """Ours again after a late renewal that nobody else used: the plan still holds (no re-plan, no recovery of
+        tasks); the slots skipped or retries forgotten meanwhile resume from the log."""
         self.delivery.resume(self.log.pending())
         self._wake.set()
 
@@ -138,9 +148,23 @@ class Scheduler:
         self._replan_changed()
         deadline = self._heap[0][0] if self._heap else self.clock.now() + 3600
         self._wake.clear()
+        if deadline - self.clock.now() > PREPARE_AHEAD:
+            self.clock.wait_until(deadline - PREPARE_AHEAD, self._wake)
+            return  # planned again: something may have changed meanwhile
+        self._prepare(self.clock.now() + PREPARE_AHEAD)
         if self.clock.wait_until(deadline, self._wake) or self._stop.is_set():
             return
         self._fire_due()
+
+    def _prepare(self, until: float) -> None:
+        """Prepare the launches of the slots due by `until` that were not prepared yet (see Delivery.prepare)."""
+        if until <= self._prepared_until:
+            return
+        for _when, key, generation, slot in _entries_until(self._heap, self._prepared_until, until):
+            plan = self._current(key) if generation == self._generation.get(key) else None
+            if plan is not None:
+                self.delivery.prepare(plan, slot)
+        self._prepared_until = until
 
     def _rebuild(self) -> None:
         with self._changed_lock:
@@ -193,31 +217,47 @@ class Scheduler:
 
     def _fire_due(self) -> None:
         """Fire every due entry; claims are committed CLAIM_BATCH slots at a time (one WAL commit, one lock hold),
-        so a thousand slots due in the same second are claimed in milliseconds."""
+        so a thousand slots due in the same second are claimed in milliseconds; then the pool launches them,
+        LAUNCH_BATCH slots per transaction."""
         now = self.clock.now()
-        while self._due(now):
-            with self.log.db.transaction():
-                for _ in range(CLAIM_BATCH):
-                    if not self._due(now):
-                        break
-                    if not self._fire_next():
-                        return
+        launches: list[Launch] = []
+        try:
+            while self._due(now):
+                claimed: list[Launch] = []
+                with self.log.db.urgent(), self.log.db.transaction():  # claims go ahead of launches and readers
+                    for _ in range(CLAIM_BATCH):
+                        if not self._due(now) or not self._fire_next(claimed):
+                            break
+                launches.extend(claimed)  # only once its claims have committed
+        finally:
+            self._submit(launches)  # every due slot is claimed before the first launch takes the database
+
+    def _submit(self, launches: list[Launch]) -> None:
+        """Hand claimed (committed) slots to the pool: LAUNCH_BATCH per transaction, each slot of a
+        `cronbridge:no-overlap` plan on its own (it may have to wait for the previous run)."""
+        plain = [item for item in launches if not overlap.mode(item[0])]
+        for item in launches:
+            if overlap.mode(item[0]):
+                self.delivery.pool.submit(self._launch_unless_overlapping, *item)
+        for start in range(0, len(plain), LAUNCH_BATCH):
+            self.delivery.submit(plain[start : start + LAUNCH_BATCH])
 
     def _due(self, now: float) -> bool:
         return bool(self._heap) and self._heap[0][0] <= now and not self._dirty
 
-    def _fire_next(self) -> bool:
-        """Pop and fire the earliest entry; False when the lease is not ours (stop firing)."""
+    def _fire_next(self, launches: list[Launch]) -> bool:
+        """Pop and fire the earliest entry (its launches appended to `launches`); False when the lease is not
+        ours (stop firing)."""
         _when, key, generation, slot = heapq.heappop(self._heap)
         if generation != self._generation.get(key):
             return True
         plan = self._current(key)
         if plan is None:
             return True
-        if not self.lease.held:
-            self._dirty = True  # re-planned from the log once the lease is ours again
+        if not self.lease.held:  # fired when the lease is ours again (re-planned first if another server had it)
+            heapq.heappush(self._heap, (_when, key, generation, slot))
             return False
-        self.fire(plan, slot)
+        launches.extend(self._claim(plan, slot))
         following = plan.next_slot(slot)
         if following is not None:
             heapq.heappush(self._heap, (plan.launch_at(following), key, generation, following))
@@ -243,10 +283,14 @@ class Scheduler:
         claimed = self.delivery.fire(plan, scheduled_at, manual, submit=False)
         if not manual:
             targets = {t.id: t for t in plan.targets}
-            for invocation in claimed:
-                self.delivery.pool.submit(self._launch_unless_overlapping, plan, targets[invocation.target_id],
-                                          invocation)
+            self._submit([(plan, targets[i.target_id], i) for i in claimed])
         return claimed
+
+    def _claim(self, plan: Plan, slot: float) -> list[Launch]:
+        """Claim a due slot for every target; their launches, to submit once the claim has committed."""
+        claimed = self.delivery.fire(plan, slot, submit=False)
+        targets = {t.id: t for t in plan.targets}
+        return [(plan, targets[i.target_id], i) for i in claimed]
 
     def _launch_unless_overlapping(self, plan: Plan, target: Target, invocation: Invocation) -> None:
         """Honour `cronbridge:no-overlap`: skip the slot, or queue it until the previous run's tasks stop."""
@@ -296,3 +340,19 @@ class Scheduler:
     # queries --------------------------------------------------------------
     def invocations(self, rule_name: str | None = None, limit: int = 100) -> list[Invocation]:
         return self.log.recent(rule_name, limit)
+
+
+def _entries_until(heap: list[Entry], after: float, until: float) -> list[Entry]:
+    """The heap's entries due in (after, until], found without looking at the later ones (a heap's children are
+    never earlier than their parent)."""
+    found: list[Entry] = []
+    stack = [0] if heap else []
+    while stack:
+        index = stack.pop()
+        entry = heap[index]
+        if entry[0] > until:
+            continue
+        if entry[0] > after:
+            found.append(entry)
+        stack.extend(child for child in (2 * index + 1, 2 * index + 2) if child < len(heap))
+    return found

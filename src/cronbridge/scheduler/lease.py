@@ -40,10 +40,12 @@ class SchedulerLease:
         self.ttl = ttl
         self.period = period
         self.on_gained: Callable[[], None] = _nothing
+        self.on_resumed: Callable[[], None] = _nothing  # held again after a late renewal, nobody else held it
         self.on_lost: Callable[[], None] = _nothing
         self.on_external_change: Callable[[], None] = _nothing
         self._valid_until = 0.0
         self._was_held = False
+        self._continued = False
         self._version = db.data_version()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="lease")
@@ -68,13 +70,22 @@ class SchedulerLease:
     def tick(self) -> None:
         """Renew or try to take the lease; announce gains, losses and other processes' changes."""
         now = time.time()
+        version = self._version
         try:
-            if self.leases.acquire(LEASE_NAME, self.holder, now, self.ttl, steal=self._dead_holder(now)):
-                self._valid_until = now + self.ttl - self.period
+            with self.db.urgent():  # renewed on time however many threads wait for the database
+                before = self.leases.current(LEASE_NAME)
+                if self.leases.acquire(LEASE_NAME, self.holder, now, self.ttl, steal=self._dead_holder(now)):
+                    self._valid_until = now + self.ttl - self.period
+                    self._continued = before == self.holder  # nobody held it since our last renewal
+                version = self.db.data_version()
         except sqlite3.Error as exc:
             log.warning("lease: %s", exc)
         held = self.held
-        if held and not self._was_held:
+        if held and not self._was_held and self._continued:
+            log.warning("scheduler lease renewed late by %s (nobody else held it): firing resumes", self.holder)
+            self._was_held = True
+            self.on_resumed()
+        elif held and not self._was_held:
             log.info("scheduler lease taken by %s", self.holder)
             self._was_held = True
             self.on_gained()
@@ -82,7 +93,7 @@ class SchedulerLease:
             log.warning("scheduler lease lost by %s", self.holder)
             self._was_held = False
             self.on_lost()
-        self._check_version(held)
+        self._check_version(held, version)
 
     def _dead_holder(self, now: float) -> str | None:
         """The current holder when it is a process of this host that no longer exists (a crash, then a restart):
@@ -102,8 +113,7 @@ class SchedulerLease:
             return None
         return None
 
-    def _check_version(self, held: bool) -> None:
-        version = self.db.data_version()
+    def _check_version(self, held: bool, version: int) -> None:
         if version != self._version:
             self._version = version
             if held:

@@ -40,6 +40,11 @@ class Leases:
     def release(self, name: str, holder: str) -> None:
         self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
+    def current(self, name: str) -> str | None:
+        """Whoever the row names, expired or not (None when nobody ever took it, or it was released)."""
+        row = self.db.one("SELECT holder FROM leases WHERE name = ?", (name,))
+        return None if row is None else str(row["holder"])
+
     def holder(self, name: str, now: float) -> str | None:
         row = self.db.one("SELECT holder, expires_at FROM leases WHERE name = ?", (name,))
         return row["holder"] if row is not None and row["expires_at"] > now else None

@@ -10,6 +10,7 @@ from cronbridge.codec import decode, encode
 from cronbridge.store.db import Database, schema
 
 T = TypeVar("T")
+PAGE = 5000  # documents read per query by iter_all
 
 schema(
     """
@@ -71,8 +72,18 @@ class Documents:
         return [decode(cls, json.loads(r["body"])) for r in self.db.query(sql, params)]
 
     def iter_all(self, kind: str, cls: type[T]) -> Iterator[T]:
-        for row in self.db.query("SELECT body FROM documents WHERE kind = ? ORDER BY seq", (kind,)):
-            yield decode(cls, json.loads(row["body"]))
+        """Every document of a kind, in insertion order, read PAGE rows per query (no long hold of the database
+        lock however many there are: a million rules are re-planned while the lease renews)."""
+        after = -1
+        while True:
+            rows = self.db.query(
+                "SELECT seq, body FROM documents WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?", (kind, after, PAGE)
+            )
+            for row in rows:
+                yield decode(cls, json.loads(row["body"]))
+            if len(rows) < PAGE:
+                return
+            after = rows[-1]["seq"]
 
     def next_value(self, name: str) -> int:
         """A durable counter (task-definition revisions and the like): returns the incremented value."""

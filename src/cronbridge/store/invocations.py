@@ -236,25 +236,34 @@ class InvocationLog:
 
     def complete(self, invocation_id: int, finished_at: float, outcome: Outcome) -> bool:
         """Record the outcome of a PENDING invocation; False when it was completed already (by another process)."""
-        return (
-            self.db.execute(
+        return self.complete_many([(invocation_id, outcome)], finished_at) > 0
+
+    def complete_many(self, outcomes: Sequence[tuple[int, Outcome]], finished_at: float) -> int:
+        """Record the outcomes of PENDING invocations (one statement, prepared once); returns how many changed."""
+        if not outcomes:
+            return 0
+        rows = [
+            (
+                o.state,
+                finished_at,
+                json.dumps(list(o.task_arns)),
+                o.error_code,
+                o.error_message,
+                o.exhausted,
+                o.dead_letter,
+                o.dead_letter_detail,
+                invocation_id,
+            )
+            for invocation_id, o in outcomes
+        ]
+        with self.db.transaction() as conn:
+            cursor = conn.executemany(
                 "UPDATE invocations SET state = ?, finished_at = ?, task_arns = ?, error_code = ?, error_message = ?,"
                 " exhausted = ?, dead_letter = ?, dead_letter_detail = ?, next_attempt_at = NULL"
                 " WHERE id = ? AND state = 'PENDING'",
-                (
-                    outcome.state,
-                    finished_at,
-                    json.dumps(list(outcome.task_arns)),
-                    outcome.error_code,
-                    outcome.error_message,
-                    outcome.exhausted,
-                    outcome.dead_letter,
-                    outcome.dead_letter_detail,
-                    invocation_id,
-                ),
+                rows,
             )
-            > 0
-        )
+            return int(cursor.rowcount)
 
     def finish(
         self,
