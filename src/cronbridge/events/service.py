@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from cronbridge import arn as arns
 from cronbridge.clock import Clock
@@ -52,7 +52,11 @@ class EventsService:
         return self.docs.list(RULE, Rule, prefix=prefix, after=after, limit=limit)
 
     def all_rules(self) -> list[Rule]:
-        return list(self.docs.iter_all(RULE, Rule))
+        return list(self.iter_rules())
+
+    def iter_rules(self) -> Iterator[Rule]:
+        """Every rule, read a page at a time (planning a million rules never holds them all)."""
+        return self.docs.iter_all(RULE, Rule)
 
     def delete_rule(self, name: str, force: bool = False) -> None:
         if self.docs.get(RULE, name, Rule) is None:

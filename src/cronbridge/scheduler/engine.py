@@ -151,16 +151,19 @@ class Scheduler:
         if deadline - self.clock.now() > PREPARE_AHEAD:
             self.clock.wait_until(deadline - PREPARE_AHEAD, self._wake)
             return  # planned again: something may have changed meanwhile
-        self._prepare(self.clock.now() + PREPARE_AHEAD)
+        self._prepare(self.clock.now() + PREPARE_AHEAD, deadline)
         if self.clock.wait_until(deadline, self._wake) or self._stop.is_set():
             return
         self._fire_due()
 
-    def _prepare(self, until: float) -> None:
-        """Prepare the launches of the slots due by `until` that were not prepared yet (see Delivery.prepare)."""
+    def _prepare(self, until: float, deadline: float) -> None:
+        """Prepare the launches of the slots due by `until` that were not prepared yet (see Delivery.prepare);
+        preparing never delays firing: it stops when the first of them comes due (the rest decide at launch)."""
         if until <= self._prepared_until:
             return
         for _when, key, generation, slot in _entries_until(self._heap, self._prepared_until, until):
+            if self.clock.now() >= deadline or self._wake.is_set():
+                return
             plan = self._current(key) if generation == self._generation.get(key) else None
             if plan is not None:
                 self.delivery.prepare(plan, slot)

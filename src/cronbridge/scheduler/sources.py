@@ -100,7 +100,7 @@ class RuleSource:
         self.events = events
 
     def plans(self) -> Iterable[Plan]:
-        for rule in self.events.all_rules():
+        for rule in self.events.iter_rules():
             if rule.state == "ENABLED" and rule.schedule_expression:
                 yield self.plan_of(rule)
 
