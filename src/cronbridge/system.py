@@ -72,13 +72,8 @@ class System:
         write_credentials(settings.admin_credentials_path, self.admin_key)
         self.authorizer = authorizer_for(self.identity, self.clock, settings)  # IAM enforcement
         self.runner.authorizer = self.scheduler.delivery.authorizer = self.authorizer
-        self.scheduler.lease.on_external_change = self._external_change
+        self.scheduler.lease.on_other_commit = self.identity.forget_cached  # its IAM answers may have changed
         self._lock = threading.Lock()
-
-    def _external_change(self) -> None:
-        """Another process committed to the database: IAM answers may have changed, and plans with them."""
-        self.identity.forget_cached()
-        self.scheduler.wake()
 
     def start(self) -> None:
         """Start firing schedules; on taking the scheduler lease (at once, unless another live server on the same

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cronbridge.authorizer import IdentityPolicies
 from cronbridge.clock import FakeClock
 from cronbridge.model.ecs import ContainerDefinition, TaskDefinition
 from cronbridge.scheduler.lease import LEASE_SECONDS, RENEW_SECONDS
@@ -103,3 +104,23 @@ def test_a_holder_too_busy_to_renew_in_time_fires_the_held_back_slot_once_renewe
     assert fired.scheduled_at == T0 + 60 and fired.state == "SUCCEEDED"
     assert "renewed late" in caplog.text  # nobody else held it in between: it was ours all along
     assert rebuilds == []  # so the plan still held: no re-plan of every rule
+
+
+def test_an_iam_change_made_through_one_server_reaches_the_others_answers(tmp_path: Path) -> None:
+    clock = FakeClock(T0)
+    holder = Harness(tmp_path / "data", clock).start()
+    standby = Harness(tmp_path / "data", clock).start()
+    try:
+        trust = (
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},'
+            '"Action":"sts:AssumeRole"}]}'
+        )
+        role = holder.system.identity.create_role("Worker", trust)
+        answers = IdentityPolicies(standby.system.identity, clock)
+        assert answers.policies_for(role.arn)[0] == []  # the standby remembers: no policy
+        allow = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}'
+        holder.system.identity.policies.put_inline("role", "Worker", "logs", allow)
+        standby.wait_for(lambda: answers.policies_for(role.arn)[0], timeout=LEASE_SECONDS + 2 * RENEW_SECONDS)
+    finally:
+        holder.close()
+        standby.close()

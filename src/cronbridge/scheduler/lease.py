@@ -42,7 +42,8 @@ class SchedulerLease:
         self.on_gained: Callable[[], None] = _nothing
         self.on_resumed: Callable[[], None] = _nothing  # held again after a late renewal, nobody else held it
         self.on_lost: Callable[[], None] = _nothing
-        self.on_external_change: Callable[[], None] = _nothing
+        self.on_external_change: Callable[[], None] = _nothing  # another process committed, and we hold the lease
+        self.on_other_commit: Callable[[], None] = _nothing  # another process committed (holder or standby)
         self._valid_until = 0.0
         self._was_held = False
         self._continued = False
@@ -116,6 +117,7 @@ class SchedulerLease:
     def _check_version(self, held: bool, version: int) -> None:
         if version != self._version:
             self._version = version
+            self.on_other_commit()
             if held:
                 self.on_external_change()
 
