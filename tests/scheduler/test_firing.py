@@ -72,9 +72,9 @@ def test_every_target_of_a_slot_is_claimed_in_one_transaction(harness: Harness) 
     rule = harness.rule("two", "rate(1 minute)", target(cluster, taskdef, "a"), target(cluster, taskdef, "b"))
     plan = harness.system.scheduler._current("rule:two")
     assert plan is not None
-    claimed = harness.system.scheduler.delivery.fire(plan, T0 + 60, submit=False)
+    claimed = harness.system.scheduler.delivery.fire(plan, T0 + 60)
     assert sorted(i.target_id for i in claimed) == ["a", "b"]
-    assert harness.system.scheduler.delivery.fire(plan, T0 + 60, submit=False) == []  # never twice
+    assert harness.system.scheduler.delivery.fire(plan, T0 + 60) == []  # never twice
     rows: Any = harness.invocations(rule)
     assert {r.fired_at for r in rows} == {T0}
 

@@ -109,9 +109,9 @@ class Delivery:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     # claiming -------------------------------------------------------------
-    def fire(self, plan: Plan, slot: float, manual: bool = False, submit: bool = True) -> list[Invocation]:
+    def fire(self, plan: Plan, slot: float, manual: bool = False) -> list[Invocation]:
         """Claim the slot for every target at once (targets past their maximum event age are recorded as
-        expired instead), then hand each launch to the pool; returns the invocations claimed now."""
+        expired instead); returns the invocations claimed now, to launch once the claim has committed."""
         now = self.clock.now()
         born = plan.launch_at(slot)  # an event is as old as its planned launch (a flexible window delays it)
         live = [t for t in plan.targets if manual or not RetryRules.of(t).expired(born, now)]
@@ -121,10 +121,6 @@ class Delivery:
             claimed = self.log.claim_slot(plan.arn, plan.name, slot, claims, now, manual)
             for target in expired:
                 self._expire(plan, target, slot, slot, 1, [slot], now)
-        if submit:
-            targets = {t.id: t for t in live}
-            for invocation in claimed:
-                self.pool.submit(self.attempt, plan, targets[invocation.target_id], invocation)
         return claimed
 
     def expire_range(self, plan: Plan, after: float, boundary: float, now: float) -> None:
@@ -189,14 +185,18 @@ class Delivery:
         and recorded, when the slot fires)."""
         if self.authorizer is None:
             return
-        service = SCHEDULER if _is_schedule(plan) else EVENTS
         for target in plan.targets:
             placeholder = Invocation(0, plan.arn, plan.name, target.id, slot, False, "PENDING", "")
             try:
-                request = run_task_request(plan, target, placeholder)
-                self.authorizer.authorize_rule_launch(self.runner.ecs, plan.arn, target.role_arn, request, service)
+                self._authorize(plan, target, run_task_request(plan, target, placeholder))
             except AwsError:
                 continue
+
+    def _authorize(self, plan: Plan, target: Target, request: RunTaskRequest) -> None:
+        """IAM along the chain: the target's role assumable by the service, and allowed to make this RunTask."""
+        if self.authorizer is not None:
+            service = SCHEDULER if _is_schedule(plan) else EVENTS
+            self.authorizer.authorize_rule_launch(self.runner.ecs, plan.arn, target.role_arn, request, service)
 
     # attempts -------------------------------------------------------------
     def attempt(self, plan: Plan, target: Target, invocation: Invocation) -> None:
@@ -256,9 +256,7 @@ class Delivery:
             if self.faults is not None:
                 self.faults.check(target.id, attempt)
             request = run_task_request(plan, target, invocation)
-            if self.authorizer is not None:
-                service = SCHEDULER if _is_schedule(plan) else EVENTS
-                self.authorizer.authorize_rule_launch(self.runner.ecs, plan.arn, target.role_arn, request, service)
+            self._authorize(plan, target, request)
             result, starts = self.runner.record_tasks(request)
         except AwsError as err:
             self._failed(plan, target, invocation, attempt, err, retryable(err))

@@ -238,10 +238,12 @@ class Scheduler:
     def _submit(self, launches: list[Launch]) -> None:
         """Hand claimed (committed) slots to the pool: LAUNCH_BATCH per transaction, each slot of a
         `cronbridge:no-overlap` plan on its own (it may have to wait for the previous run)."""
-        plain = [item for item in launches if not overlap.mode(item[0])]
+        plain: list[Launch] = []
         for item in launches:
             if overlap.mode(item[0]):
                 self.delivery.pool.submit(self._launch_unless_overlapping, *item)
+            else:
+                plain.append(item)
         for start in range(0, len(plain), LAUNCH_BATCH):
             self.delivery.submit(plain[start : start + LAUNCH_BATCH])
 
@@ -281,17 +283,9 @@ class Scheduler:
         return None
 
     # firing ---------------------------------------------------------------
-    def fire(self, plan: Plan, scheduled_at: float, manual: bool = False) -> list[Invocation]:
-        """Claim the slot for every target and hand each launch to the pool; returns the claimed invocations."""
-        claimed = self.delivery.fire(plan, scheduled_at, manual, submit=False)
-        if not manual:
-            targets = {t.id: t for t in plan.targets}
-            self._submit([(plan, targets[i.target_id], i) for i in claimed])
-        return claimed
-
-    def _claim(self, plan: Plan, slot: float) -> list[Launch]:
-        """Claim a due slot for every target; their launches, to submit once the claim has committed."""
-        claimed = self.delivery.fire(plan, slot, submit=False)
+    def _claim(self, plan: Plan, slot: float, manual: bool = False) -> list[Launch]:
+        """Claim a slot for every target; their launches, to submit once the claim has committed."""
+        claimed = self.delivery.fire(plan, slot, manual)
         targets = {t.id: t for t in plan.targets}
         return [(plan, targets[i.target_id], i) for i in claimed]
 
@@ -324,11 +318,9 @@ class Scheduler:
 
     def run_plan_now(self, plan: Plan) -> list[Invocation]:
         """Launch every target of a plan now (enabled or not), as a manual invocation; returns the outcomes."""
-        claimed = self.fire(plan, self.clock.now(), manual=True)
-        targets = {t.id: t for t in plan.targets}
-        for invocation in claimed:
-            self.delivery.attempt(plan, targets[invocation.target_id], invocation)
-        return [self.log.get(i.id) or i for i in claimed]
+        launches = self._claim(plan, self.clock.now(), manual=True)
+        self.delivery.launch_batch(launches)
+        return [self.log.get(i.id) or i for _plan, _target, i in launches]
 
     def _resolve(self, invocation: Invocation) -> tuple[Plan, Target] | AwsError:
         """The plan and target of an unfinished slot, as they are now (retries use the current target)."""

@@ -44,15 +44,6 @@ class Database:
                 self.conn.executescript(ddl)
 
     @contextmanager
-    def locked(self) -> Iterator[None]:
-        """Hold the connection's lock (re-entrant; waiters are served in turn)."""
-        self.lock.acquire()
-        try:
-            yield
-        finally:
-            self.lock.release()
-
-    @contextmanager
     def urgent(self) -> Iterator[None]:
         """Hold the connection's lock ahead of every thread waiting for it: the scheduler lease must be renewed
         on time however busy the database is."""
@@ -65,7 +56,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error); nests by joining the outer transaction."""
-        with self.locked():
+        with self.lock:
             if self.conn.in_transaction:
                 yield self.conn
                 return
@@ -94,7 +85,7 @@ class Database:
     def savepoint(self) -> Iterator[sqlite3.Connection]:
         """A transaction that, nested in another, is a savepoint of it: an error inside undoes its own writes only
         (one RunTask of a batch of launches fails, the others stay)."""
-        with self.locked():
+        with self.lock:
             if not self.conn.in_transaction:
                 with self.transaction() as conn:
                     yield conn
@@ -119,16 +110,16 @@ class Database:
             self._depth -= 1
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self.locked():
+        with self.lock:
             return self.conn.execute(sql, params).fetchall()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        with self.locked():
+        with self.lock:
             return self.conn.execute(sql, params).fetchone()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns the number of rows changed."""
-        with self.locked():
+        with self.lock:
             return self.conn.execute(sql, params).rowcount
 
     def settle(self) -> None:

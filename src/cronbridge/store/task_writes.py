@@ -39,8 +39,6 @@ class TaskWrites:
         self._rows: dict[str, tuple[Any, ...]] = {}
         self._pending: list[tuple[float, str, str, str]] = []
         self._written = 0  # steps handed to write()
-        self._committed = 0  # steps known committed (every step up to this one)
-        self._urgent = False  # a durable step waits: commit without gathering
         self._wake = threading.Event()
         self._hurry = threading.Event()  # a durable step waits: stop gathering
         self._stop = threading.Event()
@@ -59,7 +57,6 @@ class TaskWrites:
             self._pending.append((at, SOURCE, task.task_arn, body))
             self._written += 1
             if committed is not None:
-                self._urgent = True
                 self._waiters.append((self._written, committed))
             if self._thread is None and not self._stop.is_set():
                 self._thread = threading.Thread(target=self._loop, daemon=True, name="task-writes")
@@ -91,7 +88,7 @@ class TaskWrites:
                 with self._lock:
                     taken = (self._rows, self._pending)
                     self._rows, self._pending = {}, []
-                    step, self._urgent = self._written, False
+                    step = self._written
                 if taken[0]:
                     self.tasks.write_rows(list(taken[0].values()))
                 if taken[1]:
@@ -107,8 +104,7 @@ class TaskWrites:
         """Wake the durable steps committed now (each waits on an event of its own: no herd on one lock)."""
         woken: list[threading.Event] = []
         with self._lock:
-            self._committed = max(self._committed, step)
-            while self._waiters and self._waiters[0][0] <= self._committed:
+            while self._waiters and self._waiters[0][0] <= step:
                 woken.append(self._waiters.popleft()[1])
         for event in woken:
             event.set()
@@ -117,8 +113,7 @@ class TaskWrites:
         while not self._stop.is_set():
             self._wake.wait()
             self._wake.clear()
-            if not self._urgent:
-                self._hurry.wait(self.interval)  # gather deferred steps; a durable one cuts it short
+            self._hurry.wait(self.interval)  # gather deferred steps; a durable one cuts it short
             self._hurry.clear()
             try:
                 self.flush()
