@@ -21,6 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"benchmarks to run (default: all of {', '.join(available())})")
     parser.add_argument("--quick", action="store_true", help="small, fast variants (a smoke run)")
     parser.add_argument("--full", action="store_true", help="the largest variants, where a benchmark has them")
+    parser.add_argument("--client", choices=["prepared", "boto3"],
+                        help="how API benchmarks call the servers: requests signed beforehand and sent with http.client"
+                             " (prepared, the default: the client's CPU stays small) or a boto3 call each time")
     args = parser.parse_args(argv)
     names = args.names or available()
     unknown = sorted(set(names) - set(available()))
@@ -30,7 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n=== bench {name}", flush=True)
         started = time.perf_counter()
         run = importlib.import_module(f"bench.bench_{name}").run
-        extra = {"full": True} if args.full and "full" in inspect.signature(run).parameters else {}
+        accepted = inspect.signature(run).parameters
+        extra: dict[str, object] = {"full": True} if args.full and "full" in accepted else {}
+        if args.client and "client" in accepted:
+            extra["client"] = args.client
         run(quick=args.quick, **extra)
         print(f"=== bench {name}: {time.perf_counter() - started:.1f} s", flush=True)
     return 0

@@ -20,6 +20,9 @@ from bench.harness import (
     ratio,
     render_table,
 )
+from bench.prepared import Connection
+from bench.prepared import prepare as prepare_request
+from cronbridge import seed_iam
 
 ACCOUNT = "000000000000"
 LOG_GROUP = "/ecs/bench"
@@ -55,6 +58,7 @@ class Target:
     server: ServerProcess
     network: dict[str, Any] = field(default_factory=dict)
     stream_start_ms: int = 0
+    execution_role: str = ""  # awslogs on Fargate needs one (both servers refuse the definition without)
 
     def client(self, service: str) -> Any:
         return self.server.client(service)
@@ -77,12 +81,13 @@ def container(command: list[str] | None = None) -> dict[str, Any]:
 
 def prepare(target: Target) -> None:
     """Log group, task definition, and a network: moto needs a real (moto) VPC, subnet and group."""
+    target.execution_role = seed_iam.create_execution_role(target.client("iam"))
     steps: list[tuple[str, Callable[[], Any]]] = [
         ("CreateLogGroup", lambda: target.client("logs").create_log_group(logGroupName=LOG_GROUP)),
         ("CreateLogGroup", lambda: target.client("logs").create_log_group(
             logGroupName=SEARCH_GROUP)),
         ("RegisterTaskDefinition", lambda: target.client("ecs").register_task_definition(
-            family="bench", networkMode="awsvpc", cpu="256", memory="512",
+            family="bench", networkMode="awsvpc", cpu="256", memory="512", executionRoleArn=target.execution_role,
             requiresCompatibilities=["FARGATE"], containerDefinitions=[container(["true"])])),
     ]
     for name, step in steps:
@@ -105,11 +110,14 @@ def _moto_network(ec2: Any) -> tuple[str, str]:
     return str(subnet), str(group)
 
 
-def run_task_kwargs(target: Target, cluster: str, count: int = 1) -> dict[str, Any]:
+REAL_COMMAND = ["/bin/sh", "-c", "echo hello; sleep 1"]  # what a RunTask measured here runs (awslogs on)
+
+
+def run_task_kwargs(target: Target, cluster: str, count: int = 1, command: list[str] | None = None) -> dict[str, Any]:
     return {
         "cluster": cluster, "taskDefinition": "bench", "count": count, "launchType": "FARGATE",
         "networkConfiguration": target.network, "startedBy": "bench",
-        "overrides": {"containerOverrides": [{"name": "app", "command": ["true"]}]},
+        "overrides": {"containerOverrides": [{"name": "app", "command": command or ["true"]}]},
     }
 
 
@@ -143,24 +151,53 @@ def seed_stream(target: Target, stream: str, start: int, stop: int, batch: int) 
 
 # ---------------------------------------------------------------- the operations
 
+Spec = tuple[str, str, dict[str, Any]]
+"""One AWS call: (service, boto3 operation name, parameters)."""
+
+
+@dataclass(frozen=True)
+class Requests:
+    """What thread t sends on its i-th call (one or more requests), and the check of their answers. `distinct` is how
+    many different calls a thread prepares before it repeats them (a prepared request can be sent again)."""
+
+    make: Callable[[int, int], list[Spec]]
+    check: Callable[[list[Any]], None] = lambda answers: None
+    distinct: int = 1
+
+
 @dataclass(frozen=True)
 class Operation:
-    """A benchmarked operation: `setup` seeds a target and returns the factory of worker calls."""
+    """A benchmarked operation: `setup` seeds a target and says what each call sends (or, for a call that is a
+    conversation, such as FilterLogEvents following nextToken, returns the factory of worker calls itself)."""
 
     title: str
     items_per_call: int
     item: str
-    setup: Callable[[Target, Sizes], WorkerFactory]
+    setup: Callable[[Target, Sizes], Requests | WorkerFactory]
 
 
-def setup_run_task(target: Target, sizes: Sizes) -> WorkerFactory:
-    target.client("ecs").create_cluster(clusterName="bench-run")
-
+def factory_of(target: Target, requests: Requests, client: str) -> WorkerFactory:
+    """Worker calls sending `requests` through boto3, or prepared (signed beforehand, sent with http.client)."""
     def factory(t: int) -> Callable[[int], Any]:
-        ecs, kwargs = target.client("ecs"), run_task_kwargs(target, "bench-run")
-        return lambda i: _check_tasks(ecs.run_task(**kwargs), 1)
+        clients: dict[str, Any] = {}
+
+        def specs(i: int) -> list[tuple[Any, str, dict[str, Any]]]:
+            made = requests.make(t, i % requests.distinct)
+            return [(clients.get(s) or clients.setdefault(s, target.client(s)), op, kw) for s, op, kw in made]
+
+        if client == "boto3":
+            return lambda i: requests.check([getattr(c, op)(**kw) for c, op, kw in specs(i)])
+        connection = Connection(target.server.endpoint)
+        pool = [[prepare_request(c, op, **kw) for c, op, kw in specs(i)] for i in range(requests.distinct)]
+        return lambda i: requests.check([connection.send(r) for r in pool[i % len(pool)]])
 
     return factory
+
+
+def setup_run_task(target: Target, sizes: Sizes) -> Requests:
+    target.client("ecs").create_cluster(clusterName="bench-run")
+    return Requests(lambda t, i: [("ecs", "run_task", run_task_kwargs(target, "bench-run", command=REAL_COMMAND))],
+                    lambda answers: _check_tasks(answers[0], 1))
 
 
 def _check_tasks(response: dict[str, Any], expected: int) -> None:
@@ -169,44 +206,37 @@ def _check_tasks(response: dict[str, Any], expected: int) -> None:
                            f"failures={response.get('failures')}")
 
 
-def setup_describe_tasks(target: Target, sizes: Sizes) -> WorkerFactory:
-    return describe_factory(target, seed_tasks(target, "bench-read", sizes.tasks_read),
-                            "bench-read", sizes.describe_batch)
+def setup_describe_tasks(target: Target, sizes: Sizes) -> Requests:
+    return describe_requests(seed_tasks(target, "bench-read", sizes.tasks_read), "bench-read", sizes.describe_batch)
 
 
-def describe_factory(target: Target, arns: list[str], cluster: str, batch: int) -> WorkerFactory:
+def describe_requests(arns: list[str], cluster: str, batch: int) -> Requests:
     """Each call describes `batch` tasks picked at random among `arns`."""
-    def factory(t: int) -> Callable[[int], Any]:
-        ecs, pick = target.client("ecs"), random.Random(t)
-        return lambda i: _check_tasks(
-            ecs.describe_tasks(cluster=cluster, tasks=pick.sample(arns, batch)), batch)
+    def make(t: int, i: int) -> list[Spec]:
+        picked = random.Random(t * 100_003 + i).sample(arns, batch)
+        return [("ecs", "describe_tasks", {"cluster": cluster, "tasks": picked})]
 
-    return factory
+    return Requests(make, lambda answers: _check_tasks(answers[0], batch), distinct=200)
 
 
-def setup_put_log_events(target: Target, sizes: Sizes) -> WorkerFactory:
+def setup_put_log_events(target: Target, sizes: Sizes) -> Requests:
     logs = target.client("logs")
     for t in range(max(THREADS)):
         logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=f"put-{t}")
+    body = [log_message(j) for j in range(sizes.put_events)]
 
-    def factory(t: int) -> Callable[[int], Any]:
-        client = target.client("logs")
-        body = [log_message(j) for j in range(sizes.put_events)]
+    def make(t: int, i: int) -> list[Spec]:
+        now = int(time.time() * 1000)
+        events = [{"timestamp": now, "message": m} for m in body]
+        return [("logs", "put_log_events", {"logGroupName": LOG_GROUP, "logStreamName": f"put-{t}",
+                                            "logEvents": events})]
 
-        def call(i: int) -> Any:
-            now = int(time.time() * 1000)
-            events = [{"timestamp": now, "message": m} for m in body]
-            return client.put_log_events(logGroupName=LOG_GROUP, logStreamName=f"put-{t}",
-                                         logEvents=events)
-
-        return call
-
-    return factory
+    return Requests(make)
 
 
-def setup_get_log_events(target: Target, sizes: Sizes) -> WorkerFactory:
+def setup_get_log_events(target: Target, sizes: Sizes) -> Requests:
     _ensure_big_stream(target, sizes)
-    return get_events_factory(target, sizes.stream_events)
+    return get_events_requests(target, sizes.stream_events)
 
 
 def _ensure_big_stream(target: Target, sizes: Sizes) -> None:
@@ -215,21 +245,18 @@ def _ensure_big_stream(target: Target, sizes: Sizes) -> None:
         seed_stream(target, "big", 0, sizes.stream_events, sizes.seed_batch)
 
 
-def get_events_factory(target: Target, events: int, stream: str = "big") -> WorkerFactory:
+def get_events_requests(target: Target, events: int, stream: str = "big") -> Requests:
     """GetLogEvents(limit 100, from head) starting at a random instant of a stream of `events`."""
-    def factory(t: int) -> Callable[[int], Any]:
-        logs, pick = target.client("logs"), random.Random(t)
+    def make(t: int, i: int) -> list[Spec]:
+        start = target.stream_start_ms + 10 * random.Random(t * 100_003 + i).randrange(max(1, events - 100))
+        return [("logs", "get_log_events", {"logGroupName": SEARCH_GROUP, "logStreamName": stream, "limit": 100,
+                                            "startFromHead": True, "startTime": start})]
 
-        def call(i: int) -> Any:
-            start = target.stream_start_ms + 10 * pick.randrange(max(1, events - 100))
-            got = logs.get_log_events(logGroupName=SEARCH_GROUP, logStreamName=stream, limit=100,
-                                      startFromHead=True, startTime=start)
-            if len(got["events"]) != 100:
-                raise RuntimeError(f"GetLogEvents returned {len(got['events'])} events, not 100")
+    def check(answers: list[Any]) -> None:
+        if len(answers[0]["events"]) != 100:
+            raise RuntimeError(f"GetLogEvents returned {len(answers[0]['events'])} events, not 100")
 
-        return call
-
-    return factory
+    return Requests(make, check, distinct=500)
 
 
 def setup_filter_log_events(target: Target, sizes: Sizes) -> WorkerFactory:
@@ -256,7 +283,7 @@ def _filter_all(logs: Any, expected: int) -> None:
         raise RuntimeError(f"FilterLogEvents found {found} events, expected {expected}")
 
 
-def setup_put_rule(target: Target, sizes: Sizes) -> WorkerFactory:
+def setup_put_rule(target: Target, sizes: Sizes) -> Requests:
     task_def = f"arn:aws:ecs:us-east-1:{ACCOUNT}:task-definition/bench:1"
     ecs_parameters = {"TaskDefinitionArn": task_def, "LaunchType": "FARGATE", "TaskCount": 1,
                       "NetworkConfiguration": {"awsvpcConfiguration": {
@@ -266,18 +293,29 @@ def setup_put_rule(target: Target, sizes: Sizes) -> WorkerFactory:
                    "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/ecsEventsRole",
                    "EcsParameters": ecs_parameters}
 
-    def factory(t: int) -> Callable[[int], Any]:
-        events = target.client("events")
+    def make(t: int, i: int) -> list[Spec]:
+        name = f"bench-{t}-{i}"
+        return [("events", "put_rule", {"Name": name, "ScheduleExpression": "cron(*/30 * * * ? *)",
+                                        "State": "DISABLED"}),  # disabled: the benchmark must not launch tasks
+                ("events", "put_targets", {"Rule": name, "Targets": [target_spec]})]
 
-        def call(i: int) -> Any:
-            name = f"bench-{t}-{i}"
-            events.put_rule(Name=name, ScheduleExpression="cron(*/30 * * * ? *)",
-                            State="DISABLED")  # disabled: the benchmark must not launch tasks
-            return events.put_targets(Rule=name, Targets=[target_spec])
+    def check(answers: list[Any]) -> None:
+        if answers[1].get("FailedEntryCount"):
+            raise RuntimeError(f"PutTargets failed: {answers[1].get('FailedEntries')}")
 
-        return call
+    return Requests(make, check, distinct=600)  # then the same rules again (PutRule updates them)
 
-    return factory
+
+def setup_register(target: Target, sizes: Sizes) -> Requests:
+    definition = {"family": "bench-register", "networkMode": "awsvpc", "cpu": "256", "memory": "512",
+                  "executionRoleArn": target.execution_role,
+                  "requiresCompatibilities": ["FARGATE"], "containerDefinitions": [container(["true"])]}
+
+    def check(answers: list[Any]) -> None:
+        if not answers[0].get("taskDefinition", {}).get("revision"):
+            raise RuntimeError(f"RegisterTaskDefinition answered {answers[0]}")
+
+    return Requests(lambda t, i: [("ecs", "register_task_definition", definition)], check)
 
 
 OPERATIONS = (
@@ -287,21 +325,23 @@ OPERATIONS = (
     Operation("GetLogEvents (limit 100, 100k-event stream)", 1, "calls", setup_get_log_events),
     Operation("FilterLogEvents (term, 100k events)", 1, "queries", setup_filter_log_events),
     Operation("PutRule + PutTargets", 1, "pairs", setup_put_rule),
+    Operation("RegisterTaskDefinition", 1, "revisions", setup_register),
 )
 
 
 # ---------------------------------------------------------------- measuring and printing
 
-def measure_operation(op: Operation, targets: list[Target], sizes: Sizes) -> list[Result]:
+def measure_operation(op: Operation, targets: list[Target], sizes: Sizes, client: str) -> list[Result]:
     """Set the operation up on every target, then measure each with 1 and 8 threads."""
     results: list[Result] = []
     for target in targets:
         try:
-            factory = op.setup(target, sizes)
+            made = op.setup(target, sizes)
         except Exception as error:  # noqa: BLE001 - report and go on with the other operations
             message = f"setup: {type(error).__name__}: {error}"
             results += [_failed(target, n, message) for n in THREADS]
             continue
+        factory = factory_of(target, made, client) if isinstance(made, Requests) else made
         for threads in THREADS:
             result = measure(target.server, factory, threads, sizes.duration)
             result.server = target.label
@@ -335,20 +375,20 @@ def _row(op: Operation, r: Result, peer_rps: float) -> list[str]:
 
 # ---------------------------------------------------------------- reads vs store size
 
-def read_scaling(targets: list[Target], sizes: Sizes) -> None:
+def read_scaling(targets: list[Target], sizes: Sizes, client: str) -> None:
     """DescribeTasks on a small and a 10x store; GetLogEvents early vs anywhere in a stream."""
     rows: list[list[str]] = []
     for target in targets:
-        rows += _describe_scaling(target, sizes) + _get_events_scaling(target, sizes)
+        rows += _describe_scaling(target, sizes, client) + _get_events_scaling(target, sizes, client)
     headers = ["server", "read", "small store p50 ms", "large store p50 ms", "large/small"]
     print("\n## Reads vs store size (1 thread)\n" + render_table(headers, rows), flush=True)
 
 
-def _describe_scaling(target: Target, sizes: Sizes) -> list[list[str]]:
+def _describe_scaling(target: Target, sizes: Sizes, client: str) -> list[list[str]]:
     label = f"DescribeTasks({sizes.describe_batch})"
     try:
         small = seed_tasks(target, "scale-small", sizes.tasks_read)
-        factory = describe_factory(target, small, "scale-small", sizes.describe_batch)
+        factory = factory_of(target, describe_requests(small, "scale-small", sizes.describe_batch), client)
         before = _p50(target, factory, sizes)
         seed_tasks(target, "scale-other", sizes.tasks_big - sizes.tasks_read)
         after = _p50(target, factory, sizes)
@@ -358,14 +398,14 @@ def _describe_scaling(target: Target, sizes: Sizes) -> list[list[str]]:
              f"{before:.2f}", f"{after:.2f}", ratio(after, before)]]
 
 
-def _get_events_scaling(target: Target, sizes: Sizes) -> list[list[str]]:
+def _get_events_scaling(target: Target, sizes: Sizes, client: str) -> list[list[str]]:
     label = "GetLogEvents(100)"
     try:
         _ensure_big_stream(target, sizes)
         first = sizes.seed_batch
         seed_stream(target, "small", 0, first, sizes.seed_batch)
-        small = _p50(target, get_events_factory(target, first, "small"), sizes)
-        large = _p50(target, get_events_factory(target, sizes.stream_events), sizes)
+        small = _p50(target, factory_of(target, get_events_requests(target, first, "small"), client), sizes)
+        large = _p50(target, factory_of(target, get_events_requests(target, sizes.stream_events), client), sizes)
     except Exception as error:  # noqa: BLE001
         return [[target.label, label, f"FAILED: {type(error).__name__}: {error}"[:120], "-", "-"]]
     return [[target.label, f"{label}: stream of {first:,} vs {sizes.stream_events:,} events",
@@ -419,24 +459,26 @@ def print_memory(targets: list[Target]) -> None:
     print("\n## Server memory (/proc VmRSS, VmHWM)\n" + render_table(headers, rows), flush=True)
 
 
-def run(quick: bool = False) -> None:
-    """Start moto and cronbridge, measure every operation on both, print tables and ratios."""
+def run(quick: bool = False, client: str = "prepared") -> None:
+    """Start moto and cronbridge, measure every operation on both, print tables and ratios. `client` is "prepared"
+    (requests signed beforehand, sent with http.client: bench/prepared.py) or "boto3" (a boto3 call each time)."""
     sizes = QUICK if quick else FULL
     with tempfile.TemporaryDirectory(prefix="cronbridge-bench-") as tmp:
         targets: list[Target] = []
         try:
             targets = start_targets(Path(tmp))
-            _measure_all(targets, sizes)
+            _measure_all(targets, sizes, client)
         finally:
             for target in targets:
                 target.server.stop()
 
 
-def _measure_all(targets: list[Target], sizes: Sizes) -> None:
-    print(f"sizes: {sizes}", flush=True)
+def _measure_all(targets: list[Target], sizes: Sizes, client: str) -> None:
+    workers = targets[-1].server.get("/_cronbridge/health").get("workers", "?") if len(targets) > 1 else "-"
+    print(f"sizes: {sizes}; client: {client}; cronbridge workers: {workers}", flush=True)
     main = [t for t in targets if t.label != "cronbridge-noop"]
     for op in OPERATIONS:
         chosen = targets if op.setup is setup_run_task else main
-        print_operation(op, measure_operation(op, chosen, sizes))
-    read_scaling(main, sizes)
+        print_operation(op, measure_operation(op, chosen, sizes, client))
+    read_scaling(main, sizes, client)
     print_memory(targets)

@@ -14,10 +14,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from bench.harness import ServerProcess, cronbridge_server, percentile, ratio, render_table
+from bench.harness import ServerProcess, cronbridge_server, percentile, ratio, render_table, signed_request
 from cronbridge.config import Settings
 from cronbridge.model.ecs import Container, StopCode, Task, TaskStatus
 from cronbridge.model.events import EcsParameters, Rule, Target
+from cronbridge.scope import Scope
 from cronbridge.system import System
 
 REGION, ACCOUNT = "us-east-1", "000000000000"
@@ -38,14 +39,14 @@ PAGES = (
 def fill(data_dir: Path, rules: int, tasks: int) -> str:
     """Store `rules` rules (each with a target) and `tasks` stopped tasks; returns a mid-list task cursor."""
     system = System(Settings(data_dir=data_dir, launcher="noop"))
-    system.ecs.create_cluster(REGION, ACCOUNT, "bench")
+    here = Scope(ACCOUNT, REGION)
+    system.ecs.create_cluster(here, "bench")
+    target = Target(id="t", arn=CLUSTER_ARN, ecs_parameters=EcsParameters(task_definition_arn=TASKDEF_ARN))
     with system.db.transaction():
         for i in range(rules):
             name = f"rule-{i:05d}"
-            system.events.put_rule(REGION, ACCOUNT, Rule(name=name, schedule_expression="cron(*/30 * * * ? *)"))
-            system.events.put_targets(
-                name, [Target(id="t", arn=CLUSTER_ARN, ecs_parameters=EcsParameters(task_definition_arn=TASKDEF_ARN))]
-            )
+            system.events.put_rule(here, Rule(name=name, schedule_expression="cron(*/30 * * * ? *)"))
+            system.events.put_targets(here, name, [target])
     now = time.time()
     cursor = ""
     with system.db.transaction():
@@ -93,14 +94,20 @@ def time_pages(server: ServerProcess, cursor: str, rule: str, repeats: int) -> d
     opener = signed_in(server)
     times: dict[str, list[float]] = {}
     for path in PAGES:
-        url = server.endpoint + path.replace("{cursor}", urllib.parse.quote(cursor)).replace("{rule}", rule)
-        opener.open(url).read()  # warm
+        where = path.replace("{cursor}", urllib.parse.quote(cursor)).replace("{rule}", rule)
+
+        def request(where: str = where) -> urllib.request.Request | str:
+            """Console pages ride the session cookie; our own endpoints are SigV4-signed, as the CLI signs them."""
+            return signed_request(server.endpoint, where) if where.startswith("/_cronbridge/") else (
+                server.endpoint + where)
+
+        opener.open(request()).read()  # warm
         samples = times.setdefault(path, [])
         for _ in range(repeats):
             started = time.perf_counter()
-            with opener.open(url) as answer:
+            with opener.open(request()) as answer:
                 answer.read()
-                assert answer.status == 200, url
+                assert answer.status == 200, where
             samples.append((time.perf_counter() - started) * 1000)
     return times
 

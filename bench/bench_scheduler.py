@@ -1,5 +1,6 @@
-"""The scheduler benchmark: load N idle rules (100,000; 1,000,000 with --full), memory per idle rule, fire lateness of
-1,000 rules due in the same second, and sustained invocations per second, against APScheduler 3 in the same run.
+"""The scheduler benchmark: next-fire computation against cronsim (bench/next_fire.py); then load N idle rules
+(100,000; 1,000,000 with --full), memory per idle rule, fire lateness of 1,000 rules due in the same second, and
+sustained invocations per second, against APScheduler 3 in the same run.
 
 Each side runs in a child process of its own (clean memory figures). cronbridge runs the whole System in-process on a
 real SQLite file with the noop launcher: every slot is claimed in the durable invocation log, launched by RunTask
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench import next_fire
 from bench.harness import percentile, proc_status_kib, ratio, render_table
 
 IDLE = "cron(0 3 * * ? *)"  # daily: idle during the run
@@ -30,11 +32,12 @@ class Sizes:
     idle: int
     burst: int  # due in the same second: lateness
     sustained: int  # due in the same second: invocations per second until all are recorded
+    big: int  # due in the same second: lateness of a big burst
 
 
-QUICK = Sizes(idle=10_000, burst=1_000, sustained=2_000)
-DEFAULT = Sizes(idle=100_000, burst=1_000, sustained=5_000)
-FULL = Sizes(idle=1_000_000, burst=1_000, sustained=5_000)
+QUICK = Sizes(idle=10_000, burst=1_000, sustained=2_000, big=2_000)
+DEFAULT = Sizes(idle=100_000, burst=1_000, sustained=5_000, big=10_000)
+FULL = Sizes(idle=1_000_000, burst=1_000, sustained=5_000, big=10_000)
 
 
 def rss_kib() -> int:
@@ -72,19 +75,22 @@ def events_role(system: Any, task_definition_arn: str) -> str:
     return str(role.arn)
 
 
-def run_ours(sizes: Sizes) -> dict[str, Any]:
+def run_ours(sizes: Sizes, database: str | None = None) -> dict[str, Any]:
+    """cronbridge on a SQLite file, or on the PostgreSQL database `database` names."""
     from cronbridge.config import Settings
     from cronbridge.launchers.noop import NoopLauncher
     from cronbridge.model.ecs import ContainerDefinition, TaskDefinition
     from cronbridge.model.events import EcsParameters, Rule, Target
+    from cronbridge.scope import Scope
     from cronbridge.system import System
 
     clock = ShiftedClock()
-    system = System(Settings(data_dir=Path(tempfile.mkdtemp()), launcher="noop"), clock=clock, launcher=NoopLauncher())
-    cluster = system.ecs.create_cluster(REGION, ACCOUNT, "bench").cluster_arn
+    settings = Settings(data_dir=Path(tempfile.mkdtemp()), launcher="noop", database=database)
+    system = System(settings, clock=clock, launcher=NoopLauncher())
+    here = Scope(ACCOUNT, REGION)
+    cluster = system.ecs.create_cluster(here, "bench").cluster_arn
     taskdef = system.ecs.register(
-        REGION,
-        ACCOUNT,
+        here,
         TaskDefinition(
             family="bench",
             network_mode="bridge",
@@ -95,8 +101,8 @@ def run_ours(sizes: Sizes) -> dict[str, Any]:
     target = Target(id="t", arn=cluster, role_arn=role, ecs_parameters=EcsParameters(task_definition_arn=taskdef))
 
     def put(name: str, expression: str) -> None:
-        system.events.put_rule(REGION, ACCOUNT, Rule(name=name, schedule_expression=expression))
-        system.events.put_targets(name, [target])
+        system.events.put_rule(here, Rule(name=name, schedule_expression=expression))
+        system.events.put_targets(here, name, [target])
 
     base = rss_kib()
     started = time.perf_counter()
@@ -114,9 +120,10 @@ def run_ours(sizes: Sizes) -> dict[str, Any]:
 
     def burst(prefix: str, count: int) -> tuple[float, list[Any]]:
         boundary = (int(clock.now() // 60) + 2) * 60.0
+        planned = len(scheduler._heap)
         for i in range(count):
             put(f"{prefix}-{i:05d}", f"cron({int(boundary // 60) % 60} {int(boundary // 3600) % 24} * * ? *)")
-        while len(scheduler._heap) < sizes.idle + count:
+        while len(scheduler._heap) < planned + count:
             time.sleep(0.01)
         clock.offset += boundary - 1.0 - clock.now()  # the boundary is one second away (the engine's wait notices)
         deadline = time.monotonic() + 600
@@ -134,8 +141,10 @@ def run_ours(sizes: Sizes) -> dict[str, Any]:
     recorded = [i.finished_at - i.scheduled_at for i in done]
     boundary, done = burst("sustained", sizes.sustained)
     elapsed = max(i.finished_at for i in done) - boundary
+    _, big = burst("big", sizes.big)
     system.close()
     return {
+        "big": [i.started_at - i.scheduled_at for i in big],
         "stored": stored,
         "loaded": loaded,
         "memory": memory,
@@ -192,8 +201,10 @@ def run_peer(sizes: Sizes) -> dict[str, Any]:
     lateness = [now - due for due, now in first]
     due, second = burst(sizes.sustained)
     rate = len(second) / (max(now for _, now in second) - due)
+    _, big = burst(sizes.big)
     scheduler.shutdown(wait=False)
     return {
+        "big": [now - due for due, now in big],
         "stored": loaded,
         "loaded": loaded,
         "memory": memory,
@@ -204,11 +215,13 @@ def run_peer(sizes: Sizes) -> dict[str, Any]:
 
 
 # the run -------------------------------------------------------------------------
-def child(side: str, sizes: Sizes) -> dict[str, Any]:
+def child(side: str, sizes: Sizes, database: str | None = None) -> dict[str, Any]:
+    """One side in a child process of its own (clean memory figures); `database` for ours on PostgreSQL."""
+    where = f", database={database!r}" if database else ""
     code = (
         "import json, sys; from bench import bench_scheduler as b; "
-        f"s = b.Sizes({sizes.idle}, {sizes.burst}, {sizes.sustained}); "
-        f"print(json.dumps(b.run_{side}(s)))"
+        f"s = b.Sizes({sizes.idle}, {sizes.burst}, {sizes.sustained}, {sizes.big}); "
+        f"print(json.dumps(b.run_{side}(s{where})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=3600)
     if out.returncode != 0:
@@ -218,9 +231,12 @@ def child(side: str, sizes: Sizes) -> dict[str, Any]:
 
 def run(quick: bool = False, full: bool = False) -> None:
     sizes = QUICK if quick else FULL if full else DEFAULT
+    count = 1_000 if quick else 10_000
+    print(f"next fire: {count:,} random cron expressions, parse + first fire after a fixed instant", flush=True)
+    print(render_table(next_fire.HEADERS, next_fire.compare(count)), flush=True)
     print(
         f"{sizes.idle:,} idle rules; {sizes.burst:,} due in the same second; {sizes.sustained:,} due together"
-        " for the sustained rate; noop launcher",
+        f" for the sustained rate; then {sizes.big:,} due in the same second; noop launcher",
         flush=True,
     )
     ours, peer = child("ours", sizes), child("peer", sizes)
@@ -231,6 +247,10 @@ def run(quick: bool = False, full: bool = False) -> None:
         for q in (50, 99, 100):  # APScheduler's job running is its fire, its launch and its record at once
             a, b = percentile(ours[key], q) * 1000, percentile(peer["lateness"], q) * 1000
             rows.append([f"{label} p{q if q < 100 else 'max'} (ms)", f"{a:.1f}", f"{b:.1f}", ratio(a, b)])
+    for q in (50, 99, 100):
+        a, b = percentile(ours["big"], q) * 1000, percentile(peer["big"], q) * 1000
+        rows.append([f"{sizes.big:,} due at once: launch lateness p{q if q < 100 else 'max'} (ms)", f"{a:.1f}",
+                     f"{b:.1f}", ratio(a, b)])
     for q in (50, 99, 100):
         a = percentile(ours["recorded"], q) * 1000
         rows.append([f"task recorded (RunTask done) p{q if q < 100 else 'max'} (ms)", f"{a:.1f}", "-", "-"])

@@ -68,6 +68,28 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_pids(pid: int) -> list[int]:
+    """A server and its worker processes (Python children: `cronbridge server --workers N`), not the tasks they run."""
+    found = [pid]
+    try:
+        threads = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for thread in threads:
+        try:
+            children = (thread / "children").read_text().split()
+        except OSError:
+            continue
+        for child in children:
+            try:
+                comm = Path(f"/proc/{child}/comm").read_text().strip()
+            except OSError:
+                continue
+            if comm.startswith("python"):
+                found.append(int(child))
+    return found
+
+
 def client(service: str, endpoint: str) -> Any:
     """A boto3 client for `endpoint` with retries off, signing as the bench administrator."""
     return boto3.client(
@@ -136,12 +158,15 @@ class ServerProcess:
         return client(service, self.endpoint)
 
     def rss_mib(self) -> tuple[float, float]:
-        """(current, peak) resident memory of the server process in MiB (VmRSS, VmHWM)."""
-        rss, hwm = proc_status_kib(self.pid, "VmRSS"), proc_status_kib(self.pid, "VmHWM")
-        return (rss or 0) / 1024, (hwm or 0) / 1024
+        """(current, peak) resident memory of the server's processes in MiB (VmRSS, VmHWM, summed over workers)."""
+        pids = server_pids(self.pid)
+        rss = sum(proc_status_kib(p, "VmRSS") or 0 for p in pids)
+        hwm = sum(proc_status_kib(p, "VmHWM") or 0 for p in pids)
+        return rss / 1024, hwm / 1024
 
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pid)
+        """CPU seconds of the server's processes (the supervisor and its workers)."""
+        return sum(cpu_seconds(p) for p in server_pids(self.pid))
 
     def stop(self) -> None:
         if self.proc is None:
@@ -153,6 +178,19 @@ class ServerProcess:
             self.proc.kill()
             self.proc.wait(5)
         self.proc = None
+
+
+def signed_request(endpoint: str, path: str, key: str = BENCH_KEY,
+                   secret: str = BENCH_SECRET) -> urllib.request.Request:
+    """A GET of one of cronbridge's own endpoints, SigV4-signed for the `cronbridge` service (they are authorized
+    like AWS calls)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    signed = AWSRequest(method="GET", url=endpoint + path)
+    SigV4Auth(Credentials(key, secret), "cronbridge", REGION).add_auth(signed)
+    return urllib.request.Request(endpoint + path, headers=dict(signed.headers.items()), method="GET")
 
 
 def cronbridge_server(data_dir: Path, launcher: str | None = "process",

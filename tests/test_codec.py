@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cronbridge.codec import camel, decode, encode, pascal
-from cronbridge.model.ecs import ContainerDefinition, LogConfiguration, StopCode, Task, TaskStatus
+from cronbridge.codec import camel, decode, encode, pascal, respell
+from cronbridge.model.ecs import (
+    Attachment,
+    Container,
+    ContainerDefinition,
+    LogConfiguration,
+    StopCode,
+    Task,
+    TaskOverride,
+    TaskStatus,
+)
 
 
 def test_names_are_spelled_in_camel_and_pascal_case() -> None:
@@ -50,3 +59,10 @@ class Sample:
 def test_any_sample_round_trips(words: list[str], count: int | None, labels: dict[str, str]) -> None:
     sample = Sample(words, count, labels)
     assert decode(Sample, encode(sample, pascal), pascal) == sample
+
+
+@given(st.builds(Task, containers=st.lists(st.from_type(Container), max_size=3),
+                 overrides=st.from_type(TaskOverride) | st.none(),
+                 attachments=st.lists(st.from_type(Attachment), max_size=2) | st.none()))
+def test_a_stored_task_respelled_is_the_wire_form_of_the_task(task: Task) -> None:
+    assert respell(Task, encode(task), camel) == encode(task, camel)

@@ -5,8 +5,8 @@ variable "ecs_cluster_arn" {
 
 variable "image" {
   type        = string
-  description = "The container image (the seed's <<ECR Repository>> placeholder)."
-  default     = "public.ecr.aws/docker/library/busybox:latest"
+  description = "The container image (the seed's <<ECR Repository>> placeholder). cronbridge never pulls: with the docker launcher, build this one first with scripts/busybox-image; the process launcher runs the command without an image."
+  default     = "cronbridge/busybox:latest"
 }
 
 variable "subnets" {

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Any
 
-DEFAULT_ENDPOINT = "http://127.0.0.1:4599"
+from cronbridge.cli_views.connect import CliError, Unreachable, connect
+from cronbridge.cli_views.render import emit, output_for
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -29,24 +26,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--invocation", type=int, help="an invocation id: why did it fail")
     p.add_argument("--rule", help="a rule name: why did its latest invocation fail")
-    p.add_argument("--json", action="store_true", help="print the whole JSON answer")
-    p.add_argument("--endpoint", help="server URL (default $CRONBRIDGE_ENDPOINT, $AWS_ENDPOINT_URL, local)")
-
-
-def _request(url: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    data = None if payload is None else json.dumps(payload).encode()
-    request = urllib.request.Request(
-        url, data=data, method="GET" if data is None else "POST", headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            found: dict[str, Any] = json.loads(response.read())
-    except urllib.error.HTTPError as err:
-        body = json.loads(err.read() or b"{}")
-        raise SystemExit(f"cronbridge explain: {body.get('message', err.reason)}") from None
-    except OSError as err:
-        raise SystemExit(f"cronbridge explain: cannot reach {url}: {err}") from None
-    return found
+    p.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # before -o json existed
 
 
 def _context(pairs: list[str]) -> dict[str, str]:
@@ -54,21 +34,31 @@ def _context(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep:
-            raise SystemExit(f"--context expects KEY=VALUE, got {pair!r}")
+            raise CliError(f"--context expects KEY=VALUE, got {pair!r}")
         found[key.strip()] = value
     return found
 
 
 def run(args: argparse.Namespace) -> int:
     """Ask the server, print the explanation; exit 0 when allowed (or the invocation succeeded), 1 otherwise."""
-    endpoint = (
-        args.endpoint or os.environ.get("CRONBRIDGE_ENDPOINT") or os.environ.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
-    ).rstrip("/")
+    try:
+        return _explain(args)
+    except Unreachable as err:
+        print(f"cronbridge: error: {err}", file=sys.stderr)
+        return 3
+    except CliError as err:
+        print(f"cronbridge: error: {err}", file=sys.stderr)
+        return 1
+
+
+def _explain(args: argparse.Namespace) -> int:
+    conn = connect(args.endpoint, args.region, args.data_dir, profile=args.profile)
+    found: dict[str, Any]
     if args.invocation is not None:
-        found = _request(f"{endpoint}/_cronbridge/invocations/{args.invocation}/explain")
+        found = conn.get(f"/_cronbridge/invocations/{args.invocation}/explain")
         ok = found.get("outcome") == "SUCCEEDED"
     elif args.rule:
-        found = _request(f"{endpoint}/_cronbridge/rules/{urllib.parse.quote(args.rule, safe='')}/explain")
+        found = conn.get(f"/_cronbridge/rules/{urllib.parse.quote(args.rule, safe='')}/explain")
         ok = found.get("outcome") == "SUCCEEDED"
     elif args.principal and args.action:
         payload = {
@@ -77,10 +67,14 @@ def run(args: argparse.Namespace) -> int:
             "resource": args.resource,
             "context": _context(args.context),
         }
-        found = _request(f"{endpoint}/_cronbridge/explain", payload)
+        found = conn.post("/_cronbridge/explain", payload)
         ok = bool(found.get("allowed"))
     else:
-        print("cronbridge explain: give --principal and --action, or --invocation, or --rule", file=sys.stderr)
+        print("cronbridge: error: explain: give --principal and --action, or --invocation, or --rule", file=sys.stderr)
         return 2
-    print(json.dumps(found, indent=2) if args.json else found.get("explanation", ""))
+    out = output_for("json" if args.json else args.output)
+    if out.structured:
+        emit(found, out)
+    else:
+        print(found.get("explanation", ""))
     return 0 if ok else 1

@@ -20,8 +20,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         p.add_argument("-var", dest="vars", action="append", default=[], metavar="NAME=VALUE")
         p.add_argument("-var-file", dest="var_files", action="append", default=[], type=Path, metavar="FILE")
         p.add_argument("-auto-approve", dest="auto_approve", action="store_true", help="do not ask for yes")
-        p.add_argument("--endpoint", help="server URL (default $CRONBRIDGE_ENDPOINT, $AWS_ENDPOINT_URL, local)")
-        p.add_argument("--region", help="region for API calls (default: the provider block's, else us-east-1)")
         p.add_argument("--offline", action="store_true", help="plan only: do not ask the server anything")
 
 
@@ -41,8 +39,11 @@ def run(args: argparse.Namespace) -> int:
     from cronbridge.terraform.resources import Aws
 
     logging.getLogger("botocore").setLevel(logging.WARNING)
-    endpoint = terraform.resolve_endpoint(args.endpoint, dict(os.environ))
-    creds = credentials.resolve(dict(os.environ))
+    if args.profile:  # boto3's default chain (used when no key is given explicitly) reads it
+        os.environ["AWS_PROFILE"] = args.profile
+    env = dict(os.environ)
+    endpoint = terraform.resolve_endpoint(args.endpoint, env)
+    creds = credentials.resolve(env)
     common: dict[str, Any] = {"vars": _vars(args.vars), "var_files": args.var_files}
     try:
         if args.command == "plan":

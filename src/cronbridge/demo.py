@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.credentials import Credentials
 
 from cronbridge import seed_iam
+from cronbridge.cli_views.connect import Connection
 from cronbridge.config import Settings
 from cronbridge.identity.bootstrap import read_credentials
 from cronbridge.schedule import parse
-from cronbridge.server import BackgroundServer
+from cronbridge.server.process import BackgroundServer
 
 REGION = "ap-northeast-1"
 CLUSTER = "ecs-scheduled-batch"
@@ -25,6 +27,7 @@ FAMILY = "ecs-scheduled-batch-task"
 LOG_GROUP = "/ecs/fargate-task-definition"
 RULE = "hello"
 SCHEDULE = "cron(*/30 * * * ? *)"
+DEFAULT_IMAGE = "busybox"
 Say = Callable[[str], None]
 CREDENTIALS: dict[str, tuple[str, str]] = {}  # endpoint -> the administrator's (key id, secret)
 
@@ -81,10 +84,11 @@ def _client(endpoint: str, service: str) -> Any:
 
 
 def run_now(endpoint: str, rule: str) -> dict[str, Any]:
-    """Ask the scheduler to fire the rule's targets now (recorded as a manual invocation)."""
-    request = urllib.request.Request(f"{endpoint}/_cronbridge/rules/{rule}/run-now", data=b"{}", method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return dict(json.loads(response.read()))
+    """Ask the scheduler to fire the rule's targets now (recorded as a manual invocation), signed as the
+    administrator: our own endpoints are authorized like AWS calls (cronbridge:RunNow)."""
+    key, secret = CREDENTIALS.get(endpoint, ("demo", "demo"))
+    conn = Connection(endpoint, REGION, Credentials(key, secret))
+    return dict(conn.post(f"/_cronbridge/rules/{rule}/run-now"))
 
 
 def follow_task(endpoint: str, cluster: str, task_arn: str, say: Say, timeout: float = 60) -> dict[str, Any]:
@@ -127,23 +131,55 @@ def read_log(endpoint: str, task_arn: str) -> list[str]:
     return [f"{stream}  {e['message']}" for e in events]
 
 
-def run(launcher: str = "process", data_dir: Path | None = None, say: Say = print) -> int:
+class DemoError(Exception):
+    """Why the demo cannot run here, in one line."""
+
+
+def run(launcher: str = "process", data_dir: Path | None = None, say: Say = print, image: str | None = None) -> int:
+    """Run the demo; a reason it cannot run is one line on stderr (exit 1), never a traceback."""
+    try:
+        return _run(launcher, data_dir, say, image or DEFAULT_IMAGE)
+    except (DemoError, SystemExit) as err:
+        print(f"cronbridge: error: {str(err).removeprefix('cronbridge: ')}", file=sys.stderr)
+        return 1
+
+
+def _run(launcher: str, data_dir: Path | None, say: Say, image: str) -> int:
     directory = data_dir or Path(tempfile.mkdtemp(prefix="cronbridge-demo-"))
     server = BackgroundServer(Settings(port=0, data_dir=directory, launcher=launcher)).start()
     found = read_credentials(server.system.settings.admin_credentials_path)
     if found:
         CREDENTIALS[server.endpoint] = found
     try:
-        return _demo(server, say)
+        if server.system.launcher.name == "docker":
+            check_image(image, server.system.settings.docker_host)
+        return _demo(server, say, image)
     finally:
         server.stop()
 
 
-def _demo(server: BackgroundServer, say: Say) -> int:
+def check_image(image: str, docker_host: str | None) -> None:
+    """The docker launcher runs only images the engine already has: say so before anything runs."""
+    import docker
+    from docker.errors import DockerException, ImageNotFound
+
+    try:
+        client = docker.DockerClient(base_url=docker_host) if docker_host else docker.from_env()
+        client.images.get(image)
+    except ImageNotFound:
+        raise DemoError(
+            f"image {image!r} is not in the local Docker engine and cronbridge never pulls; build one from the static "
+            "busybox with scripts/busybox-image (then --image cronbridge/busybox:latest), or use --launcher process"
+        ) from None
+    except DockerException as err:
+        raise DemoError(f"the Docker engine did not answer ({err}); use --launcher process") from None
+
+
+def _demo(server: BackgroundServer, say: Say, image: str) -> int:
     endpoint = server.endpoint
     system = server.system
-    say(f"cronbridge server on {endpoint} (launcher: {system.launcher.name}, state: {system.settings.db_path})")
-    made = create_seed_system(endpoint)
+    say(f"cronbridge server on {endpoint} (launcher: {system.launcher.name}, state: {system.db.location})")
+    made = create_seed_system(endpoint, image)
     say(f"created cluster {made['cluster']}")
     say(f"        task definition {made['task_definition']}")
     say(f"        rule {made['rule']}")
@@ -161,6 +197,9 @@ def _demo(server: BackgroundServer, say: Say) -> int:
         say(line)
     container = task["containers"][0]
     say(f"  stopCode={task.get('stopCode')} reason={task.get('stoppedReason')!r} exitCode={container.get('exitCode')}")
+    if container.get("exitCode") != 0:
+        raise DemoError(f"the task failed: {task.get('stopCode')}: {task.get('stoppedReason')} "
+                        f"({container.get('reason') or 'no container exit code'})")
     say(f"\nCloudWatch Logs {LOG_GROUP}:")
     lines = read_log(endpoint, task_arn)
     for line in lines:

@@ -52,10 +52,25 @@ class AccessDenied(AwsError):
     code = "AccessDeniedException"
 
 
+class ServiceUnavailable(AwsError):
+    """The server cannot do it now (the disk is full); retryable: SDKs retry a 503."""
+
+    code = "ServiceUnavailableException"
+    status = 503
+    query_code = "ServiceUnavailable"
+
+
 class Throttled(AwsError):
     """Too many requests; retryable."""
 
     code = "ThrottlingException"
+
+
+class StoreUnavailable(ServiceUnavailable):
+    """The state database cannot be reached (PostgreSQL down, failing over, or out of connections): a retryable
+    503, as AWS's front end answers when a service is unavailable; AWS SDKs retry it. Nothing was acknowledged."""
+
+    code = "ServiceUnavailable"
 
 
 class ClientError(AwsError):

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cronbridge.awslogs import AwsLogsOptions
+from cronbridge.ecs.outcome import Outcome, TaskOutcome, combine, run_result, task_outcome
+from cronbridge.ecs.runtime.awslogs import AwsLogsOptions
 from cronbridge.errors import AwsError
 from cronbridge.model.ecs import Task, TaskDefinition
 from cronbridge.model.events import Rule, Target
+from cronbridge.model.scheduler import Schedule
 from cronbridge.schedule import parse
 from cronbridge.scheduler.engine import next_fire
+from cronbridge.scheduler.sources import Plan
+from cronbridge.schedules.service import SCHEDULE
+from cronbridge.schedules.source import ScheduleSource
+from cronbridge.scope import Scope
 from cronbridge.store.invocations import Invocation
+from cronbridge.store.task_outcomes import TaskOutcomes
 from cronbridge.store.views import Views
 
 if TYPE_CHECKING:
@@ -46,6 +52,7 @@ class Summary:
     next_times: list[float] = field(default_factory=list)
     last: Invocation | None = None
     group: str | None = None
+    last_tasks: TaskOutcome | None = None  # what became of the last invocation's tasks
 
     def to_json(self) -> dict[str, Any]:
         last = self.last
@@ -60,6 +67,8 @@ class Summary:
             "state": self.state,
             "nextFireTimes": [iso(t) for t in self.next_times],
             "lastOutcome": None if last is None else last.state,
+            "lastTaskOutcome": None if self.last_tasks is None else self.last_tasks.to_json(),
+            "lastResult": None if last is None else run_result(last.state, self.last_tasks),
             "lastScheduledTime": None if last is None else iso(last.scheduled_at),
         }
 
@@ -85,7 +94,36 @@ def rule_next_times(rule: Rule, now: float, count: int) -> list[float]:
     return times
 
 
-def summarize_rule(system: System, rule: Rule, count: int = 10) -> Summary:
+def task_outcomes(system: System, arns: list[str]) -> dict[str, TaskOutcome]:
+    """What became of each task: its recorded outcome once stopped, else its state now (UNKNOWN when its record is
+    gone)."""
+    stopped = {arn: s.outcome for arn, s in TaskOutcomes(system.db).get_many(arns).items()}
+    rest = [arn for arn in arns if arn not in stopped]
+    live = {t.task_arn: task_outcome(t) for t in system.ecs.tasks.get_many(rest)} if rest else {}
+    return {arn: stopped.get(arn) or live.get(arn) or TaskOutcome(Outcome.UNKNOWN) for arn in arns}
+
+
+def invocation_tasks(system: System, invocations: list[Invocation]) -> dict[int, TaskOutcome | None]:
+    """Each invocation's tasks' combined outcome (None for one that launched none)."""
+    found = task_outcomes(system, [arn for inv in invocations for arn in inv.task_arns])
+    return {inv.id: combine([found[arn] for arn in inv.task_arns]) for inv in invocations}
+
+
+def _last_tasks(system: System, last: Invocation | None) -> TaskOutcome | None:
+    return None if last is None else invocation_tasks(system, [last])[last.id]
+
+
+def with_last_tasks(system: System, summaries: list[Summary]) -> list[Summary]:
+    """Fill in what became of each summary's last invocation's tasks, in one lookup for the page."""
+    lasts = [s.last for s in summaries if s.last is not None]
+    found = invocation_tasks(system, lasts) if lasts else {}
+    for summary in summaries:
+        summary.last_tasks = None if summary.last is None else found.get(summary.last.id)
+    return summaries
+
+
+def summarize_rule(system: System, rule: Rule, count: int = 10, tasks: bool = True) -> Summary:
+    last = Views(system.db).last_invocation(rule.arn)
     return Summary(
         kind="rule",
         name=rule.name,
@@ -95,62 +133,47 @@ def summarize_rule(system: System, rule: Rule, count: int = 10) -> Summary:
         timezone="UTC",
         state=rule.state,
         next_times=rule_next_times(rule, system.clock.now(), count),
-        last=Views(system.db).last_invocation(rule.name),
+        last=last,
+        last_tasks=_last_tasks(system, last) if tasks else None,
     )
 
 
 def rules_page(
-    system: System, prefix: str = "", after: str = "", limit: int = PAGE, count: int = 10
+    system: System, scope: Scope, prefix: str = "", after: str = "", limit: int = PAGE, count: int = 10
 ) -> tuple[list[Summary], str | None]:
     """A page of rules in name order with their next `count` fire times; the name to continue after."""
-    found = system.events.list_rules(prefix=prefix, after=after, limit=limit + 1)
+    found = system.events.list_rules(scope, prefix=prefix, after=after, limit=limit + 1)
     page = found[:limit]
     following = page[-1].name if len(found) > limit else None
-    return [summarize_rule(system, r, count) for r in page], following
+    return with_last_tasks(system, [summarize_rule(system, r, count, tasks=False) for r in page]), following
 
 
-# EventBridge Scheduler: `system.schedules` when the server runs it (its plans give the next slots) ------------
-
-
-def schedules_service(system: System) -> Any | None:
-    return getattr(system, "schedules", None)
+# EventBridge Scheduler: `system.schedules` (its plans give the next slots) ------------------------------------
 
 
 def schedules_page(
-    system: System, after: str = "", limit: int = PAGE, count: int = 10
+    system: System, scope: Scope, after: str = "", limit: int = PAGE, count: int = 10
 ) -> tuple[list[Summary], str | None]:
-    """A page of EventBridge Scheduler schedules in GROUP/NAME order; empty when this server runs none."""
-    if schedules_service(system) is None:
-        return [], None
-    try:
-        kind = importlib.import_module("cronbridge.schedules.service").SCHEDULE
-        cls = importlib.import_module("cronbridge.model.scheduler").Schedule
-    except (ImportError, AttributeError):  # the Scheduler part moved its names: show rules only, say so in the log
-        log.warning("EventBridge Scheduler schedules cannot be listed: cronbridge.schedules changed its names")
-        return [], None
-    found = system.docs.list(kind, cls, after=after, limit=limit + 1)
+    """A page of EventBridge Scheduler schedules in GROUP/NAME order."""
+    found = system.docs.list(SCHEDULE, Schedule, scope, after=after, limit=limit + 1)
     page = found[:limit]
     following = page[-1].key if len(found) > limit else None
-    return [summarize_schedule(system, x, count) for x in page], following
+    return with_last_tasks(system, [summarize_schedule(system, x, count, tasks=False) for x in page]), following
 
 
-def find_schedule(system: System, group: str, name: str) -> Any | None:
-    service = schedules_service(system)
-    if service is None:
-        return None
+def find_schedule(system: System, scope: Scope, group: str, name: str) -> Schedule | None:
     try:
-        return service.get(group, name)
+        return system.schedules.get(scope, group, name)
     except AwsError:
         return None
 
 
-def schedule_plan(system: System, schedule: Any) -> Any:
+def schedule_plan(system: System, schedule: Schedule) -> Plan:
     """The scheduler's plan of a schedule (its slots in its zone, its target as the engine launches it)."""
-    source = importlib.import_module("cronbridge.schedules.source")
-    return source.ScheduleSource(system.schedules).plan_of(schedule)  # type: ignore[attr-defined]
+    return ScheduleSource(system.schedules).plan_of(schedule)
 
 
-def schedule_next_times(system: System, schedule: Any, count: int) -> list[float]:
+def schedule_next_times(system: System, schedule: Schedule, count: int) -> list[float]:
     if schedule.state != "ENABLED":
         return []
     plan = schedule_plan(system, schedule)
@@ -165,8 +188,9 @@ def schedule_next_times(system: System, schedule: Any, count: int) -> list[float
     return times
 
 
-def summarize_schedule(system: System, schedule: Any, count: int = 10) -> Summary:
+def summarize_schedule(system: System, schedule: Schedule, count: int = 10, tasks: bool = True) -> Summary:
     expression = schedule.schedule_expression
+    last = Views(system.db).last_invocation(schedule.arn)
     return Summary(
         kind="schedule",
         name=schedule.name,
@@ -176,8 +200,9 @@ def summarize_schedule(system: System, schedule: Any, count: int = 10) -> Summar
         timezone=schedule.schedule_expression_timezone or "UTC",
         state=schedule.state,
         next_times=schedule_next_times(system, schedule, count),
-        last=Views(system.db).last_invocation(f"{schedule.group_name}/{schedule.name}"),
+        last=last,
         group=schedule.group_name,
+        last_tasks=_last_tasks(system, last) if tasks else None,
     )
 
 
@@ -194,13 +219,13 @@ class ResolvedTarget:
     input_pretty: str | None
 
 
-def resolve_targets(system: System, rule_name: str) -> list[ResolvedTarget]:
+def resolve_targets(system: System, scope: Scope, rule_name: str, bus: str = "default") -> list[ResolvedTarget]:
     resolved = []
-    for target in system.events.targets(rule_name):
+    for target in system.events.targets(scope, rule_name, bus):
         definition, problem = None, None
         if target.ecs_parameters is not None:
             try:
-                definition = system.ecs.task_definition(target.ecs_parameters.task_definition_arn)
+                definition = system.ecs.task_definition(scope, target.ecs_parameters.task_definition_arn)
             except AwsError as err:
                 problem = err.message
         resolved.append(ResolvedTarget(target, definition, problem, pretty_json(target.input)))
@@ -228,9 +253,8 @@ class LogLink:
 
 def task_log_links(system: System, task: Task) -> list[LogLink]:
     """Where each container of the task logs (awslogs group and stream), from its task definition."""
-    try:
-        definition = system.ecs.task_definition(task.task_definition_arn)
-    except AwsError:
+    definition = system.ecs.task_definition_of_arn(task.task_definition_arn)
+    if definition is None:
         return []
     links = []
     for c in definition.container_definitions:
@@ -284,14 +308,11 @@ def task_url_parts(task: Task) -> tuple[str, str]:
     return cluster_name(task.cluster_arn), task.task_id
 
 
-def find_task(system: System, cluster: str, task_id: str) -> Task | None:
-    found = system.ecs.find_cluster(cluster)
+def find_task(system: System, scope: Scope, cluster: str, task_id: str) -> Task | None:
+    """A task by cluster name and id: in the Region shown, else in whichever Region has it (ids are unique)."""
     views = Views(system.db)
-    if found is not None:
-        prefix = found.cluster_arn.replace(":cluster/", ":task/", 1)
-        return views.task(f"{prefix}/{task_id}")
-    s = system.settings
-    return views.task(f"arn:aws:ecs:{s.region}:{s.account_id}:task/{cluster}/{task_id}")
+    here = views.task(scope.arn("ecs", f"task/{cluster}/{task_id}"))
+    return here if here is not None else views.task_of_cluster_name(cluster, task_id)
 
 
 def task_to_json(task: Task, now: float) -> dict[str, Any]:
@@ -314,4 +335,5 @@ def task_to_json(task: Task, now: float) -> dict[str, Any]:
         "stoppedReason": task.stopped_reason,
         "exitCodes": {c.name: c.exit_code for c in task.containers},
         "durationSeconds": duration(task, now),
+        "outcome": task_outcome(task).to_json(),
     }

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 from urllib.parse import quote, urlsplit
 
 import boto3
@@ -384,3 +385,62 @@ def test_a_changed_body_byte_never_verifies(path: list[str], pairs: list[tuple[s
         return
     with pytest.raises(SigV4Error):
         verify(**request, lookup_secret=lookup, now=SUITE_TIME)
+
+
+# -- what AWS refuses that a lax verifier would let in -------------------------------------
+
+def _presigned(service: str = "sts", expires: str = "60", signed_at: float | None = None) -> dict[str, Any]:
+    """A query-protocol GET presigned by botocore's own presigner, as verify's keyword arguments (a lifetime that
+    is no number replaces the signed one)."""
+    from botocore.auth import SigV4QueryAuth
+
+    request = AWSRequest("GET", "http://127.0.0.1:4566/?Action=GetCallerIdentity&Version=2011-06-15")
+    numeric = expires.lstrip("-").isdigit()
+    signer = SigV4QueryAuth(Credentials(KEY, SECRET), service, "us-east-1", expires=int(expires) if numeric else 60)
+    when = datetime.now(UTC) if signed_at is None else datetime.fromtimestamp(signed_at, UTC)
+    with patch("botocore.auth.get_current_datetime", lambda: when.replace(tzinfo=None)):  # sign at `when`
+        signer.add_auth(request)
+    parts = urlsplit(request.url)
+    query = parts.query if numeric else parts.query.replace("X-Amz-Expires=60", f"X-Amz-Expires={expires}")
+    return {"method": "GET", "raw_path": parts.path, "query": query, "headers": {"host": parts.netloc},
+            "body": b""}
+
+
+def test_a_presigned_query_request_from_botocore_verifies() -> None:
+    caller = verify(**_presigned(), lookup_secret=lookup, now=datetime.now(UTC).timestamp(), service="sts")
+    assert caller.service == "sts"
+
+
+@pytest.mark.parametrize(("expires", "message"), [
+    ("604801", "X-Amz-Expires must be less than a week (in seconds) that is 604800"),
+    ("-1", "X-Amz-Expires must be non-negative"),
+    ("soon", "X-Amz-Expires should be a number"),
+])
+def test_a_presigned_lifetime_outside_a_week_is_refused(expires: str, message: str) -> None:
+    with pytest.raises(SigV4Error) as caught:
+        verify(**_presigned(expires=expires), lookup_secret=lookup, now=datetime.now(UTC).timestamp())
+    assert (caught.value.kind, caught.value.message) == ("incomplete", message)
+
+
+def test_a_presigned_url_dated_in_the_future_is_not_yet_current() -> None:
+    now = datetime.now(UTC).timestamp()
+    with pytest.raises(SigV4Error, match="Signature not yet current"):
+        verify(**_presigned(signed_at=now + 30 * 86400, expires="604800"), lookup_secret=lookup, now=now)
+
+
+def test_a_credential_scoped_to_another_service_is_refused_before_the_key_is_looked_up() -> None:
+    with pytest.raises(SigV4Error) as caught:
+        verify(**_vanilla(), lookup_secret=lambda key: None, now=SUITE_TIME, service="ecs")
+    assert caught.value.kind == "wrong_service"
+    assert caught.value.message == "Credential should be scoped to correct service: 'ecs'. "
+    assert caught.value.for_protocol("query").code == "SignatureDoesNotMatch"
+
+
+def test_an_unsigned_payload_is_not_accepted_outside_s3() -> None:
+    body = b'{"cluster": "default"}'
+    headers = {"host": "127.0.0.1", "x-amz-date": "20150830T123600Z", "x-amz-content-sha256": "UNSIGNED-PAYLOAD"}
+    headers["authorization"] = sigv4.sign("POST", "/", "", headers, body, access_key_id=KEY, secret_access_key=SECRET,
+                                          region="us-east-1", service="ecs", amz_date="20150830T123600Z")
+    with pytest.raises(SigV4Error) as caught:
+        verify("POST", "/", "", headers, body, lookup_secret=lookup, now=SUITE_TIME)
+    assert caught.value.kind == "bad_signature"

@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from fixtures.seed import LOG_GROUP, create_broken_rule, create_seed, credentials
+from fixtures.cli import COMMAND, cli, env_for
+from fixtures.seed import LOG_GROUP, create_broken_rule, create_seed
 
-COMMAND = str(Path(sys.executable).parent / "cronbridge")
 VIEWS = ["rules", "schedules", "invocations", "run-now", "tasks", "task", "logs"]
-
-
-def env_for(server: Any) -> dict[str, str]:
-    key, secret = credentials(server)
-    return {
-        **os.environ,
-        "CRONBRIDGE_ENDPOINT": server.endpoint,
-        "AWS_ACCESS_KEY_ID": key,
-        "AWS_SECRET_ACCESS_KEY": secret,
-        "AWS_DEFAULT_REGION": "ap-northeast-1",
-        "NO_COLOR": "1",
-    }
-
-
-def cli(server: Any, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([COMMAND, *args], env=env_for(server), capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
@@ -103,7 +84,7 @@ def test_errors_are_one_line_on_stderr_with_exit_code_1(seeded: Any, args: tuple
 
 def test_an_unreachable_server_is_a_one_line_error(cronbridge_server: Any) -> None:
     failed = cli(cronbridge_server, "rules", "--endpoint", "http://127.0.0.1:9")
-    assert failed.returncode == 1 and "cannot reach cronbridge at http://127.0.0.1:9" in failed.stderr
+    assert failed.returncode == 3 and "cannot reach cronbridge at http://127.0.0.1:9" in failed.stderr
 
 
 @pytest.mark.parametrize("command", VIEWS)
@@ -156,3 +137,27 @@ def test_logs_tail_follow_prints_new_events_until_interrupted(seeded: Any) -> No
     finally:
         following.send_signal(signal.SIGINT)
         assert following.wait(10) == 0
+
+
+def test_invocations_of_a_pattern_rule_on_a_bus_show_its_deliveries(cronbridge_server: Any) -> None:
+    events = cronbridge_server.client("events", region="ap-northeast-1")
+    sqs = cronbridge_server.client("sqs", region="ap-northeast-1")
+    url = sqs.create_queue(QueueName="orders")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.create_event_bus(Name="shop")
+    events.put_rule(Name="paid", EventBusName="shop", EventPattern=json.dumps({"source": ["shop"]}))
+    events.put_targets(Rule="paid", EventBusName="shop", Targets=[{"Id": "q", "Arn": arn}])  # no policy: refused
+    events.put_events(Entries=[{"Source": "shop", "DetailType": "Paid", "Detail": "{}", "EventBusName": "shop"}])
+    deadline = time.monotonic() + 15
+    history: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not history:
+        history = json.loads(cli(cronbridge_server, "invocations", "paid", "--bus", "shop", "-o", "json").stdout)[
+            "invocations"]
+    assert [(h["trigger"], h["outcome"], h["errorCode"]) for h in history] == [
+        ("event", "FAILED", "AccessDeniedException")]
+    table = cli(cronbridge_server, "invocations", "paid", "--bus", "shop")
+    assert table.returncode == 0 and "event shop Paid" in table.stdout and "FAILED" in table.stdout
+    missing = cli(cronbridge_server, "invocations", "paid")  # not on the default bus
+    assert missing.returncode == 1 and "no rule named 'paid'" in missing.stderr
+    wrong = cli(cronbridge_server, "invocations", "paid", "--bus", "nope")
+    assert wrong.returncode == 1 and "on event bus 'nope'" in wrong.stderr

@@ -155,7 +155,7 @@ def _lines(server: Any, arn: str) -> list[str]:
 def test_a_running_container_is_adopted_after_a_server_restart(docker_server: Any, busybox_image: str) -> None:
     ecs = docker_server.client("ecs")
     register_seed(ecs, busybox_image)
-    arn = run(ecs, ["sh", "-c", "echo one; sleep 3; echo two; exit 7"])
+    arn = run(ecs, ["sh", "-c", "echo one; sleep 30; echo two; exit 7"])  # outlives a restart on a busy machine
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -167,8 +167,9 @@ def test_a_running_container_is_adopted_after_a_server_restart(docker_server: An
     docker_server.kill()
     docker_server.start()
     ecs = docker_server.client("ecs")
-    assert ecs.describe_tasks(cluster="batch", tasks=[arn])["tasks"][0]["lastStatus"] == "RUNNING"
-    task = wait_stopped(ecs, "batch", arn, timeout=60)
+    found = ecs.describe_tasks(cluster="batch", tasks=[arn])["tasks"][0]
+    assert found["lastStatus"] == "RUNNING", found.get("stoppedReason")
+    task = wait_stopped(ecs, "batch", arn, timeout=90)
     assert task["stopCode"] == "EssentialContainerExited"
     assert task["containers"][0]["exitCode"] == 7
     assert _lines(docker_server, arn) == ["one", "two"]

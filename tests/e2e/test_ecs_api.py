@@ -130,3 +130,82 @@ def test_bad_run_task_calls_get_ecs_errors(ecs: Any, params: dict[str, Any], cod
         ecs.run_task(networkConfiguration=NETWORK, **params)
     assert caught.value.response["Error"]["Code"] == code
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"executionRoleArn": None},
+         "Fargate requires task definition to have execution role ARN to support log driver awslogs."),
+        ({"pidMode": "host"},
+         "Tasks using the Fargate launch type do not support pidMode 'host'. The supported value for pidMode is "
+         "'task'."),
+        ({"ipcMode": "task"}, "Tasks using the Fargate launch type do not support ipcMode."),
+    ],
+)
+def test_fargate_refuses_at_register_task_definition_what_it_cannot_run(
+    ecs: Any, extra: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        if extra.get("executionRoleArn", "") is None:
+            ecs.register_task_definition(
+                family="batch", networkMode="awsvpc", cpu="256", memory="512", requiresCompatibilities=["FARGATE"],
+                containerDefinitions=[{"name": "app", "image": "busybox", "logConfiguration": {
+                    "logDriver": "awslogs", "options": {"awslogs-group": "/ecs/test", "awslogs-region": "us-east-1",
+                                                        "awslogs-stream-prefix": "ecs"}}}],
+            )
+        else:
+            register(ecs, **extra)
+    assert caught.value.response["Error"] == {"Code": "ClientException", "Message": message}
+    assert ecs.list_task_definitions()["taskDefinitionArns"] == []
+
+
+def test_run_task_refuses_a_launch_type_with_a_capacity_provider_strategy(ecs: Any) -> None:
+    register(ecs)
+    with pytest.raises(ClientError) as caught:
+        ecs.run_task(cluster="work", taskDefinition="batch", networkConfiguration=NETWORK, launchType="FARGATE",
+                     capacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1}])
+    assert caught.value.response["Error"] == {
+        "Code": "InvalidParameterException",
+        "Message": "Specifying both a launch type and capacity provider strategy is not supported. Remove one and "
+        "try again.",
+    }
+
+
+def test_list_task_definitions_family_prefix_is_the_whole_family_name(ecs: Any) -> None:
+    batch = register(ecs)
+    register(ecs, family="batch-nightly")
+    assert ecs.list_task_definitions(familyPrefix="batch")["taskDefinitionArns"] == [batch]
+    assert ecs.list_task_definitions(familyPrefix="bat")["taskDefinitionArns"] == []
+    assert ecs.list_task_definition_families(familyPrefix="bat")["families"] == ["batch", "batch-nightly"]
+
+
+def test_cluster_and_task_definition_tags_are_read_and_changed_with_the_tagging_calls(ecs: Any) -> None:
+    cluster = ecs.create_cluster(clusterName="tagged", tags=[{"key": "team", "value": "data"}])["cluster"]
+    assert cluster["tags"] == [{"key": "team", "value": "data"}]
+    assert "tags" not in ecs.describe_clusters(clusters=["tagged"])["clusters"][0]  # only with include=["TAGS"]
+    ecs.tag_resource(resourceArn=cluster["clusterArn"], tags=[{"key": "env", "value": "dev"}])
+    ecs.untag_resource(resourceArn=cluster["clusterArn"], tagKeys=["team"])
+    assert ecs.list_tags_for_resource(resourceArn=cluster["clusterArn"])["tags"] == [{"key": "env", "value": "dev"}]
+    described = ecs.describe_clusters(clusters=["tagged"], include=["TAGS", "SETTINGS"])["clusters"][0]
+    assert described["tags"] == [{"key": "env", "value": "dev"}]
+    assert described["settings"] == [{"name": "containerInsights", "value": "disabled"}]
+    definition = register(ecs, tags=[{"key": "a", "value": "1"}])
+    ecs.tag_resource(resourceArn=definition, tags=[{"key": "b", "value": "2"}])
+    assert ecs.list_tags_for_resource(resourceArn=definition)["tags"] == [
+        {"key": "a", "value": "1"}, {"key": "b", "value": "2"}
+    ]
+    with pytest.raises(ClientError) as caught:
+        ecs.list_tags_for_resource(resourceArn="arn:aws:ecs:us-east-1:000000000000:cluster/nope")
+    assert caught.value.response["Error"]["Code"] == "ClusterNotFoundException"
+
+
+def test_update_cluster_changes_its_settings_and_configuration(ecs: Any) -> None:
+    updated = ecs.update_cluster(
+        cluster="work", settings=[{"name": "containerInsights", "value": "enabled"}],
+        configuration={"executeCommandConfiguration": {"logging": "DEFAULT"}},
+    )["cluster"]
+    assert updated["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+    described = ecs.describe_clusters(clusters=["work"], include=["SETTINGS", "CONFIGURATIONS"])["clusters"][0]
+    assert described["settings"] == [{"name": "containerInsights", "value": "enabled"}]
+    assert described["configuration"] == {"executeCommandConfiguration": {"logging": "DEFAULT"}}

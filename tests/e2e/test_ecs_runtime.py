@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from fixtures.ecs import NETWORK, container, register, wait_stopped
+from fixtures.ecs import NETWORK, container, execution_role, register, wait_stopped
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_run_task_keeps_group_tags_and_count(ecs: Any) -> None:
 def test_a_task_bigger_than_the_machine_is_a_placement_failure(ecs: Any) -> None:
     ecs.register_task_definition(
         family="huge", networkMode="awsvpc", cpu="16384", memory="32768", requiresCompatibilities=["FARGATE"],
-        containerDefinitions=[container()])
+        containerDefinitions=[container()], executionRoleArn=execution_role(ecs))
     result = ecs.run_task(cluster="work", taskDefinition="huge", networkConfiguration=NETWORK)
     if (os.cpu_count() or 1) * 1024 >= 16384:
         pytest.fail("this machine is too big for the test's task")  # pragma: no cover
@@ -115,7 +115,9 @@ def test_stopped_tasks_stay_visible_for_an_hour_then_expire(server_factory: Any)
     assert ecs.describe_tasks(cluster="work", tasks=[arn])["failures"] == [{"arn": arn, "reason": "MISSING"}]
 
 
-def test_a_process_task_whose_runner_died_is_stopped_and_its_orphan_killed(server_factory: Any) -> None:
+def test_a_process_task_whose_runner_died_is_adopted_with_the_same_process(server_factory: Any) -> None:
+    """The process outlives its runner (its monitor holds it); the next server follows that very process, and
+    StopTask still ends it."""
     server = server_factory()
     ecs = server.client("ecs")
     server.client("logs").create_log_group(logGroupName="/ecs/test")
@@ -134,10 +136,11 @@ def test_a_process_task_whose_runner_died_is_stopped_and_its_orphan_killed(serve
     server.kill()
     assert os.path.exists(f"/proc/{pid}")  # the process outlived its runner
     server.start()
-    task = server.client("ecs").describe_tasks(cluster="work", tasks=[arn])["tasks"][0]
-    assert task["lastStatus"] == "STOPPED" and "restarted" in task["stoppedReason"]
-    assert f"its orphaned process {pid} was killed" in task["stoppedReason"]
-    assert "exitCode" not in task["containers"][0]  # never a stranger's exit code
+    ecs = server.client("ecs")
+    task = ecs.describe_tasks(cluster="work", tasks=[arn])["tasks"][0]
+    assert task["lastStatus"] == "RUNNING" and task["containers"][0]["runtimeId"] == runtime_id
+    ecs.stop_task(cluster="work", task=arn)
+    assert wait_stopped(ecs, "work", arn, timeout=60)["stopCode"] == "UserInitiated"
     for _ in range(100):
         if _gone(pid):
             break

@@ -89,6 +89,61 @@ def test_a_malformed_policy_is_refused_with_the_reason(cronbridge_server: Any) -
     ) == ("NoSuchEntity", 404, "The role with name ghost cannot be found.")
 
 
+def _doc(*statements: dict[str, Any], version: str | None = "2012-10-17") -> str:
+    return json.dumps({"Statement": list(statements)} | ({"Version": version} if version else {}))
+
+
+ALLOW_GET = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}
+# (call, document, IAM's message): each class of refusal through the wire, as boto3 shows it
+REFUSALS = [
+    ("create_policy", _doc(ALLOW_GET, version=None), "Policy document must be version 2012-10-17 or greater."),
+    ("create_policy", _doc(ALLOW_GET | {"Resource": "my-bucket"}), 'Resource my-bucket must be in ARN format or "*".'),
+    ("create_policy", _doc(), "Syntax errors in policy."),
+    ("create_policy", _doc(ALLOW_GET | {"Effect": "allow"}), "The policy failed legacy parsing"),
+    ("create_policy", _doc(ALLOW_GET | {"Resource": "arn:aws:iam:us-east-1:000000000000:role/r"}),
+     "IAM resource arn:aws:iam:us-east-1:000000000000:role/r cannot contain region information."),
+    ("create_policy_version", _doc(ALLOW_GET | {"Action": "s3:Get:Object"}),
+     "Actions/Condition can contain only one colon."),
+    ("put_user_policy", _doc(ALLOW_GET | {"Principal": "*"}), "Policy document should not specify a principal."),
+    ("put_user_policy", _doc(ALLOW_GET | {"Condition": {"DateLessThan": {"aws:CurrentTime": "2026-13-01"}}}),
+     "The policy failed legacy parsing"),
+    ("create_role", _doc({"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ecs"}}),
+     'Invalid principal in policy: "SERVICE":"ecs"'),
+    ("update_assume_role_policy", _doc({"Effect": "Allow", "Action": "sts:AssumeRole"}),
+     "Invalid principal in policy: com.amazon.balsa.error.InvalidPolicyException: "
+     "The passed in policy has a statement with no principals!"),
+]
+
+
+@pytest.mark.parametrize(("call", "document", "message"), REFUSALS, ids=[f"{c}: {m}" for c, _, m in REFUSALS])
+def test_iam_refuses_a_document_with_iams_message(
+        cronbridge_server: Any, call: str, document: str, message: str) -> None:
+    iam = cronbridge_server.client("iam")
+    iam.create_user(UserName="u")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(EVENTS_TRUST))
+    arn = iam.create_policy(PolicyName="p", PolicyDocument=_doc(ALLOW_GET))["Policy"]["Arn"]
+    calls = {
+        "create_policy": lambda: iam.create_policy(PolicyName="q", PolicyDocument=document),
+        "create_policy_version": lambda: iam.create_policy_version(PolicyArn=arn, PolicyDocument=document),
+        "put_user_policy": lambda: iam.put_user_policy(UserName="u", PolicyName="i", PolicyDocument=document),
+        "create_role": lambda: iam.create_role(RoleName="r2", AssumeRolePolicyDocument=document),
+        "update_assume_role_policy": lambda: iam.update_assume_role_policy(RoleName="r", PolicyDocument=document),
+    }
+    assert error(calls[call]) == ("MalformedPolicyDocument", 400, message)
+
+
+def test_policy_size_limits_are_iams(cronbridge_server: Any) -> None:
+    iam = cronbridge_server.client("iam")
+    big = _doc(ALLOW_GET | {"Resource": "arn:aws:s3:::" + "b" * 6100})
+    assert error(lambda: iam.create_policy(PolicyName="big", PolicyDocument=big)) == (
+        "LimitExceeded", 409, "Cannot exceed quota for PolicySize: 6144")
+    iam.create_user(UserName="u")
+    half = _doc(ALLOW_GET | {"Resource": "arn:aws:s3:::" + "b" * 1000})
+    iam.put_user_policy(UserName="u", PolicyName="one", PolicyDocument=half)
+    assert error(lambda: iam.put_user_policy(UserName="u", PolicyName="two", PolicyDocument=half)) == (
+        "LimitExceeded", 409, "Maximum policy size of 2048 bytes exceeded for user u")
+
+
 def test_attached_policies_block_deleting_a_role_until_detached(cronbridge_server: Any) -> None:
     iam = cronbridge_server.client("iam")
     iam.create_role(RoleName="events", AssumeRolePolicyDocument=json.dumps(EVENTS_TRUST))
@@ -254,6 +309,29 @@ def test_policy_and_user_tags(cronbridge_server: Any) -> None:
     assert iam.list_user_tags(UserName="u")["Tags"] == [{"Key": "a", "Value": "b"}]
     iam.untag_user(UserName="u", TagKeys=["a"])
     assert iam.list_user_tags(UserName="u")["Tags"] == []
+
+
+def test_tags_are_refused_as_iam_refuses_them(cronbridge_server: Any) -> None:
+    iam = cronbridge_server.client("iam")
+    doc = json.dumps(RUN_TASK)
+    twice = [{"Key": "Team", "Value": "a"}, {"Key": "team", "Value": "b"}]  # IAM's tag keys ignore case
+    assert error(lambda: iam.create_policy(PolicyName="p", PolicyDocument=doc, Tags=twice)) == (
+        "InvalidInput", 400, "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+    code, status, message = error(lambda: iam.create_user(UserName="u", Tags=[{"Key": "NOWAY!", "Value": ""}]))
+    assert (code, status) == ("ValidationError", 400)
+    assert "Value 'NOWAY!' at 'tags.1.member.key' failed to satisfy constraint: Member must satisfy regular " \
+           "expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+" in message
+    iam.create_user(UserName="u", Tags=[{"Key": "équipe ü 1_.:/=+-@", "Value": ""}])  # letters of any script
+
+
+def test_policies_show_description_and_tags_where_iam_does(cronbridge_server: Any) -> None:
+    iam = cronbridge_server.client("iam")
+    made = iam.create_policy(PolicyName="p", PolicyDocument=json.dumps(RUN_TASK), Description="d")["Policy"]
+    assert "Description" not in made and "Tags" not in made
+    got = iam.get_policy(PolicyArn=made["Arn"])["Policy"]
+    assert (got["Description"], got["Tags"]) == ("d", [])
+    listed = iam.list_policies(Scope="Local")["Policies"]
+    assert [p["Arn"] for p in listed] == [made["Arn"]] and "Description" not in listed[0]
 
 
 def test_lists_page_with_marker_and_max_items(cronbridge_server: Any) -> None:

@@ -4,6 +4,7 @@ one permission removed fails with the right explanation in the invocation record
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.error
@@ -17,6 +18,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from fixtures.ecs import NETWORK, execution_role, wait_stopped
+from fixtures.postgres import BOTH_ENGINES
+from fixtures.server import ADMIN_KEY, ADMIN_SECRET
+
+pytestmark = BOTH_ENGINES  # every test here runs on SQLite and on PostgreSQL
 
 SEED = Path(__file__).parents[1] / "terraform" / "seed" / "policies"  # the seed's files, byte for byte
 FAMILY = "ecs-scheduled-batch-task"
@@ -297,8 +302,9 @@ def test_the_explain_endpoint_and_cli_name_the_deciding_statement(seed: Seed) ->
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, "AWS_ACCESS_KEY_ID": ADMIN_KEY, "AWS_SECRET_ACCESS_KEY": ADMIN_SECRET},
     )
-    assert cli.returncode == 1
+    assert cli.returncode == 1, cli.stderr
     assert "because no identity-based policy allows the ecs:StopTask action" in cli.stdout
 
 
@@ -423,7 +429,7 @@ def test_a_role_session_is_limited_by_its_session_policy(cronbridge_server: Any)
     ],
 )
 def test_the_explain_endpoint_refuses_bad_requests_with_a_reason(cronbridge_server: Any, payload: bytes) -> None:
-    request = urllib.request.Request(f"{cronbridge_server.endpoint}/_cronbridge/explain", data=payload, method="POST")
+    request = cronbridge_server.signed_request("POST", "/_cronbridge/explain", payload)
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=10)
     body = json.loads(caught.value.read())

@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from fixtures.postgres import BOTH_ENGINES
+
+pytestmark = BOTH_ENGINES  # every test here runs on SQLite and on PostgreSQL
+
 GROUP = "/ecs/e2e"
 
 

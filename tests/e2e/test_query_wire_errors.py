@@ -20,7 +20,7 @@ IAM = "Version=2010-05-08&"
             IAM + "Action=GetRole",
             400,
             "ValidationError",
-            "Value null at 'RoleName' failed to satisfy constraint: Member must not be null",
+            "Value null at 'roleName' failed to satisfy constraint: Member must not be null",
         ),
         (
             "iam",
@@ -50,6 +50,15 @@ IAM = "Version=2010-05-08&"
             400,
             "ValidationError",
             "Member must be of type integer",
+        ),
+        (
+            "sts",
+            b"Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::000000000000:role/x&RoleSessionName="
+            + b"s" * 65,
+            400,
+            "ValidationError",
+            f"Value '{'s' * 65}' at 'roleSessionName' failed to satisfy constraint: Member must have length less than"
+            " or equal to 64",
         ),
         ("iam", b"Action=GetRole&RoleName=\xff\xfe", 400, "MalformedQueryString", "not valid UTF-8"),
     ],

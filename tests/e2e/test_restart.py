@@ -35,7 +35,10 @@ def test_a_restart_keeps_resources_tasks_and_log_events(server_factory: Any) -> 
     assert messages == ["kept", "written by hand"]
 
 
-def test_a_task_running_when_the_server_dies_is_stopped_with_a_reason_after_restart(server_factory: Any) -> None:
+def test_a_process_task_running_when_the_server_dies_runs_on_and_can_be_stopped_after_restart(
+    server_factory: Any
+) -> None:
+    """Its monitor outlives the server: the next server adopts the task, and StopTask still reaches it."""
     server = server_factory()
     ecs = server.client("ecs")
     server.client("logs").create_log_group(logGroupName="/ecs/test")
@@ -44,9 +47,15 @@ def test_a_task_running_when_the_server_dies_is_stopped_with_a_reason_after_rest
     overrides = {"containerOverrides": [{"name": "app", "command": ["sleep", "30"]}]}
     arn = ecs.run_task(cluster="work", taskDefinition="batch", overrides=overrides,
                        networkConfiguration=NETWORK)["tasks"][0]["taskArn"]
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30
+    while ecs.describe_tasks(cluster="work", tasks=[arn])["tasks"][0]["lastStatus"] != "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
     server.kill()
     server.start()
-    task = server.client("ecs").describe_tasks(cluster="work", tasks=[arn])["tasks"][0]
-    assert task["lastStatus"] == "STOPPED"
-    assert "restarted" in task["stoppedReason"]
+    ecs = server.client("ecs")
+    assert ecs.describe_tasks(cluster="work", tasks=[arn])["tasks"][0]["lastStatus"] == "RUNNING"
+    ecs.stop_task(cluster="work", task=arn, reason="enough")
+    task = wait_stopped(ecs, "work", arn, timeout=60)
+    assert (task["stopCode"], task["stoppedReason"]) == ("UserInitiated", "enough")
+    assert task["containers"][0]["exitCode"] in (143, 137)  # SIGTERM (or SIGKILL after the stop timeout)

@@ -6,7 +6,10 @@ import time
 from typing import Any
 
 from fixtures.ecs import wait_stopped
+from fixtures.postgres import BOTH_ENGINES
 from fixtures.scheduling import T0, invocations, put_batch_rule
+
+pytestmark = BOTH_ENGINES  # every test here runs on SQLite and on PostgreSQL
 
 
 def test_a_rate_rule_fires_one_minute_after_creation_and_every_minute_after(server_factory: Any) -> None:

@@ -130,6 +130,15 @@ def test_open_mode_accepts_any_key_as_the_administrator(server_factory: Any) -> 
     assert status == 400 and b"MissingAuthenticationTokenException" in body
 
 
+def test_open_mode_names_the_user_of_a_key_it_issued(server_factory: Any) -> None:
+    server = server_factory(extra_env={"CRONBRIDGE_AUTH": "open"})
+    iam = client(server, "iam", "anything", "at-all")
+    user = iam.create_user(UserName="new-user")["User"]
+    key = iam.create_access_key(UserName="new-user")["AccessKey"]
+    me = client(server, "sts", key["AccessKeyId"], "not-its-secret").get_caller_identity()  # open: not verified
+    assert (me["Arn"], me["UserId"]) == (user["Arn"], user["UserId"])
+
+
 def test_enforce_is_the_default_and_said_at_start_up(cronbridge_server: Any) -> None:
     assert "auth: enforce" in cronbridge_server.log_path.read_text()
     assert cronbridge_server.get("/_cronbridge/health")["auth"] == "enforce"

@@ -23,8 +23,9 @@ def raw(server: Any, target: str | None, body: bytes) -> tuple[int, Any, dict[st
                "X-Amz-Date": amz_date}
     if target:
         headers["X-Amz-Target"] = target
+    service = {"AWSEvents": "events", "Logs_20140328": "logs"}.get((target or "").rpartition(".")[0], "ecs")
     headers["Authorization"] = sigv4.sign("POST", "/", "", headers, body, access_key_id=ADMIN_KEY,
-                                          secret_access_key=ADMIN_SECRET, region="eu-west-1", service="ecs",
+                                          secret_access_key=ADMIN_SECRET, region="eu-west-1", service=service,
                                           amz_date=amz_date)
     request = urllib.request.Request(server.endpoint + "/", data=body, headers=headers, method="POST")
     try:

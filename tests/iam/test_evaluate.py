@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from cronbridge.iam import NamedPolicy, Request, evaluate, parse_policy
+from cronbridge.iam.explain import explain
 
 ACCOUNT = "123456789012"
 USER = f"arn:aws:iam::{ACCOUNT}:user/Bob"
@@ -370,3 +371,78 @@ def test_an_allow_explains_each_statement_with_its_policy_and_sid() -> None:
         "Allowed by:\n"
         "  - Allow statement Ecs in arn:aws:iam::aws:policy/Ecs\n"
         "  - Allow statement (no Sid) in inline:Runner/any")
+
+
+# -- permissions boundaries: the intersection with identity (and session) policies -------------------------------
+
+BOUNDARY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/Boundary"
+
+
+def boundary(*statements: dict[str, Any]) -> NamedPolicy:
+    return named(list(statements), BOUNDARY_ARN)
+
+
+BOUNDARY_TABLE: list[tuple[str, Any, NamedPolicy, Any, str, str]] = [
+    ("an allow in both", [IDENTITY], boundary(allow("ecs:RunTask")), None, A, "identity"),
+    ("a boundary wildcard", [IDENTITY], boundary(allow("*")), None, A, "identity"),
+    ("a boundary that allows other actions", [IDENTITY], boundary(allow("logs:*")), None, N, "boundary"),
+    ("a boundary scoped to other resources", [IDENTITY], boundary(allow("ecs:*", CLUSTER + "*")), None,
+     N, "boundary"),
+    ("a boundary alone grants nothing", [], boundary(allow("*")), None, N, "identity"),
+    ("a deny in the boundary", [IDENTITY], boundary(allow("*"), deny("ecs:RunTask", Sid="Freeze")), None,
+     D, "boundary"),
+    ("an identity deny is named before the boundary's", [named([allow("*"), deny("ecs:*")])],
+     boundary(deny("*")), None, D, "identity"),
+    ("a boundary condition not met", [IDENTITY],
+     boundary(allow("ecs:RunTask", **cond("StringEquals", "ecs:cluster", "prod"))), None, N, "boundary"),
+    ("session policies limit too", [IDENTITY], boundary(allow("ecs:*")), [named([allow("logs:*")], "session")],
+     N, "session"),
+    ("all three allow", [IDENTITY], boundary(allow("ecs:*")), [named([allow("ecs:RunTask")], "session")],
+     A, "identity"),
+    ("the boundary is checked before the session", [IDENTITY], boundary(allow("logs:*")),
+     [named([allow("logs:*")], "session")], N, "boundary"),
+    ("a session deny", [IDENTITY], boundary(allow("*")), [named([allow("*"), deny("ecs:*")], "session")],
+     D, "session"),
+]
+
+
+@pytest.mark.parametrize(("identity", "limit", "session", "expected", "scope"), [r[1:] for r in BOUNDARY_TABLE],
+                         ids=[r[0] for r in BOUNDARY_TABLE])
+def test_a_permissions_boundary_intersects_with_the_identity_policies(
+        identity: Any, limit: NamedPolicy, session: Any, expected: str, scope: str) -> None:
+    decision = evaluate(RUN, identity, session, limit)
+    assert (decision.effect, decision.scope) == (expected, scope)
+
+
+def test_a_boundary_denial_is_worded_as_aws() -> None:
+    implicit = evaluate(RUN, [IDENTITY], None, boundary(allow("logs:*")))
+    assert implicit.message(USER, "ecs:RunTask", TASKDEF) == (
+        f"User: {USER} is not authorized to perform: ecs:RunTask on resource: {TASKDEF} "
+        "because no permissions boundary allows the ecs:RunTask action")
+    explicit = evaluate(RUN, [IDENTITY], None, boundary(allow("*"), deny("ecs:*", Sid="NoEcs")))
+    assert explicit.message(USER, "ecs:RunTask", TASKDEF).endswith("with an explicit deny in a permissions boundary")
+    assert [tuple(d) for d in explicit.statements] == [(BOUNDARY_ARN, "NoEcs", "Deny")]
+
+
+def test_an_allow_names_the_boundary_statement_too() -> None:
+    decision = evaluate(RUN, [IDENTITY], None, boundary(allow("ecs:*", Sid="EcsOnly")))
+    assert [tuple(d) for d in decision.statements] == [
+        ("arn:aws:iam::aws:policy/Ecs", "Ecs", "Allow"), (BOUNDARY_ARN, "EcsOnly", "Allow")]
+
+
+def test_explain_shows_the_boundary_and_why_it_refused() -> None:
+    found = explain(RUN, [IDENTITY], None, boundary(allow("logs:*", Sid="LogsOnly")))
+    text = found.text()
+    assert text.startswith(f"DENIED (implicit deny): {USER} -> ecs:RunTask on {TASKDEF}")
+    assert "Implicitly denied: no permissions boundary allows the request." in text
+    assert f"Permissions boundary {BOUNDARY_ARN}:" in text
+    assert f"{BOUNDARY_ARN} statement 1 (Sid LogsOnly): Allow logs:* on * -- does not apply: action not matched" in text
+    answer = found.to_json()
+    assert answer["permissionsBoundary"] == BOUNDARY_ARN
+    assert [(s["policy"], s["policyType"], s["applies"]) for s in answer["evaluatedStatements"]] == [
+        ("arn:aws:iam::aws:policy/Ecs", "identity", True), (BOUNDARY_ARN, "permissionsBoundary", False)]
+
+
+def test_explain_without_a_boundary_says_nothing_of_one() -> None:
+    found = explain(RUN, [IDENTITY])
+    assert "Permissions boundary" not in found.text() and found.to_json()["permissionsBoundary"] is None

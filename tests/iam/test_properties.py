@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cronbridge.iam import NamedPolicy, Request, evaluate, parse_policy
+from cronbridge.iam.explain import explain
 
 ACTIONS = ["ecs:RunTask", "ecs:StopTask", "logs:PutLogEvents", "iam:PassRole"]
 RESOURCES = ["arn:aws:ecs:us-east-1:1:task-definition/job:1", "arn:aws:ecs:us-east-1:1:cluster/c",
@@ -103,3 +104,35 @@ def test_an_allowed_decision_always_names_an_allow(lists: Any, request: Request)
     effects = {d.effect for d in decision.statements}
     expected = {"Allow": {"Allow"}, "ExplicitDeny": {"Deny"}, "ImplicitDeny": set()}
     assert effects == expected[decision.effect]
+
+
+BOUNDARIES = st.lists(statements(), min_size=1, max_size=3).map(lambda items: policy(items, "boundary"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(POLICY_LISTS, BOUNDARIES, REQUESTS)
+def test_a_boundary_allows_exactly_the_intersection(lists: Any, limit: NamedPolicy, request: Request) -> None:
+    together = evaluate(request, _named(lists), None, limit)
+    assert together.allowed == (evaluate(request, _named(lists)).allowed and evaluate(request, [limit]).allowed)
+
+
+@settings(max_examples=300, deadline=None)
+@given(POLICY_LISTS, POLICY_LISTS, BOUNDARIES, REQUESTS)
+def test_identity_boundary_and_session_policies_all_must_allow(
+        lists: Any, session: Any, limit: NamedPolicy, request: Request) -> None:
+    together = evaluate(request, _named(lists), _named(session), limit)
+    parts = [evaluate(request, _named(lists)), evaluate(request, [limit])]
+    if session:
+        parts.append(evaluate(request, _named(session)))
+    assert together.allowed == all(p.allowed for p in parts)
+    if any(p.effect == "ExplicitDeny" for p in parts):
+        assert together.effect == "ExplicitDeny"
+
+
+@settings(max_examples=200, deadline=None)
+@given(POLICY_LISTS, BOUNDARIES, REQUESTS)
+def test_explain_agrees_with_evaluate_under_a_boundary(lists: Any, limit: NamedPolicy, request: Request) -> None:
+    found = explain(request, _named(lists), None, limit)
+    assert found.decision == evaluate(request, _named(lists), None, limit)
+    applying = {(c.policy, c.sid, c.effect) for c in found.checks + found.boundary_checks if c.applies}
+    assert {tuple(d) for d in found.decision.statements} <= applying

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from cronbridge.clock import FakeClock
 from cronbridge.identity import IdentityService
-from cronbridge.store.db import Database
+from cronbridge.store.db import SqliteDatabase
 
 TRUST = json.dumps(
     {
@@ -38,8 +38,8 @@ def _document(name: str, revision: int) -> str:
 @settings(max_examples=40, deadline=None)
 def test_a_role_sessions_policies_follow_every_change_at_once(ops: list[tuple[str, str]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(Path(tmp) / "s.db")
-        identity = IdentityService(db, FakeClock(), "123456789012")
+        db = SqliteDatabase(Path(tmp) / "s.db")
+        identity = IdentityService(db, FakeClock(), "123456789012", lambda: None)
         role = identity.create_role("r", TRUST)
         arns = {n: identity.policies.create(f"managed-{n}", _document(n, 0)).arn for n in NAMES}
         session = identity.assume_role(role.arn, "s1", caller="events.amazonaws.com")

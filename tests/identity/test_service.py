@@ -11,6 +11,7 @@ import pytest
 
 from cronbridge.clock import FakeClock
 from cronbridge.iam import MalformedPolicy, Request, evaluate
+from cronbridge.iam.limits import PolicyTooLarge
 from cronbridge.identity import IdentityService
 from cronbridge.identity.bootstrap import read_credentials, write_credentials
 from cronbridge.identity.errors import (
@@ -21,7 +22,7 @@ from cronbridge.identity.errors import (
     LimitExceeded,
     NoSuchEntity,
 )
-from cronbridge.store.db import Database
+from cronbridge.store.database import open_database
 
 ACCOUNT = "123456789012"
 EVENTS_TRUST = json.dumps(
@@ -54,9 +55,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def identity(tmp_path: Path, clock: FakeClock) -> Iterator[IdentityService]:
-    db = Database(tmp_path / "state.db")
-    yield IdentityService(db, clock, ACCOUNT)
+def identity(database_location: str, clock: FakeClock) -> Iterator[IdentityService]:
+    db = open_database(database_location)  # IAM's tables on both engines (names compared without regard to case)
+    yield IdentityService(db, clock, ACCOUNT, lambda: None)
     db.close()
 
 
@@ -88,13 +89,13 @@ def test_the_credentials_file_is_private_and_readable(tmp_path: Path, identity: 
     assert read_credentials(path) == (pair.access_key_id, pair.secret_access_key)
 
 
-def test_state_survives_reopening_the_database(tmp_path: Path, clock: FakeClock) -> None:
-    db = Database(tmp_path / "s.db")
-    first = IdentityService(db, clock, ACCOUNT)
+def test_state_survives_reopening_the_database(database_location: str, clock: FakeClock) -> None:
+    db = open_database(database_location)
+    first = IdentityService(db, clock, ACCOUNT, lambda: None)
     pair, _ = first.bootstrap()
     first.create_role("r", EVENTS_TRUST)
     db.close()
-    second = IdentityService(Database(tmp_path / "s.db"), clock, ACCOUNT)
+    second = IdentityService(open_database(database_location), clock, ACCOUNT, lambda: None)
     assert second.bootstrap()[0].access_key_id == pair.access_key_id
     assert second.get_role("r").trust_policy == EVENTS_TRUST
 
@@ -118,8 +119,48 @@ def test_a_role_is_found_by_name_or_arn(identity: IdentityService) -> None:
 
 def test_a_trust_policy_is_validated_as_iam_does(identity: IdentityService) -> None:
     no_principal = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]})
-    with pytest.raises(MalformedPolicy, match="Missing required field Principal"):
+    with pytest.raises(MalformedPolicy, match="The passed in policy has a statement with no principals!"):
         identity.create_role("r", no_principal)
+
+
+def test_a_managed_policy_needs_the_2012_version_an_inline_one_does_not(identity: IdentityService) -> None:
+    old = json.dumps({"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]})
+    with pytest.raises(MalformedPolicy, match="Policy document must be version 2012-10-17 or greater."):
+        identity.policies.create("old", old)
+    identity.create_user("u")
+    identity.policies.put_inline("user", "u", "old", old)
+    assert identity.policies.inline("user", "u", "old")[1] == old
+
+
+def test_policy_sizes_are_limited_per_type(identity: IdentityService) -> None:
+    def sized(padding: int) -> str:
+        return json.dumps({"Version": "2012-10-17",
+                           "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                          "Resource": "arn:aws:s3:::" + "b" * padding}]})
+    with pytest.raises(PolicyTooLarge, match="Cannot exceed quota for PolicySize: 6144"):
+        identity.policies.create("big", sized(6100))
+    identity.create_user("u")
+    identity.policies.put_inline("user", "u", "one", sized(900))
+    identity.policies.put_inline("user", "u", "one", sized(1000))  # replacing a policy counts it once
+    with pytest.raises(PolicyTooLarge, match="Maximum policy size of 2048 bytes exceeded for user u"):
+        identity.policies.put_inline("user", "u", "two", sized(1000))
+    identity.create_role("r", EVENTS_TRUST)
+    identity.policies.put_inline("role", "r", "two", sized(4000))
+    big_trust = json.loads(EVENTS_TRUST)
+    big_trust["Statement"][0]["Principal"]["Service"] = [f"s{i:04}.amazonaws.com" for i in range(100)]
+    with pytest.raises(PolicyTooLarge, match="Cannot exceed quota for ACLSizePerRole: 2048"):
+        identity.update_trust_policy("r", json.dumps(big_trust))
+
+
+def test_a_policy_stored_before_a_rule_was_added_still_evaluates(identity: IdentityService) -> None:
+    identity.create_user("u")
+    stored = json.dumps({"Version": "2012-10-17",
+                         "Statement": [{"Sid": "old-style", "Effect": "Allow", "Action": "ecs:*", "Resource": "*"}]})
+    identity.store.put_inline("user", "u", "legacy", stored)
+    principal = identity.principal_of_key(identity.create_access_key("u").access_key_id)
+    assert principal is not None
+    decision = evaluate(Request("ecs:RunTask", "*", principal.arn), identity.policies_for(principal))
+    assert decision.allowed and decision.statements[0].sid == "old-style"
 
 
 def test_a_role_with_policies_cannot_be_deleted(identity: IdentityService) -> None:
@@ -259,3 +300,37 @@ def test_a_trust_policy_condition_sees_the_context_given(identity: IdentityServi
         )
     explained = identity.sessions.trust(role, "events.amazonaws.com")
     assert not explained.allowed and "no resource-based policy" in explained.explain()
+
+
+def test_a_users_groups_policies_and_boundary_shape_what_it_may_do(identity: IdentityService) -> None:
+    user = identity.create_user("ann")
+    principal = identity.principal_of_key(identity.create_access_key("ann").access_key_id)
+    assert principal is not None and identity.boundary_for(principal) is None
+    identity.groups.create("ops")
+    identity.groups.add_user("ops", "ann")
+    identity.policies.put_inline("group", "ops", "run", RUN_TASK)
+    assert [p.name for p in identity.policies_for(principal)] == ["inline:group/ops/run"]
+    request = Request("ecs:RunTask", "*", user.arn)
+    assert evaluate(request, identity.policies_for(principal), None, identity.boundary_for(principal)).allowed
+    limit = identity.policies.create("LogsOnly", json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}))
+    identity.put_user_boundary("ann", limit.arn)
+    boundary = identity.boundary_for(principal)
+    assert boundary is not None and boundary.name == limit.arn
+    decision = evaluate(request, identity.policies_for(principal), None, boundary)
+    assert (decision.effect, decision.scope) == ("ImplicitDeny", "boundary")
+    assert identity.policies.get(limit.arn).boundary_count == 1
+    identity.groups.remove_user("ops", "ann")
+    assert identity.policies_for(principal) == []
+
+
+def test_a_role_sessions_boundary_is_its_roles(identity: IdentityService) -> None:
+    limit = identity.policies.create("Limit", RUN_TASK)
+    identity.create_role("r", ACCOUNT_TRUST, permissions_boundary=limit.arn)
+    creds = identity.assume_role(f"arn:aws:iam::{ACCOUNT}:role/r", "s", caller=identity.root())
+    principal = identity.principal_of_key(creds.access_key_id)
+    assert principal is not None
+    found = identity.boundary_for(principal)
+    assert found is not None and found.name == limit.arn
+    identity.delete_role_boundary("r")
+    assert identity.boundary_for(principal) is None

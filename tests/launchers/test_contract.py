@@ -1,5 +1,6 @@
 """One contract for every launcher: the same task definitions through boto3 against a real server, run as local
-processes and as containers on a real Docker engine, must end as ECS ends them."""
+processes, as containers on a real Docker engine and as jobs on a Docker Swarm of the tests' own, must end as ECS
+ends them."""
 
 from __future__ import annotations
 
@@ -10,10 +11,15 @@ from typing import Any
 
 import pytest
 
-from fixtures.ecs import NETWORK, execution_role, wait_stopped
+from fixtures.docker_engine import BUSYBOX_IMAGE
+from fixtures.ecs import NETWORK, execution_role, stream_messages, wait_stopped
 from fixtures.server import ServerProcess
 
-LAUNCHERS = ["process", pytest.param("docker", marks=pytest.mark.docker)]
+LAUNCHERS = [
+    "process",
+    pytest.param("docker", marks=pytest.mark.docker),
+    pytest.param("swarm", marks=pytest.mark.docker),
+]
 GROUP = "/ecs/contract"
 LIFECYCLE = [
     "PROVISIONING",
@@ -82,15 +88,7 @@ class Harness:
         return wait_stopped(self.ecs, "c", arn, timeout)
 
     def lines(self, arn: str, name: str = "app") -> list[str]:
-        stream = f"ecs/{name}/{arn.rsplit('/', 1)[-1]}"
-        messages: list[str] = []
-        kwargs: dict[str, Any] = {"logGroupName": GROUP, "logStreamName": stream, "startFromHead": True}
-        while True:
-            page = self.logs.get_log_events(**kwargs)
-            messages += [e["message"] for e in page["events"]]
-            if not page["events"]:
-                return messages
-            kwargs["nextToken"] = page["nextForwardToken"]
+        return stream_messages(self.logs, GROUP, f"ecs/{name}/{arn.rsplit('/', 1)[-1]}")
 
     def container_of(self, task: dict[str, Any], name: str = "app") -> dict[str, Any]:
         return dict(next(c for c in task["containers"] if c["name"] == name))
@@ -109,7 +107,10 @@ class Harness:
 def harness_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     launcher = request.param
     image = request.getfixturevalue("busybox_image") if launcher == "docker" else "busybox"
-    server = ServerProcess(tmp_path_factory.mktemp(f"contract-{launcher}"), launcher=launcher).start()
+    env = {}
+    if launcher == "swarm":  # DOCKER_HOST names the Swarm's manager, as for the docker CLI
+        image, env = BUSYBOX_IMAGE, {"DOCKER_HOST": request.getfixturevalue("swarm").url}
+    server = ServerProcess(tmp_path_factory.mktemp(f"contract-{launcher}"), launcher=launcher, extra_env=env).start()
     yield Harness(server, image)
     server.stop()
 

@@ -31,6 +31,19 @@ def _launch(machine: str, path: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([emulator, str(path)])
 
 
+def _wait_until_paused(proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """Until the program (or qemu running it) sleeps without using CPU: its handlers are in place by then. A fixed
+    sleep lost the race on a loaded machine, where qemu had not yet installed the guest's handler."""
+    deadline, last = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline and proc.poll() is None:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        now = f"{fields[0]} {fields[11]} {fields[12]}"  # state, utime, stime
+        if now == last and fields[0] == "S":
+            return
+        last = now
+        time.sleep(0.2)
+
+
 @pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_the_pause_program_waits_then_ends_on_sigterm_or_sigint(machine: str, signum: int, tmp_path: Path) -> None:
@@ -40,7 +53,7 @@ def test_the_pause_program_waits_then_ends_on_sigterm_or_sigint(machine: str, si
     path.write_bytes(binary)
     os.chmod(path, 0o755)
     proc = _launch(machine, path)
-    time.sleep(0.3)
+    _wait_until_paused(proc)
     assert proc.poll() is None  # still waiting
     proc.send_signal(signum)
     assert proc.wait(10) == 0

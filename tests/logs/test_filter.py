@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from cronbridge.errors import InvalidParameter
 from cronbridge.logs.filter import parse
+from cronbridge.store.database import SQLITE
+from cronbridge.store.logs import substring_clause
 
 MATCHES = [
     ("", "anything at all", True),
@@ -104,9 +106,92 @@ def test_term_patterns_select_the_same_rows_in_sql_as_in_python(
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, message TEXT)")
     conn.executemany("INSERT INTO t (message) VALUES (?)", [(m,) for m in messages])
-    clause = pattern.sql()
-    where, params = clause if clause is not None else ("1", [])
+    substrings = pattern.prefilter()
+    where, params = substring_clause(SQLITE, substrings) if substrings is not None else ("1", [])
     rows = conn.execute(f"SELECT message FROM t WHERE {where} ORDER BY id", params)
     in_sql = [r[0] for r in rows]
     assert pattern.exact
     assert in_sql == [m for m in messages if pattern.matches(m)]
+
+
+# hostile patterns and messages: every one is answered in time linear in the message (RE2, no backtracking)
+
+REDOS = "%" + "a?" * 30 + "a" * 30 + "%"
+HOSTILE = [
+    (REDOS, "a" * 30, True),  # exponential in a backtracking engine
+    (REDOS, "a" * 29 + "b", False),
+    ("%(a+)+b%", None, None),  # parentheses are not in AWS's subset: refused, never compiled
+    ("{ $.a = " + "a*" * 200 + "b }", '{"a": "' + "a" * 5000 + '"}', False),  # wildcards: no .*.*.* blow-up
+    ("[" + ", ".join(["...", "x = 1"] * 40) + "]", "[ " * 50_000, False),  # unclosed brackets, many fields
+    ("[a, ...]", '" ' * 100_000, True),  # an unclosed quote scanned once, not once per field
+]
+
+
+def _time_boxed(pattern: str, message: str) -> str:
+    """Match in a child interpreter (a runaway match would hold this one's GIL); its answer, or a timeout."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from cronbridge.logs.filter import parse; "
+        "print(parse(sys.argv[1]).matches(sys.stdin.read()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, pattern], input=message, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize(("pattern", "message", "expected"), HOSTILE)
+def test_hostile_patterns_answer_at_once_or_are_refused(pattern: str, message: str | None, expected: bool) -> None:
+    if message is None:
+        with pytest.raises(InvalidParameter, match="Invalid filter pattern"):
+            parse(pattern)
+        return
+    assert _time_boxed(pattern, message) == str(expected)
+
+
+def test_regular_expressions_work_inside_json_and_delimited_patterns() -> None:
+    assert parse("{ $.eventType = %Trail% }").matches('{"eventType": "UpdateTrail"}')
+    assert not parse("{ $.eventType = %^Trail% }").matches('{"eventType": "UpdateTrail"}')
+    assert parse("{ $.ip != %^10\\.% }").matches('{"ip": "192.168.0.1"}')
+    assert parse("[ip = %^1\\d{2}\\.%, ...]").matches("123.4.5.6 GET /")
+    assert parse("{ $.a = %x|y% && $.b = %\\d+% }").matches('{"a": "y", "b": "42"}')
+
+
+def test_at_most_two_regular_expressions_in_one_json_or_delimited_pattern() -> None:
+    with pytest.raises(InvalidParameter, match="at most 2 regular expressions"):
+        parse("{ $.a = %a% || $.b = %b% || $.c = %c% }")
+    with pytest.raises(InvalidParameter, match="at most 2 regular expressions"):
+        parse("[a = %a%, b = %b%, c = %c%]")
+
+
+@pytest.mark.parametrize("pattern", ["%a{1001}%", "%something!%", "%é%", "%a.{999}c%"])
+def test_regular_expressions_outside_the_subset_or_re2s_budget_are_invalid(pattern: str) -> None:
+    with pytest.raises(InvalidParameter, match="Invalid filter pattern"):
+        parse(pattern)
+
+
+def test_delimited_weight_grows_with_fields_only_around_an_ellipsis() -> None:
+    assert parse("[a, b = 1, c]").weight == 1
+    assert parse("[..., b = 1, c = 2]").weight == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from(["x", "y", "*"])), max_size=6),
+    st.lists(st.sampled_from(["x", "y", "z"]), max_size=8),
+)
+def test_delimited_fields_match_exactly_as_a_glob_over_fields(fields: list[str | None], values: list[str]) -> None:
+    import fnmatch
+
+    body = ", ".join("..." if f is None else ("f" if f == "*" else f"f = {f}") for f in fields) or "..."
+    glob = "".join("*" if f is None else ("?" if f == "*" else f) for f in fields) or "*"
+    assert parse(f"[{body}]").matches(" ".join(values)) is fnmatch.fnmatchcase("".join(values), glob)
+
+
+def test_a_regular_expressions_weight_grows_with_its_program() -> None:
+    assert parse("%ERROR%").weight == 1
+    assert parse("%a.{99}c%").weight > 5
+    assert parse("{ $.a = %a.{99}c% }").weight == parse("%a.{99}c%").weight

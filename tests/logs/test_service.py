@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from cronbridge.clock import FakeClock
 from cronbridge.errors import AwsError
+from cronbridge.logs.metric_filters import MetricFilters
 from cronbridge.logs.service import LogService
 from cronbridge.model.logs import Position, StreamOrder
-from cronbridge.store.db import Database
+from cronbridge.model.metrics import MetricId
+from cronbridge.scope import HOME
+from cronbridge.store.database import open_database
+from cronbridge.store.documents import Documents
+from cronbridge.store.metrics import MetricStore
 
 NOW_MS = 1_700_000_000_000
 
 
 @pytest.fixture
-def logs(tmp_path: Path) -> LogService:
-    service = LogService(Database(tmp_path / "logs.db"), FakeClock(NOW_MS / 1000))
+def logs(database_location: str) -> LogService:
+    db = open_database(database_location)
+    filters = MetricFilters(Documents(db), MetricStore(db, HOME), HOME)
+    service = LogService(db, FakeClock(NOW_MS / 1000), filters, HOME)
     service.create_group("/ecs/app")
     service.create_stream("/ecs/app", "s1")
     return service
@@ -237,3 +243,29 @@ def test_a_python_checked_filter_stops_after_a_bounded_scan_with_a_token(logs: L
     assert page.events == [] and page.next is not None
     rest = logs.filter_events("/ecs/app", pattern="[a, b, c, d]", after=page.next)
     assert rest.events == [] and rest.next is None
+
+
+def test_every_stored_event_updates_the_metric_of_a_matching_filter(logs: LogService) -> None:
+    logs.filters.put("/ecs/app", "errors", "ERROR", [{"metricName": "Errors", "metricNamespace": "Batch",
+                                                      "metricValue": "1"}], NOW_MS)
+    logs.put_events("/ecs/app", "s1", [(NOW_MS - 2000, "INFO ok"), (NOW_MS - 1000, "ERROR disk full")])
+    logs.append("/ecs/app", "s1", [(NOW_MS, "ERROR again")])
+    samples = logs.filters.samples.samples(MetricId("Batch", "Errors"), 0, NOW_MS / 1000 + 1)
+    assert [(s.timestamp, s.total) for s in samples] == [(NOW_MS / 1000 - 1, 1.0), (NOW_MS / 1000, 1.0)]
+    logs.delete_group("/ecs/app")
+    assert logs.filters.describe("/ecs/app") == []
+
+
+def test_a_costly_filter_ends_its_page_early_with_a_token_and_misses_nothing(logs: LogService) -> None:
+    """Each call does bounded work (AWS's searches too return short pages with a token); paging finds every match."""
+    line = "a" * 3000 + "c"
+    logs.append("/ecs/app", "s1", [(NOW_MS - 10_000 + i, line if i % 7 == 0 else line[:-1]) for i in range(3000)])
+    pages, found, after = 0, 0, None
+    while True:
+        page = logs.filter_events("/ecs/app", pattern="%a.{130}c%", after=after)
+        pages, found = pages + 1, found + len(page.events)
+        if page.next is None:
+            break
+        after = page.next
+    assert found == len(range(0, 3000, 7))
+    assert pages > 1

@@ -6,6 +6,7 @@ import pytest
 
 from cronbridge.errors import AwsError, ValidationError
 from cronbridge.schedule import MESSAGE, ScheduleError, parse
+from cronbridge.schedule.fields import values_of
 
 # From the EventBridge "Cron expressions reference" and Scheduler "Schedule types" pages.
 AWS_EXAMPLES = [
@@ -199,4 +200,4 @@ def test_parsing_the_same_expression_twice_returns_the_cached_schedule() -> None
 def test_fields_expand_to_the_values_they_name(
     expression: str, attribute: str, values: tuple[int, ...]
 ) -> None:
-    assert getattr(parse(expression), attribute) == values
+    assert values_of(getattr(parse(expression), attribute)) == values

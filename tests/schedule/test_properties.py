@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cronbridge.schedule import Schedule, ScheduleError, parse
+from cronbridge.schedule.cron import parse_cron
 
 ZONES = [
     "UTC",
@@ -333,3 +334,17 @@ def test_generated_expressions_round_trip_through_next_n(oracle: Oracle, t: floa
         assert schedule.next_after(earlier) == later
         assert later - earlier >= 60
     assert timedelta(seconds=0) <= timedelta(seconds=(fires[0] - t) if fires else 0)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    oracle=oracles(),
+    tz=st.sampled_from(ZONES),
+    queries=st.lists(instants | st.sampled_from([float(T_2000), float(T_2000 + 60)]), min_size=2, max_size=8),
+)
+def test_remembered_answers_equal_fresh_ones_in_any_order(oracle: Oracle, tz: str, queries: list[float]) -> None:
+    """A parsed expression remembers its last answer per zone; no order of questions can make it stale."""
+    remembered = parse(oracle.text)
+    for t in queries + sorted(queries) + [q + 30.0 for q in queries]:
+        fresh = parse_cron(oracle.text, oracle.text[5:-1])  # a new schedule: nothing remembered
+        assert remembered.next_after(t, tz) == fresh.next_after(t, tz)

@@ -1,4 +1,5 @@
-"""The `harness` fixture: a System on a real SQLite file, a FakeClock, the noop launcher."""
+"""The `harness` fixture: a System on a real database (each test runs on SQLite and on PostgreSQL), a FakeClock, the
+noop launcher."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fixtures.harness import T0, Harness
 
 
 @pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
-    made = Harness(tmp_path / "data", FakeClock(T0))
+def harness(tmp_path: Path, database_location: str) -> Iterator[Harness]:
+    made = Harness(tmp_path / "data", FakeClock(T0), database_location)
     yield made
     made.close()

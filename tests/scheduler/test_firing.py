@@ -10,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cronbridge.errors import StoreUnavailable
 from cronbridge.launchers.base import ContainerSpec
 from cronbridge.scheduler.engine import _entries_until
 from fixtures.harness import T0, Harness, target
@@ -70,7 +71,7 @@ def _stopped(harness: Harness, task_arn: str) -> Any:
 def test_every_target_of_a_slot_is_claimed_in_one_transaction(harness: Harness) -> None:
     cluster, taskdef = harness.cluster_and_taskdef()
     rule = harness.rule("two", "rate(1 minute)", target(cluster, taskdef, "a"), target(cluster, taskdef, "b"))
-    plan = harness.system.scheduler._current("rule:two")
+    plan = harness.system.scheduler._current(f"rule:{rule.arn}")
     assert plan is not None
     claimed = harness.system.scheduler.delivery.fire(plan, T0 + 60)
     assert sorted(i.target_id for i in claimed) == ["a", "b"]
@@ -122,3 +123,68 @@ def test_the_entries_due_in_a_window_are_found_in_the_heap(times: list[float], a
     heapq.heapify(heap)
     found = sorted(_entries_until(heap, after, until))
     assert found == sorted(e for e in heap if after < e[0] <= until)
+
+
+def test_a_rule_put_while_the_scheduler_plans_is_not_forgotten(harness: Harness) -> None:
+    cluster, taskdef = harness.cluster_and_taskdef()
+    harness.start()
+    scheduler = harness.system.scheduler
+    replan = scheduler._replan_changed
+    put: list[Any] = []
+
+    def replan_with_a_put_meanwhile() -> None:  # PutRule answered on another thread while the loop plans
+        replan()
+        if not put:
+            put.append(harness.rule("late", "rate(1 minute)", target(cluster, taskdef)))
+
+    scheduler._replan_changed = replan_with_a_put_meanwhile  # type: ignore[method-assign]
+    scheduler.wake()
+    harness.wait_for(lambda: put)
+    harness.clock.advance(60)  # the loop had nothing planned: only the announced change can make it plan this rule
+    [fired] = harness.settle(put[0], 1)
+    assert fired.scheduled_at == T0 + 60 and fired.state == "SUCCEEDED"
+
+
+def test_a_batch_that_meets_a_late_lease_renewal_launches_once_the_lease_is_back(harness: Harness) -> None:
+    cluster, taskdef = harness.cluster_and_taskdef()
+    rule = harness.rule("late", "rate(1 minute)", target(cluster, taskdef))
+    scheduler = harness.system.scheduler
+    harness.start()
+    harness.wait_for(lambda: scheduler.lease.held)
+    plan = scheduler._current(f"rule:{rule.arn}")
+    assert plan is not None
+    launches = scheduler._claim(plan, T0 + 60)
+    held = [False]
+    scheduler.delivery.active = lambda: held[0]  # the renewal runs late: the lease is not surely ours
+    assert scheduler.delivery.record_batch(launches) == []
+    [waiting] = harness.invocations(rule)
+    assert waiting.state == "PENDING" and waiting.attempts == 0  # not attempted, not dropped
+    held[0] = True  # renewed, nobody else took it
+    harness.clock.advance(1)
+    [launched] = harness.settle(rule, 1)
+    assert launched.state == "SUCCEEDED" and launched.attempts == 1 and len(launched.task_arns) == 1
+
+
+def test_a_claim_whose_transaction_fails_is_claimed_at_the_next_step_not_lost(harness: Harness) -> None:
+    """The database refuses the claim of a due batch once (PostgreSQL away or out of connections): the slots stay on
+    the heap and fire a second later; before, the rolled-back slots were gone until their next occurrence."""
+    cluster, taskdef = harness.cluster_and_taskdef()
+    rules = [harness.rule(f"daily-{i}", "cron(0 9 * * ? *)", target(cluster, taskdef)) for i in range(3)]
+    log = harness.system.scheduler.delivery.log
+    real_claim, refused = log.claim_slot, []
+
+    def claim_once_refused(*args: Any, **kwargs: Any) -> Any:
+        if not refused:
+            refused.append(args[0])
+            raise StoreUnavailable("the database is away for a moment")
+        return real_claim(*args, **kwargs)
+
+    log.claim_slot = claim_once_refused  # type: ignore[method-assign]
+    harness.start()
+    harness.clock.set(T0 + 3600)  # 09:00:00
+    harness.wait_for(lambda: refused)
+    harness.clock.advance(1)  # the scheduler tries again a second later (of its clock)
+    for rule in rules:
+        [done] = harness.settle(rule, 1, timeout=30)
+        assert done.state == "SUCCEEDED" and done.scheduled_at == T0 + 3600
+    assert refused  # the refusal happened, and its slot fired anyway

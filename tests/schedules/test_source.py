@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from cronbridge.model.events import EcsParameters
 from cronbridge.model.scheduler import FlexibleTimeWindow, Schedule, ScheduleTarget
-from cronbridge.schedules.source import ecs_target, plan_of
+from cronbridge.schedules.source import plan_of, schedule_target
 
 T0 = 1_800_000_000.0  # 2027-01-15T08:00:00Z
 ARN = "arn:aws:scheduler:us-east-1:123456789012:schedule/default/s"
@@ -52,7 +52,7 @@ def test_a_one_time_schedule_ignores_its_dates_and_reads_its_zone() -> None:
 def test_the_target_is_an_ecs_target_started_as_the_scheduler_starts_tasks() -> None:
     plan = plan_of(make("rate(1 hour)"), {"cronbridge:no-overlap": "skip"})
     assert plan.started_by == "chronos-schedule/s" and plan.tags == {"cronbridge:no-overlap": "skip"}
-    target = ecs_target(make("rate(1 hour)"))
+    target = schedule_target(make("rate(1 hour)"))
     assert target.ecs_parameters is not None and target.ecs_parameters.tags == [{"key": "team", "value": "a"}]
 
 

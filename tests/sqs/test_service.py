@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from cronbridge.clock import FakeClock
 from cronbridge.errors import NotFound
 from cronbridge.model.sqs import MessageAttribute, OutgoingMessage, ReceiveRequest
+from cronbridge.scope import HOME
 from cronbridge.sqs import SqsService
+from cronbridge.sqs.arrivals import Arrivals
 from cronbridge.sqs.errors import (
     InvalidParameterValue,
     MessageNotInflight,
@@ -23,7 +22,7 @@ from cronbridge.sqs.errors import (
     QueueNameExists,
     ReceiptHandleIsInvalid,
 )
-from cronbridge.store.db import Database
+from cronbridge.store.database import Database, open_database
 
 ARN = "arn:aws:sqs:us-east-1:000000000000:"
 
@@ -34,15 +33,15 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
-    database = Database(tmp_path / "sqs.db")
+def db(database_location: str) -> Iterator[Database]:
+    database = open_database(database_location)  # both engines
     yield database
     database.close()
 
 
 @pytest.fixture
 def sqs(db: Database, clock: FakeClock) -> SqsService:
-    return SqsService(db, clock, region="us-east-1", account="000000000000")
+    return SqsService(db, clock, HOME, Arrivals())
 
 
 def send(sqs: SqsService, queue: str, body: str, **kwargs: object) -> str:
@@ -222,13 +221,13 @@ def test_queues_list_by_prefix_in_name_order(sqs: SqsService) -> None:
     assert [q.name for q in sqs.list_queues("", after="a-1", limit=1)] == ["b-1"]
 
 
-def test_queues_and_messages_survive_a_reopen(tmp_path: Path, clock: FakeClock) -> None:
-    db = Database(tmp_path / "durable.db")
-    sqs = SqsService(db, clock, "us-east-1", "000000000000")
+def test_queues_and_messages_survive_a_reopen(database_location: str, clock: FakeClock) -> None:
+    db = open_database(database_location)
+    sqs = SqsService(db, clock, HOME, Arrivals())
     sqs.create_queue("q", {"VisibilityTimeout": "7"})
     send(sqs, "q", "kept", attributes={"k": MessageAttribute("Binary", binary_value=b"\x00\xff")})
     db.close()
-    reopened = SqsService(Database(tmp_path / "durable.db"), clock, "us-east-1", "000000000000")
+    reopened = SqsService(open_database(database_location), clock, HOME, Arrivals())
     [message] = reopened.receive("q", ReceiveRequest())
     assert message.body == "kept" and message.attributes["k"].binary_value == b"\x00\xff"
     assert reopened.queue("q").number("VisibilityTimeout") == 7
@@ -291,35 +290,19 @@ def test_zero_visibility_never_returns_a_message_twice_in_one_receive(sqs: SqsSe
     assert receive(sqs, "q", 10, visibility=0) == ["m"]
 
 
-def _receive_in_thread(sqs: SqsService, wait: int) -> tuple[threading.Thread, list[list[str]]]:
-    out: list[list[str]] = []
-    thread = threading.Thread(target=lambda: out.append(
-        [m.body for m in sqs.receive("q", ReceiveRequest(1, None, wait))]))
-    thread.start()
-    return thread, out
-
-
-def test_without_long_polling_a_receive_answers_at_once(sqs: SqsService) -> None:
+def test_the_service_never_waits_long_polling_is_the_apis(sqs: SqsService) -> None:
     sqs.create_queue("q", {"ReceiveMessageWaitTimeSeconds": "20"})
     assert receive(sqs, "q") == []
+    assert sqs.wait_seconds("q", ReceiveRequest(1)) == 20
+    assert sqs.wait_seconds("q", ReceiveRequest(1, None, 3)) == 3
 
 
-def test_a_long_poll_returns_as_soon_as_a_message_is_sent(sqs: SqsService) -> None:
-    sqs.long_polling = True
-    sqs.create_queue("q", {})
-    thread, out = _receive_in_thread(sqs, 20)
-    time.sleep(0.1)
-    assert thread.is_alive()
-    send(sqs, "q", "late")
-    thread.join(5)
-    assert out == [["late"]]
-
-
-def test_a_long_poll_on_an_empty_queue_ends_at_the_wait_time(sqs: SqsService, clock: FakeClock) -> None:
-    sqs.long_polling = True
-    sqs.create_queue("q", {})
-    thread, out = _receive_in_thread(sqs, 20)
-    time.sleep(0.1)
-    clock.advance(20)
-    thread.join(5)
-    assert out == [[]]
+def test_ready_says_whether_a_message_is_receivable_now(sqs: SqsService, clock: FakeClock) -> None:
+    sqs.create_queue("q", {"DelaySeconds": "5"})
+    assert not sqs.ready("q")
+    send(sqs, "q", "later")
+    assert not sqs.ready("q")
+    clock.advance(5)
+    assert sqs.ready("q")
+    assert receive(sqs, "q", visibility=30) == ["later"]
+    assert not sqs.ready("q")

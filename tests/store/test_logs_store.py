@@ -1,4 +1,4 @@
-"""LogStore on a real SQLite file: batches, aggregates, and reads that use the index."""
+"""LogStore on both engines (a SQLite file, a PostgreSQL): batches, aggregates, and reads that use the index."""
 
 from __future__ import annotations
 
@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from cronbridge.model.logs import LogGroup, LogStream, Position
-from cronbridge.store.db import Database
+from cronbridge.model.logs import LogGroup, LogStream, Position, Substrings
+from cronbridge.scope import HOME
+from cronbridge.store.database import open_database
+from cronbridge.store.db import SqliteDatabase
 from cronbridge.store.logs import LogStore
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> LogStore:
-    return LogStore(Database(tmp_path / "store.db"))
+def store(database_location: str) -> LogStore:
+    return LogStore(open_database(database_location), HOME)
 
 
 def make_stream(store: LogStore, group: str = "g", name: str = "s") -> LogStream:
@@ -57,7 +59,8 @@ def test_reads_after_and_before_a_position_follow_timestamp_then_id(store: LogSt
     assert [e.message for e in store.events_before(stream.stream_id, None, limit=1)] == ["d"]
 
 
-def test_reading_a_page_uses_the_stream_index_instead_of_scanning(store: LogStore) -> None:
+def test_reading_a_page_uses_the_stream_index_instead_of_scanning(tmp_path: Path) -> None:
+    store = LogStore(SqliteDatabase(tmp_path / "plan.db"), HOME)
     plan = store.db.query(
         "EXPLAIN QUERY PLAN SELECT id FROM log_events WHERE stream_id = ? AND (ts, id) > (?, ?)"
         " AND ts >= ? AND ts < ? ORDER BY ts, id LIMIT ?",
@@ -71,8 +74,7 @@ def test_scanning_a_group_filters_by_stream_and_clause(store: LogStore) -> None:
     one, two = make_stream(store, name="one"), make_stream(store, name="two")
     store.append(one, [(1, "x ERROR"), (3, "ok")], 0, 2)
     store.append(two, [(2, "ERROR y")], 0, 1)
-    where = ("instr(message, ?) > 0", ["ERROR"])
-    found = store.scan(one.group_id, Position(), 0, 10, None, where, 10)
+    found = store.scan(one.group_id, Position(), 0, 10, None, Substrings(required=("ERROR",)), 10)
     expected = [(one.stream_id, "x ERROR"), (two.stream_id, "ERROR y")]
     assert [(sid, e.message) for sid, e in found] == expected
     only_two = store.scan(one.group_id, Position(), 0, 10, [two.stream_id], None, 10)

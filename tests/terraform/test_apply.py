@@ -380,3 +380,36 @@ def test_a_roles_inline_policies_and_tags_change_in_place(tmp_path: Path, cronbr
     assert not folder.plan().has_changes
     folder.destroy()
     assert [r["RoleName"] for r in cronbridge_server.client("iam").list_roles()["Roles"]] == []
+
+
+ECS_TAGGED = """
+resource "aws_ecs_cluster" "c" {
+  name = "tagged"
+  tags = %s
+}
+resource "aws_ecs_task_definition" "td" {
+  family                = "tagged"
+  container_definitions = jsonencode([{ name = "app", image = "busybox", essential = true, memory = 128 }])
+  tags                  = %s
+}
+"""
+
+
+def test_ecs_cluster_and_task_definition_tags_change_in_place(tmp_path: Path, cronbridge_server: Any) -> None:
+    folder = Folder(write(tmp_path, {"main.tf": ECS_TAGGED % ('{ a = "1" }', '{ a = "1" }')}), cronbridge_server)
+    folder.apply()
+    ecs = cronbridge_server.client("ecs")
+    cluster, definition = (
+        ecs.describe_clusters(clusters=["tagged"])["clusters"][0]["clusterArn"],
+        ecs.describe_task_definition(taskDefinition="tagged")["taskDefinition"]["taskDefinitionArn"],
+    )
+    write(tmp_path, {"main.tf": ECS_TAGGED % ('{ b = "2" }', '{ a = "1", b = "2" }')})
+    assert [c.action.value for c in folder.plan().changes] == ["update", "update"]
+    folder.apply()
+    assert "0 added, 2 changed, 0 destroyed" in folder.output
+    assert ecs.list_tags_for_resource(resourceArn=cluster)["tags"] == [{"key": "b", "value": "2"}]
+    assert ecs.list_tags_for_resource(resourceArn=definition)["tags"] == [
+        {"key": "a", "value": "1"}, {"key": "b", "value": "2"}
+    ]
+    assert ecs.describe_clusters(clusters=["tagged"])["clusters"][0]["clusterArn"] == cluster  # not replaced
+    folder.destroy()

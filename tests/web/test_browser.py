@@ -5,62 +5,19 @@ Set CRONBRIDGE_SCREENSHOTS=DIR to save screenshots of the main pages there (scri
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from fixtures.seed import LOG_GROUP, RULE, create_broken_rule, create_denied_rule, create_seed, credentials
-
-CHROMIUM = "/usr/bin/chromium"
-SHOTS = os.environ.get("CRONBRIDGE_SCREENSHOTS")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh page in Tokyo's zone; fails the test if any page logged a console error."""
-    context = browser.new_context(timezone_id="Asia/Tokyo", viewport={"width": 1400, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("console", lambda m: _keep_error(m, errors))
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield opened
-    context.close()
-    assert errors == [], f"console errors: {errors}"
-
-
-def _keep_error(message: ConsoleMessage, errors: list[str]) -> None:
-    if message.type == "error":
-        errors.append(f"{message.text} at {message.location}")
+from cronbridge import demo
+from fixtures import browser as chromium
+from fixtures.browser import shot
+from fixtures.seed import LOG_GROUP, RULE, create_broken_rule, create_denied_rule, create_seed
 
 
 def sign_in(page: Page, server: Any) -> None:
-    key, secret = credentials(server)
-    page.goto(f"{server.endpoint}/console/")
-    expect(page).to_have_url(re.compile(r"/console/signin\?next="))
-    shot(page, "signin")
-    page.get_by_label("Access key ID").fill(key)
-    page.get_by_label("Secret access key").fill(secret)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/console/schedules$"))
-
-
-def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+    chromium.sign_in(page, server, region=demo.REGION)  # the seed's Region, chosen as on AWS's console
 
 
 def test_find_the_seed_rule_run_it_now_follow_the_task_and_read_its_log(page: Page, cronbridge_server: Any) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from cronbridge.clock import FakeClock
-from cronbridge.web.auth import check_key, refusal
+from cronbridge.web.auth import check_key, refusal_for
 from fixtures.seed import RULE, create_seed, credentials
 
 
@@ -101,12 +101,13 @@ def test_sign_in_needs_the_form_token_and_both_halves_of_the_key(browser: Browse
     no_token = browser.post("/console/signin", {"access_key_id": "AK", "secret_access_key": "s"})
     assert no_token.status == 403
     no_secret = browser.sign_in("AKIDTEST", "")
-    assert no_secret.status == 401 and "Enter an access key ID and its secret access key." in no_secret.body
+    assert no_secret.status == 200 and "Enter an access key ID and its secret access key." in no_secret.body
 
 
 def test_actions_need_the_session_csrf_token(signed_in: Browser, cronbridge_server: Any) -> None:
     create_seed(cronbridge_server)
     events = cronbridge_server.client("events", region="ap-northeast-1")
+    assert signed_in.get("/console/schedules?region=ap-northeast-1").status == 200  # the seed's Region, chosen
     forged = signed_in.post(f"/console/rules/{RULE}/disable", {"csrf": "forged"})
     assert forged.status == 403 and events.describe_rule(Name=RULE)["State"] == "ENABLED"
     token = signed_in.csrf("/console/schedules")
@@ -139,7 +140,6 @@ def test_unknown_things_are_404_pages_not_errors(signed_in: Browser) -> None:
     for path in (
         "/console/rules/nope",
         "/console/invocations/999",
-        "/console/tasks/c/0123",
         "/console/logs/group?name=/nope",
         "/console/logs/stream?group=/nope&stream=x",
         "/console/taskdefs/nope/1",
@@ -148,13 +148,34 @@ def test_unknown_things_are_404_pages_not_errors(signed_in: Browser) -> None:
         assert answer.status == 404 and "Not found" in answer.body, path
 
 
+def test_a_task_no_longer_recorded_says_so_and_how_long_tasks_are_kept(signed_in: Browser) -> None:
+    answer = signed_in.get("/console/tasks/c/0123")
+    assert answer.status == 200 and "This task is no longer recorded" in answer.body
+    assert "kept for 7 day(s)" in answer.body
+
+
 def test_a_bad_filter_pattern_is_shown_not_a_server_error(signed_in: Browser, cronbridge_server: Any) -> None:
     create_seed(cronbridge_server)
     answer = signed_in.get(
         "/console/logs/group?"
-        + urllib.parse.urlencode({"name": "/ecs/fargate-task-definition", "filter": '{ $.level = "x"'})
+        + urllib.parse.urlencode(
+            {"name": "/ecs/fargate-task-definition", "filter": '{ $.level = "x"', "region": "ap-northeast-1"}
+        )
     )
     assert answer.status == 200 and "InvalidParameterException" in answer.body
+
+
+def test_the_console_shows_one_region_at_a_time_and_keeps_the_one_chosen(
+    signed_in: Browser, cronbridge_server: Any
+) -> None:
+    cronbridge_server.client("events").put_rule(Name="east", ScheduleExpression="rate(5 minutes)")
+    cronbridge_server.client("events", region="eu-west-1").put_rule(Name="west", ScheduleExpression="rate(5 minutes)")
+    home = signed_in.get("/console/schedules").body  # the server's own Region until one is chosen
+    assert 'data-rule="east"' in home and 'data-rule="west"' not in home
+    assert "<option>eu-west-1</option>" in home and "<option selected>us-east-1</option>" in home
+    west = signed_in.get("/console/schedules?region=eu-west-1").body
+    assert 'data-rule="west"' in west and 'data-rule="east"' not in west
+    assert 'data-rule="west"' in signed_in.get("/console/schedules").body  # kept for the session
 
 
 class Keys:
@@ -211,25 +232,20 @@ class Principals:
         return SimpleNamespace(arn=f"arn:aws:iam::000000000000:user/{key_id}") if key_id == "AKIANARROW" else None
 
 
-def request_for(system: Any, key: str) -> Any:
-    return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(system=system)), session={"key": key})
-
-
 def test_console_actions_are_authorized_as_the_signed_in_principal_when_iam_is_enforced() -> None:
     rule = "arn:aws:events:us-east-1:000000000000:rule/hello"
     authorizer = Refusing({("events:DisableRule", rule)})
     system = SimpleNamespace(identity=Principals(), authorizer=authorizer)
-    assert refusal(request_for(system, "AKIANARROW"), "events:DisableRule", [rule]) is None
-    assert refusal(request_for(system, "AKIANARROW"), "events:EnableRule", [rule]) == (
+    assert refusal_for(system, "AKIANARROW", "events:DisableRule", [rule]) is None
+    assert refusal_for(system, "AKIANARROW", "events:EnableRule", [rule]) == (
         f"User: arn:aws:iam::000000000000:user/AKIANARROW is not authorized to perform: events:EnableRule"
         f" on resource: {rule}"
     )
-    assert refusal(request_for(system, "AKIAGONE"), "events:EnableRule", [rule]) == (
+    assert refusal_for(system, "AKIAGONE", "events:EnableRule", [rule]) == (
         "The signed-in access key is no longer valid; sign in again."
     )
     authorizer.enforcing = False  # open mode: the console does what it is asked
-    assert refusal(request_for(system, "AKIANARROW"), "events:EnableRule", [rule]) is None
-    assert refusal(request_for(SimpleNamespace(), "AKIANARROW"), "events:EnableRule", [rule]) is None
+    assert refusal_for(system, "AKIANARROW", "events:EnableRule", [rule]) is None
 
 
 def test_the_stream_viewer_pages_back_to_older_events(signed_in: Browser, cronbridge_server: Any) -> None:
@@ -246,3 +262,46 @@ def test_the_stream_viewer_pages_back_to_older_events(signed_in: Browser, cronbr
     page = signed_in.get(older.group(1).replace("&amp;", "&")).body
     assert "line 0000" in page and "line 0199" in page and "line 0200" not in page
     assert 'data-live="0"' in page and "Newest events" in page
+
+
+def test_the_task_definition_page_finds_the_rules_that_target_its_family(
+    signed_in: Browser, cronbridge_server: Any
+) -> None:
+    from fixtures.seed import put_target
+
+    made = create_seed(cronbridge_server)  # rule hello targets revision 1 by its ARN
+    ecs = cronbridge_server.client("ecs", region="ap-northeast-1")
+    events = cronbridge_server.client("events", region="ap-northeast-1")
+    definition = ecs.describe_task_definition(taskDefinition=made["task_definition"])["taskDefinition"]
+    keep = ("family", "networkMode", "cpu", "memory", "requiresCompatibilities", "containerDefinitions",
+            "executionRoleArn")
+    ecs.register_task_definition(**{k: definition[k] for k in keep})  # revision 2
+    family_arn = made["task_definition"].rsplit(":", 1)[0]
+    for name, reference in (("by-family", family_arn), ("by-name", "ecs-scheduled-batch-task:2")):
+        events.put_rule(Name=name, ScheduleExpression="rate(1 day)")
+        put_target(events, name, made["cluster"], reference, "arn:aws:iam::000000000000:role/x")
+    shown = signed_in.get("/console/taskdefs/ecs-scheduled-batch-task/2?region=ap-northeast-1").body  # the seed's
+    rows = dict(re.findall(r'<tr data-name="([^"]+)">(.*?)</tr>', shown, re.S))
+    assert set(rows) == {"hello", "by-family", "by-name"}
+    assert "revision 1" in rows["hello"] and rows["hello"].rstrip().endswith("<td>no</td>")
+    assert "the latest ACTIVE revision, 2" in rows["by-family"] and rows["by-family"].endswith("<td>yes</td>")
+    assert "revision 2" in rows["by-name"] and rows["by-name"].endswith("<td>yes</td>")
+
+
+def test_a_failed_task_looks_failed_with_its_exit_code_and_a_short_reason(
+    signed_in: Browser, cronbridge_server: Any
+) -> None:
+    from fixtures.seed import rule_running
+
+    create_seed(cronbridge_server)
+    rule_running(cronbridge_server, "exits3", ["sh", "-c", "exit 3"])
+    ran = cronbridge_server.post("/_cronbridge/rules/exits3/run-now", region="ap-northeast-1")  # the seed's Region
+    from fixtures.ecs import wait_stopped
+
+    wait_stopped(cronbridge_server.client("ecs", region="ap-northeast-1"), "ecs-scheduled-batch", ran["taskArns"][0])
+    listed = signed_in.get("/console/tasks?region=ap-northeast-1").body
+    row = re.search(r'<tr class="failed">(.*?)</tr>', listed, re.S)
+    assert row is not None and "FAILED (exit 3)" in row.group(1)
+    task_id = ran["taskArns"][0].rsplit("/", 1)[-1]
+    one = signed_in.get(f"/console/tasks/ecs-scheduled-batch/{task_id}").body
+    assert 'class="badge failed"' in one and "FAILED (exit 3)" in one

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import gzip
 import importlib
 import logging
-import re
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cronbridge.api.auth import Authenticated, authenticate
-from cronbridge.api.context import RequestContext
+from cronbridge.api import faults, intake, own
+from cronbridge.api import test_hooks as hooks
+from cronbridge.api.auth import Authenticated, unsigned_sts_action
+from cronbridge.api.context import RequestContext, signing_scope
+from cronbridge.api.long_poll import SCOPE_KEY, LongPolls
+from cronbridge.api.offload import Offloaded
 from cronbridge.api.protocols import cbor as cbor_protocol
 from cronbridge.api.protocols import json as json_protocol
 from cronbridge.api.protocols import rest_json
@@ -27,13 +30,6 @@ if TYPE_CHECKING:
     from cronbridge.system import System
 
 log = logging.getLogger("cronbridge.api")
-_SCOPE = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/,\s]+)/([^/,\s]+)/aws4_request")
-
-
-def signing_scope(request: Request) -> tuple[str | None, str | None, str | None]:
-    """(access key, region, service) from the SigV4 Authorization header, when there is one."""
-    match = _SCOPE.search(request.headers.get("authorization", ""))
-    return (match.group(1), match.group(2), match.group(3)) if match else (None, None, None)
 
 
 def make_context(system: System, request: Request, who: Authenticated | None = None) -> RequestContext:
@@ -49,25 +45,27 @@ def make_context(system: System, request: Request, who: Authenticated | None = N
         extra={"host": request.headers.get("host")},
         principal=who.principal if who else None,
         key=who.key if who else None,
+        long_poll=request.scope.get(SCOPE_KEY),
     )
 
 
 async def aws_endpoint(request: Request) -> Response:
     system: System = request.app.state.system
     target = request.headers.get("x-amz-target")
-    body = await request.body()
     cbor_route = cbor_protocol.parse_path(request.url.path)
     is_cbor = bool(cbor_route) and request.headers.get("smithy-protocol") == "rpc-v2-cbor"
     rest = None if (target or is_cbor) else _rest_service(request)
-    try:
-        who = authenticate(system, request, body)
-    except SigV4Error as err:
+    addressed = intake.address(request, target, cbor_route, is_cbor, rest)
+    try:  # signature form, size, signature, then inflate: nothing is parsed before the signature is checked
+        if not target and not is_cbor and rest is None and intake.unsigned(request):
+            body = await intake.read_body(request, intake.QUERY_LIMIT)  # STS takes a few calls unsigned
+            if unsigned_sts_action(request, body):
+                return _unsigned_sts_call(system, request, body)
+        body, who = await intake.admit(system, request, addressed)
+    except intake.Disconnected:
+        return Response(status_code=400)  # nobody is listening any more
+    except AwsError as err:
         return _auth_error(err, request, target, is_cbor, rest)
-    if request.headers.get("content-encoding", "").lower() == "gzip":  # big PutMetricData; signed compressed
-        try:
-            body = gzip.decompress(body)
-        except (OSError, EOFError):
-            return _error_response(AwsError("The body is not valid gzip.", "SerializationException"), "text/plain")
     if cbor_route and is_cbor:
         return _cbor_call(system, request, cbor_route, body, who)
     if target:
@@ -85,20 +83,23 @@ async def aws_endpoint(request: Request) -> Response:
 
 
 def _auth_error(
-    err: SigV4Error, request: Request, target: str | None, is_cbor: bool, rest: rest_json.RestJsonService | None
+    err: AwsError, request: Request, target: str | None, is_cbor: bool, rest: rest_json.RestJsonService | None
 ) -> Response:
-    """A refused signature, worded and coded as the request's protocol does it."""
+    """A refused signature or body, worded and coded as the request's protocol does it."""
+    as_json = err.for_protocol("json") if isinstance(err, SigV4Error) else err
     if is_cbor:
-        return _cbor_error(err.for_protocol("json"), None)
+        return _cbor_error(as_json, None)
     if rest is not None:
-        return _rest_error(rest, err.for_protocol("json"))
+        return _rest_error(rest, as_json)
     if target:
         service = registry.json_services().get(target.rpartition(".")[0])
         content_type = service.content_type if service else "application/x-amz-json-1.1"
-        return _error_response(err.for_protocol("json"), content_type)
+        return _error_response(as_json, content_type)
     from cronbridge.api.protocols import query
 
-    return query.error_response(err.for_protocol("query"))
+    as_query = err.for_protocol("query") if isinstance(err, SigV4Error) else AwsError(
+        err.message, err.query_code or err.code, err.status)
+    return query.error_response(as_query)
 
 
 def _json_call(system: System, request: Request, target: str, body: bytes, who: Authenticated) -> Response:
@@ -111,9 +112,8 @@ def _json_call(system: System, request: Request, target: str, body: bytes, who: 
         result = json_protocol.dispatch(service, action, body, make_context(system, request, who))
     except AwsError as err:
         return _error_response(err, content_type, service)
-    except Exception:  # a bug of ours: say so in AWS's shape, keep serving
-        log.exception("internal error in %s", target)
-        return _error_response(AwsError("Internal error; see the server log.", "InternalFailure", 500), content_type)
+    except Exception as exc:  # a full disk (503), or a bug of ours: say so in AWS's shape, keep serving
+        return _error_response(faults.answer(exc, target), content_type, service)
     return Response(json_protocol.encode_body(result), 200, media_type=content_type)
 
 
@@ -136,9 +136,8 @@ def _rest_call(
                                     make_context(system, request, who))
     except AwsError as err:
         return _rest_error(service, err)
-    except Exception:  # a bug of ours: say so in AWS's shape, keep serving
-        log.exception("internal error in %s %s", request.method, raw)
-        return _rest_error(service, AwsError("Internal error; see the server log.", "InternalServerException", 500))
+    except Exception as exc:  # a full disk (503), or a bug of ours: say so in AWS's shape, keep serving
+        return _rest_error(service, faults.answer(exc, f"{request.method} {raw}", "InternalServerException"))
     return Response(json_protocol.encode_body(result), 200, media_type="application/json")
 
 
@@ -158,9 +157,8 @@ def _cbor_call(
         result = cbor_protocol.dispatch(service, action, body, make_context(system, request, who))
     except AwsError as err:
         return _cbor_error(err, service)
-    except Exception:  # a bug of ours: say so in AWS's shape, keep serving
-        log.exception("internal error in %s.%s", prefix, action)
-        return _cbor_error(AwsError("Internal error; see the server log.", "InternalFailure", 500), service)
+    except Exception as exc:  # a full disk (503), or a bug of ours: say so in AWS's shape, keep serving
+        return _cbor_error(faults.answer(exc, f"{prefix}.{action}"), service)
     return Response(cbor_protocol.encode(result), 200, headers=cbor_protocol.HEADERS,
                     media_type=cbor_protocol.CONTENT_TYPE)
 
@@ -182,11 +180,21 @@ def _query_call(system: System, request: Request, body: bytes, who: Authenticate
     return response
 
 
+def _unsigned_sts_call(system: System, request: Request, body: bytes) -> Response:
+    """STS's unsigned calls (AssumeRoleWithWebIdentity): no caller, so nothing to authorize but the role's trust."""
+    from cronbridge.api.protocols import query
+
+    form = body if body else request.url.query.encode()
+    response: Response = query.handle("sts", form, make_context(system, request, None))
+    return response
+
+
 def _error_response(err: AwsError, content_type: str, service: JsonService | None = None) -> Response:
     headers = json_protocol.error_headers(err, service)
     return Response(json_protocol.error_body(err), err.status, headers=headers, media_type=content_type)
 
 
+@own.signed("Reset")
 async def reset(request: Request) -> Response:
     system: System = request.app.state.system
     if not system.settings.allow_reset:
@@ -195,29 +203,66 @@ async def reset(request: Request) -> Response:
     return JSONResponse({"reset": True})
 
 
+@own.signed("SetClock")
 async def advance_clock(request: Request) -> Response:
     system: System = request.app.state.system
-    payload = await request.json()
     try:
+        payload = own.body_json(request) or {}
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
         system.move_clock(advance=payload.get("advance"), to=payload.get("to"))
+    except ValueError:
+        return JSONResponse({"message": "The body must be a JSON object: {advance} or {to}."}, 400)
     except AwsError as err:
         return JSONResponse({"message": err.message}, err.status)
     return JSONResponse({"now": system.clock.now()})
 
 
-async def health(request: Request) -> Response:
-    system: System = request.app.state.system
-    return JSONResponse(system.health())
+HEALTH_PATH = "/_cronbridge/health"
 
 
-def create_app(system: System) -> Starlette:
+def health_app(system: System) -> ASGIApp:
+    """GET /_cronbridge/health, answered on the event loop from memory (no database, no lock): it answers while
+    every request thread is busy, and says "degraded" when the watchdog saw a stall."""
+
+    async def answer(scope: Scope, receive: Receive, send: Send) -> None:
+        status = 200 if scope["method"] in ("GET", "HEAD") else 405
+        await JSONResponse(system.health() if status == 200 else {"message": "GET only"}, status)(scope, receive, send)
+
+    return answer
+
+
+def create_app(system: System) -> ASGIApp:
+    """The app: SQS long polling waiting on the event loop (api/long_poll.py) around every route, each run off the
+    event loop on the server's request threads (the health check excepted)."""
+    return LongPolls(routes_app(system), system.arrivals, system.queues.ready)
+
+
+def routes_app(system: System) -> Offloaded:
+    """Every route, run off the event loop on the server's request threads (the health check answers from memory on
+    the loop)."""
     routes = [
-        Route("/_cronbridge/health", health, methods=["GET"]),
         Route("/_cronbridge/reset", reset, methods=["POST"]),
         Route("/_cronbridge/clock", advance_clock, methods=["POST"]),
         *registry.extra_routes(),
         Route("/{path:path}", aws_endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={ClientDisconnect: intake.hung_up})
     app.state.system = system
-    return app
+    inline = {HEALTH_PATH: health_app(system)}
+    if system.settings.test_hooks:
+        inline[hooks.STALL_PATH] = hooks.stall_app(system)
+    return Offloaded(
+        fresh(app, system), system.settings.http_threads, inline=lambda scope: inline.get(scope["path"]),
+        max_body=intake.LARGEST,
+    )
+
+
+def fresh(app: ASGIApp, system: System) -> ASGIApp:
+    """Before each request, the caches another server process made stale are dropped (peers/caches.py)."""
+
+    async def call(scope: Scope, receive: Receive, send: Send) -> None:
+        system.freshness.check()
+        await app(scope, receive, send)
+
+    return call

@@ -45,7 +45,9 @@ JSON_PREFIXES = {
     "GraniteServiceVersion20100801": "cloudwatch",  # metric actions take no resource ARNs: "*"
 }
 # operations that need no permission at all
-FREE = frozenset({"sts:GetCallerIdentity"})
+# no permission needed: who you are; a session of your own (GetSessionToken); a web identity's role, which its trust
+# policy alone decides (the request is unsigned)
+FREE = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken", "sts:AssumeRoleWithWebIdentity"})
 
 
 def _star(params: Params, where: Where) -> list[str]:
@@ -148,7 +150,28 @@ def _rule(key: str) -> Resources:
     return resources
 
 
+def bus_arn(name: str | None, where: Where) -> str:
+    if name and name.startswith("arn:"):
+        return name
+    return arns.build("events", where.region, where.account, f"event-bus/{name or 'default'}")
+
+
+def _bus(key: str) -> Resources:
+    return lambda params, where: [bus_arn(params.get(key), where)]
+
+
+def _entry_buses(params: Params, where: Where) -> list[str]:
+    entries = params.get("Entries") or []
+    return sorted({bus_arn(e.get("EventBusName"), where) for e in entries if isinstance(e, dict)}) or ["*"]
+
+
 EVENTS: dict[str, Resources] = {
+    "CreateEventBus": _bus("Name"),
+    "DescribeEventBus": _bus("Name"),
+    "DeleteEventBus": _bus("Name"),
+    "ListEventBuses": _star,
+    "PutEvents": _entry_buses,
+    "TestEventPattern": _star,
     "PutRule": _rule("Name"),
     "DescribeRule": _rule("Name"),
     "DeleteRule": _rule("Name"),
@@ -254,7 +277,24 @@ def _policy_arn(params: Params, where: Where) -> list[str]:
     return ["*"]
 
 
+def _oidc_provider(params: Params, where: Where) -> list[str]:
+    if params.get("OpenIDConnectProviderArn"):
+        return [str(params["OpenIDConnectProviderArn"])]
+    url = str(params.get("Url") or "").removeprefix("https://").rstrip("/")
+    return [arns.build("iam", "", where.account, f"oidc-provider/{url}")] if url else ["*"]
+
+
 def _iam_resources(operation: str) -> Resources:
+    if operation == "ListGroupsForUser":
+        return _iam_path("user", "UserName")
+    if operation == "ListInstanceProfilesForRole":
+        return _iam_path("role", "RoleName")
+    if "Group" in operation:
+        return _iam_path("group", "GroupName")
+    if "InstanceProfile" in operation:
+        return _iam_path("instance-profile", "InstanceProfileName")
+    if "OpenIDConnectProvider" in operation:
+        return _oidc_provider
     if "Policy" in operation and "Role" not in operation and "User" not in operation:
         return _policy_arn
     if "Role" in operation or operation == "PassRole":
@@ -312,6 +352,8 @@ def needs(service: str, operation: str, params: Params, where: Where) -> list[Ne
     context: dict[str, str | list[str]] = {}
     if service == "ecs":
         context = _ecs_context(operation, params, where)
+    if service == "iam" and params.get("PermissionsBoundary"):
+        context = {"iam:PermissionsBoundary": str(params["PermissionsBoundary"])}
     table = SERVICES.get(service)
     if table is not None:
         resources = table.get(operation, _star)(params, where)
@@ -370,7 +412,7 @@ def where_for(ctx: RequestContext) -> Where:
 
     def definition(ref: str) -> TaskDefinition | None:
         try:
-            return ecs.task_definition(ref)
+            return ecs.task_definition(ctx.scope, ref)
         except AwsError:
             return None
 
@@ -390,8 +432,8 @@ def authorize_call(ctx: RequestContext, service: str, operation: str, params: Pa
 
     `service` is the IAM prefix (ecs, events, logs, sqs, iam, sts, scheduler) or a JSON target prefix.
     """
-    authorizer = getattr(ctx.system, "authorizer", None)
-    if authorizer is None or not authorizer.enforcing:
+    authorizer = ctx.system.authorizer
+    if not authorizer.enforcing:
         return
     prefix = JSON_PREFIXES.get(service, service)
     wanted = needs(prefix, operation, params, where_for(ctx))

@@ -15,12 +15,13 @@ from cronbridge.errors import AwsError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
-UNSIGNED_PAYLOADS = frozenset(
+UNSIGNED_PAYLOADS = frozenset(  # S3's alone: every other service hashes the body it received
     {"UNSIGNED-PAYLOAD", "STREAMING-UNSIGNED-PAYLOAD-TRAILER", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"}
 )
+MAX_PRESIGNED_EXPIRES = 604_800  # a week, as AWS allows
 _AMZ_FORMAT = "%Y%m%dT%H%M%SZ"
 
-Kind = Literal["missing", "incomplete", "unknown_key", "bad_signature", "expired", "expired_token"]
+Kind = Literal["missing", "incomplete", "unknown_key", "bad_signature", "expired", "expired_token", "wrong_service"]
 Protocol = Literal["json", "query"]
 
 _INVALID_TOKEN = "The security token included in the request is invalid"
@@ -39,6 +40,7 @@ _CODES: dict[str, tuple[tuple[str, int], tuple[str, int]]] = {
     "bad_signature": (("InvalidSignatureException", 400), ("SignatureDoesNotMatch", 403)),
     "expired": (("InvalidSignatureException", 400), ("SignatureDoesNotMatch", 403)),
     "expired_token": (("ExpiredTokenException", 400), ("ExpiredToken", 403)),
+    "wrong_service": (("InvalidSignatureException", 400), ("SignatureDoesNotMatch", 403)),
 }
 
 
@@ -111,11 +113,14 @@ def verify(
     lookup_secret: Callable[[str], Credential | None],
     now: float,
     max_skew: float = 300,
+    service: str | None = None,
 ) -> Caller:
-    """Check a request's SigV4 signature; the caller on success, SigV4Error otherwise."""
+    """Check a request's SigV4 signature (scoped to `service`, when given); the caller, or SigV4Error."""
     lowered = {name.lower(): value for name, value in headers.items()}
     signed = read_signature(query, lowered)
     signed_at = _check_time(signed, now, max_skew)
+    if service is not None:
+        check_service(signed, service)
     credential = lookup_secret(signed.access_key_id)
     if credential is None or credential.session_token != signed.token:
         raise SigV4Error("unknown_key", _INVALID_TOKEN)
@@ -156,6 +161,12 @@ def sign(
             f"SignedHeaders={';'.join(names)}, Signature={sig}")
 
 
+def check_service(signed: Signed, service: str) -> None:
+    """SigV4Error unless the credential scope names the service the request is addressed to."""
+    if signed.service != service:
+        raise SigV4Error("wrong_service", f"Credential should be scoped to correct service: '{service}'. ")
+
+
 def read_signature(query: str, headers: Mapping[str, str]) -> Signed:
     """The signature parameters, from the Authorization header or a presigned query string."""
     authorization = headers.get("authorization", "")
@@ -193,9 +204,22 @@ def _from_query(params: Mapping[str, str]) -> Signed:
     base = _signed(params["X-Amz-Credential"], params["X-Amz-SignedHeaders"],
                    params["X-Amz-Signature"], params["X-Amz-Date"],
                    params.get("X-Amz-Security-Token"))
-    expires = params.get("X-Amz-Expires", "")
-    return Signed(**{**base.__dict__, "presigned": True,
-                     "expires": int(expires) if expires.isdigit() else None})
+    return Signed(**{**base.__dict__, "presigned": True, "expires": _expires(params.get("X-Amz-Expires"))})
+
+
+def _expires(text: str | None) -> int | None:
+    """A presigned URL's lifetime in seconds (None: not given), within AWS's bounds."""
+    if text is None:
+        return None
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise SigV4Error("incomplete", "X-Amz-Expires should be a number") from None
+    if seconds < 0:
+        raise SigV4Error("incomplete", "X-Amz-Expires must be non-negative")
+    if seconds > MAX_PRESIGNED_EXPIRES:
+        raise SigV4Error("incomplete", "X-Amz-Expires must be less than a week (in seconds) that is 604800")
+    return seconds
 
 
 def _signed(credential: str, signed_headers: str, sig: str, amz_date: str,
@@ -244,13 +268,12 @@ def _check_time(signed: Signed, now: float, max_skew: float) -> float:
     except ValueError:
         raise SigV4Error("incomplete", f"Date must be in ISO-8601 'basic format'. Got "
                                        f"'{signed.amz_date}'.") from None
+    minutes = f"{max_skew / 60:g} min."
     if signed.presigned and signed.expires is not None:
         if now > when + signed.expires:
             raise SigV4Error("expired", "Signature expired: " + _stamp(when + signed.expires)
                              + " is now earlier than " + _stamp(now) + ".")
-        return when
-    minutes = f"{max_skew / 60:g} min."
-    if when < now - max_skew:
+    elif when < now - max_skew:
         raise SigV4Error("expired", f"Signature expired: {_stamp(when)} is now earlier than "
                                     f"{_stamp(now - max_skew)} ({_stamp(now)} - {minutes})")
     if when > now + max_skew:
@@ -268,14 +291,15 @@ def _scope(signed: Signed) -> str:
 
 
 def _payload_hash(headers: Mapping[str, str], body: bytes, signed: Signed) -> str:
+    """The payload line of the canonical request: the body's own hash (S3 alone may leave the payload unsigned)."""
     declared = headers.get("x-amz-content-sha256")
-    if declared is None:
-        return "UNSIGNED-PAYLOAD" if signed.presigned and signed.service == "s3" else (
-            hashlib.sha256(body).hexdigest())
-    if declared not in UNSIGNED_PAYLOADS and declared != hashlib.sha256(body).hexdigest():
+    actual = hashlib.sha256(body).hexdigest()
+    if signed.service == "s3" and (declared in UNSIGNED_PAYLOADS or (declared is None and signed.presigned)):
+        return declared or "UNSIGNED-PAYLOAD"
+    if declared is not None and declared != actual:
         raise SigV4Error("bad_signature", "The provided 'x-amz-content-sha256' header does not "
                                           "match what was computed.")
-    return declared
+    return actual
 
 
 def _signed_query(query: str, signed: Signed) -> str:

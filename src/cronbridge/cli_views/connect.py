@@ -16,6 +16,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
+from botocore.exceptions import ProfileNotFound
 
 from cronbridge.config import DEFAULT_PORT, default_data_dir
 from cronbridge.identity.bootstrap import OPEN_MODE_KEY
@@ -26,6 +27,10 @@ DEFAULT_ENDPOINT = f"http://127.0.0.1:{DEFAULT_PORT}"
 
 class CliError(Exception):
     """A failure the CLI reports in one line (exit code 1), no traceback."""
+
+
+class Unreachable(CliError):
+    """No server answered at the endpoint (exit code 3)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class Connection:
         except urllib.error.HTTPError as err:
             raise CliError(_error_message(err)) from None
         except (urllib.error.URLError, OSError) as err:
-            raise CliError(
+            raise Unreachable(
                 f"cannot reach cronbridge at {self.endpoint} ({_reason(err)}); is the server running?"
             ) from None
 
@@ -78,20 +83,45 @@ def _reason(err: Exception) -> str:
 def _error_message(err: urllib.error.HTTPError) -> str:
     try:
         body = json.loads(err.read())
-        return f"{body.get('__type', err.code)}: {body.get('message') or body.get('Message')}"
+        code = str(body.get("__type", err.code))
+        return f"{code}: {body.get('message') or body.get('Message')}" + credentials_hint(code)
     except ValueError:
         return f"HTTP {err.code} {err.reason}"
 
 
+REFUSED_CREDENTIALS = (
+    "UnrecognizedClientException", "InvalidSignatureException", "InvalidClientTokenId", "SignatureDoesNotMatch",
+    "IncompleteSignature", "IncompleteSignatureException", "MissingAuthenticationToken", "ExpiredToken",
+    "ExpiredTokenException",
+)
+
+
+def credentials_hint(code: str) -> str:
+    """What to do when the server refuses the key (said once, on the same line)."""
+    if code not in REFUSED_CREDENTIALS:
+        return ""
+    return (" (the server does not accept these credentials: use its admin key from <data-dir>/admin-credentials, "
+            "--profile, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)")
+
+
 def connect(
-    endpoint: str | None, region: str | None, data_dir: Path | None, env: dict[str, str] | None = None
+    endpoint: str | None, region: str | None, data_dir: Path | None, env: dict[str, str] | None = None,
+    profile: str | None = None,
 ) -> Connection:
-    """--endpoint, CRONBRIDGE_ENDPOINT, AWS_ENDPOINT_URL, else local; boto3's credential chain, else the server's
-    `<data-dir>/admin-credentials`, else a placeholder key (enough for a server in open mode)."""
+    """As the AWS CLI resolves them: --endpoint-url, CRONBRIDGE_ENDPOINT, AWS_ENDPOINT_URL, the profile's
+    endpoint_url, else local; --region, AWS_REGION, AWS_DEFAULT_REGION, the profile's; boto3's credential chain
+    (--profile beats the environment's keys), else the server's `<data-dir>/admin-credentials`, else a placeholder
+    key (enough for a server in open mode)."""
     env = dict(os.environ) if env is None else env
-    url = endpoint or env.get("CRONBRIDGE_ENDPOINT") or env.get("AWS_ENDPOINT_URL") or DEFAULT_ENDPOINT
-    session = boto3.Session()
-    chosen_region = region or session.region_name or env.get("CRONBRIDGE_REGION") or "us-east-1"
+    try:
+        session = boto3.Session(profile_name=profile)
+        scoped = session._session.get_scoped_config()
+    except ProfileNotFound:
+        raise CliError(f"no profile {profile!r} in ~/.aws/config or ~/.aws/credentials") from None
+    url = (endpoint or env.get("CRONBRIDGE_ENDPOINT") or env.get("AWS_ENDPOINT_URL")
+           or scoped.get("endpoint_url") or DEFAULT_ENDPOINT)
+    chosen_region = (region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or session.region_name
+                     or env.get("CRONBRIDGE_REGION") or "us-east-1")
     found = session.get_credentials()
     if found is not None:
         frozen = found.get_frozen_credentials()

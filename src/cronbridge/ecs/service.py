@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, Generic, TypeVar
 
 from cronbridge import arn as arns
+from cronbridge import scope as scopes
 from cronbridge.clock import Clock
 from cronbridge.ecs import dependencies, fargate
 from cronbridge.errors import ClientError, ClusterNotFound, InvalidParameter
 from cronbridge.model.ecs import Cluster, ContainerDefinition, Tag, Task, TaskDefinition
-from cronbridge.store.db import Database
+from cronbridge.scope import Scope
+from cronbridge.store.database import Database
 from cronbridge.store.documents import Documents
 from cronbridge.store.tasks import TaskStore
 
@@ -19,154 +23,227 @@ CLUSTER = "ecs.cluster"
 TASKDEF = "ecs.taskdef"
 
 
+V = TypeVar("V")
+
+
 def taskdef_key(family: str, revision: int) -> str:
     return f"{family}:{revision:08d}"
 
 
-class EcsService:
-    """ECS's control plane state; the runner starts and follows tasks."""
+class ReadCache(Generic[V]):
+    """A read cache shared by request threads: a value read before a change is never kept after it."""
 
-    def __init__(self, db: Database, docs: Documents, clock: Clock) -> None:
+    def __init__(self) -> None:
+        self._data: dict[Hashable, V] = {}
+        self._epoch = 0  # moves on with every drop
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], V]) -> V:
+        with self._lock:
+            if key in self._data:
+                return self._data[key]
+            epoch = self._epoch
+        value = load()
+        with self._lock:
+            if epoch == self._epoch:
+                self._data[key] = value
+        return value
+
+    def drop(self, key: Hashable | None = None) -> None:
+        """Forget one key, or with none, everything."""
+        with self._lock:
+            self._epoch += 1
+            if key is None:
+                self._data.clear()
+            else:
+                self._data.pop(key, None)
+
+
+class EcsService:
+    """ECS's control plane state, kept apart per account and Region; the runner starts and follows tasks. Clusters
+and task definitions are cached;
+`changed` announces each change to them (other server processes then drop their caches: peers/caches.py)."""
+
+    def __init__(self, db: Database, docs: Documents, clock: Clock, changed: Callable[[], None]) -> None:
         self.db = db
         self.docs = docs
         self.clock = clock
+        self.changed = changed
         self.tasks = TaskStore(db)
-        self._clusters: dict[str, Cluster | None] = {}
-        self._latest: dict[str, TaskDefinition | None] = {}
-        self._revisions: dict[tuple[str, int], TaskDefinition] = {}
-        self._version = db.data_version()
+        self._clusters: ReadCache[Cluster | None] = ReadCache()
+        self._latest: ReadCache[TaskDefinition | None] = ReadCache()
+        self._revisions: ReadCache[TaskDefinition | None] = ReadCache()
 
     # clusters -------------------------------------------------------------
-    def create_cluster(self, region: str, account: str, name: str, tags: list[Tag] | None = None) -> Cluster:
-        existing = self.docs.get(CLUSTER, name, Cluster)
+    def create_cluster(self, scope: Scope, name: str, tags: list[Tag] | None = None, **fields: Any) -> Cluster:
+        """A new cluster; the active one of that name when it exists (CreateCluster is idempotent on ECS)."""
+        existing = self.docs.get(CLUSTER, scope, name, Cluster)
         if existing is not None and existing.status == "ACTIVE":
             return existing
-        cluster = Cluster(
-            cluster_arn=arns.build("ecs", region, account, f"cluster/{name}"), cluster_name=name, tags=tags
-        )
-        self.docs.put(CLUSTER, name, cluster)
-        self._clusters.pop(name, None)
+        cluster = Cluster(cluster_arn=scope.arn("ecs", f"cluster/{name}"), cluster_name=name, tags=tags, **fields)
+        self._save_cluster(scope, cluster)
         return cluster
 
-    def find_cluster(self, name_or_arn: str | None) -> Cluster | None:
-        name = arns.resource_name(name_or_arn or "default", "cluster")
-        self._drop_stale_cache()
-        if name not in self._clusters:
-            self._clusters[name] = self.docs.get(CLUSTER, name, Cluster)
-        cluster = self._clusters[name]
+    def _save_cluster(self, scope: Scope, cluster: Cluster) -> None:
+        self.docs.put(CLUSTER, scope, cluster.cluster_name, cluster)
+        self._clusters.drop((scope, cluster.cluster_name))
+        self.changed()
+
+    def find_cluster(self, scope: Scope, name_or_arn: str | None) -> Cluster | None:
+        name = scope.name_in(name_or_arn or "default", "cluster")
+        if name is None:
+            return None
+        cluster = self._clusters.get((scope, name), lambda: self.docs.get(CLUSTER, scope, name, Cluster))
         return cluster if cluster is not None and cluster.status == "ACTIVE" else None
 
-    def cluster(self, name_or_arn: str | None) -> Cluster:
-        cluster = self.find_cluster(name_or_arn)
+    def cluster(self, scope: Scope, name_or_arn: str | None) -> Cluster:
+        cluster = self.find_cluster(scope, name_or_arn)
         if cluster is None:
             raise ClusterNotFound("Cluster not found.")
         return cluster
 
+    def cluster_of_arn(self, cluster_arn: str) -> Cluster | None:
+        """The active cluster an ARN names, in the account and Region of the ARN."""
+        scope = scopes.of_arn(cluster_arn)
+        return None if scope is None else self.find_cluster(scope, cluster_arn)
+
+    def update_cluster(self, scope: Scope, name_or_arn: str, **fields: Any) -> Cluster:
+        """UpdateCluster / UpdateClusterSettings: the given fields replaced (None leaves one as it was)."""
+        cluster = self.cluster(scope, name_or_arn)
+        changed = dataclasses.replace(cluster, **{k: v for k, v in fields.items() if v is not None})
+        self._save_cluster(scope, changed)
+        return changed
+
+    def set_cluster_tags(self, scope: Scope, name_or_arn: str, tags: list[Tag]) -> None:
+        cluster = self.cluster(scope, name_or_arn)
+        self._save_cluster(scope, dataclasses.replace(cluster, tags=tags or None))
+
     def with_counts(self, cluster: Cluster) -> Cluster:
         return dataclasses.replace(cluster, running_tasks_count=self.tasks.count_active(cluster.cluster_arn))
 
-    def list_clusters(self) -> list[Cluster]:
-        return [c for c in self.docs.list(CLUSTER, Cluster) if c.status == "ACTIVE"]
+    def list_clusters(self, scope: Scope) -> list[Cluster]:
+        return [c for c in self.docs.list(CLUSTER, Cluster, scope) if c.status == "ACTIVE"]
 
-    def delete_cluster(self, name_or_arn: str) -> Cluster:
-        cluster = self.cluster(name_or_arn)
+    def delete_cluster(self, scope: Scope, name_or_arn: str) -> Cluster:
+        cluster = self.cluster(scope, name_or_arn)
         if self.tasks.count_active(cluster.cluster_arn):
             raise ClientError("The Cluster cannot be deleted while Tasks are active.", "ClusterContainsTasksException")
-        self.docs.delete(CLUSTER, cluster.cluster_name)
-        self._clusters.pop(cluster.cluster_name, None)
+        self.docs.delete(CLUSTER, scope, cluster.cluster_name)
+        self._clusters.drop((scope, cluster.cluster_name))
+        self.changed()
         return dataclasses.replace(cluster, status="INACTIVE")
 
     # task definitions -----------------------------------------------------
-    def register(self, region: str, account: str, definition: TaskDefinition) -> TaskDefinition:
+    def register(self, scope: Scope, definition: TaskDefinition) -> TaskDefinition:
         validate_task_definition(definition)
-        revision = self.docs.next_value(f"{TASKDEF}:{definition.family}")
+        revision = self.docs.next_value(f"{TASKDEF}:{scope.account}:{scope.region}:{definition.family}")
         resource = f"task-definition/{definition.family}:{revision}"
         compat = ["EC2", "FARGATE"] if definition.network_mode in (None, "awsvpc") else ["EC2"]
         registered = dataclasses.replace(
             definition,
             revision=revision,
-            task_definition_arn=arns.build("ecs", region, account, resource),
+            task_definition_arn=scope.arn("ecs", resource),
             status="ACTIVE",
             compatibilities=compat,
             registered_at=self.clock.now(),
-            registered_by=arns.build("iam", "", account, "root"),
+            registered_by=arns.build("iam", "", scope.account, "root"),
         )
-        self.docs.put(TASKDEF, taskdef_key(definition.family, revision), registered, parent=definition.family)
-        self._latest.pop(definition.family, None)
+        self._save_definition(scope, registered)
         return registered
 
-    def task_definition(self, ref: str, active_only: bool = False) -> TaskDefinition:
+    def _save_definition(self, scope: Scope, definition: TaskDefinition) -> None:
+        family, revision = definition.family, definition.revision
+        self.docs.put(TASKDEF, scope, taskdef_key(family, revision), definition, parent=family)
+        self._latest.drop((scope, family))
+        self._revisions.drop((scope, family, revision))
+        self.changed()
+
+    def task_definition(self, scope: Scope, ref: str, active_only: bool = False) -> TaskDefinition:
         """Resolve `family`, `family:rev` or an ARN; a bare family means its latest ACTIVE revision."""
-        name = arns.resource_name(ref, "task-definition")
-        family, _, rev = name.partition(":")
-        found = self._revision(family, int(rev)) if rev.isdigit() else self._latest_active(family)
+        name = scope.name_in(ref, "task-definition")
+        found = None
+        if name is not None:
+            family, _, rev = name.partition(":")
+            found = self._revision(scope, family, int(rev)) if rev.isdigit() else self._latest_active(scope, family)
         if found is None or (active_only and found.status != "ACTIVE"):
             raise ClientError("Unable to describe task definition.")
         return found
 
-    def _revision(self, family: str, revision: int) -> TaskDefinition | None:
-        self._drop_stale_cache()
-        found = self._revisions.get((family, revision))
-        if found is None:
-            found = self.docs.get(TASKDEF, taskdef_key(family, revision), TaskDefinition)
-            if found is not None:
-                self._revisions[(family, revision)] = found
-        return found
+    def task_definition_of_arn(self, arn: str) -> TaskDefinition | None:
+        """The task definition an ARN names, in the account and Region of the ARN."""
+        scope = scopes.of_arn(arn)
+        if scope is None:
+            return None
+        try:
+            return self.task_definition(scope, arn)
+        except ClientError:
+            return None
 
-    def _latest_active(self, family: str) -> TaskDefinition | None:
-        self._drop_stale_cache()
-        if family not in self._latest:
-            revisions = self.docs.list(TASKDEF, TaskDefinition, parent=family)
-            active = [d for d in revisions if d.status == "ACTIVE"]
-            self._latest[family] = active[-1] if active else None
-        return self._latest[family]
+    def _revision(self, scope: Scope, family: str, revision: int) -> TaskDefinition | None:
+        return self._revisions.get(
+            (scope, family, revision),
+            lambda: self.docs.get(TASKDEF, scope, taskdef_key(family, revision), TaskDefinition),
+        )
 
-    def _drop_stale_cache(self) -> None:
-        """Another process sharing the database committed something: the caches may be stale."""
-        version = self.db.data_version()
-        if version != self._version:
-            self._version = version
-            self.forget_cached()
+    def _latest_active(self, scope: Scope, family: str) -> TaskDefinition | None:
+        return self._latest.get((scope, family), lambda: self._load_latest(scope, family))
+
+    def _load_latest(self, scope: Scope, family: str) -> TaskDefinition | None:
+        active = [d for d in self.docs.list(TASKDEF, TaskDefinition, scope, parent=family) if d.status == "ACTIVE"]
+        return active[-1] if active else None
 
     def forget_cached(self) -> None:
-        """Drop the read caches (after a reset wipes the database)."""
-        self._clusters.clear()
-        self._latest.clear()
-        self._revisions.clear()
+        """Drop the read caches (another process changed clusters or task definitions, or a reset wiped them)."""
+        self._clusters.drop()
+        self._latest.drop()
+        self._revisions.drop()
 
-    def deregister(self, ref: str) -> TaskDefinition:
-        name = arns.resource_name(ref, "task-definition")
+    def deregister(self, scope: Scope, ref: str) -> TaskDefinition:
+        name = scope.name_in(ref, "task-definition") or ""
         family, _, rev = name.partition(":")
+        if not rev:
+            raise ClientError("Revision is missing.")
         if not rev.isdigit():
-            raise ClientError("Invalid revision number. Number: " + (rev or "(none)"))
-        found = self._revision(family, int(rev))
+            raise ClientError(f"Invalid revision number. Number: {rev}")
+        found = self._revision(scope, family, int(rev))
         if found is None:
             raise ClientError("The specified task definition does not exist.")
         inactive = dataclasses.replace(found, status="INACTIVE", deregistered_at=self.clock.now())
-        self.docs.put(TASKDEF, taskdef_key(family, int(rev)), inactive, parent=family)
-        self._latest.pop(family, None)
-        self._revisions.pop((family, int(rev)), None)
+        self._save_definition(scope, inactive)
         return inactive
 
-    def list_task_definitions(self, family_prefix: str = "", status: str = "ACTIVE") -> list[TaskDefinition]:
-        return [d for d in self.docs.list(TASKDEF, TaskDefinition, prefix=family_prefix) if d.status == status]
+    def set_definition_tags(self, scope: Scope, ref: str, tags: list[Tag]) -> None:
+        found = self.task_definition(scope, ref)
+        self._save_definition(scope, dataclasses.replace(found, tags=tags or None))
 
-    def families(self, prefix: str = "", status: str = "ACTIVE") -> list[str]:
-        seen: dict[str, None] = {}
-        for d in self.docs.list(TASKDEF, TaskDefinition, prefix=prefix):
+    def list_task_definitions(self, scope: Scope, family: str = "", status: str = "ACTIVE") -> list[TaskDefinition]:
+        """Revisions in (family, revision) order; `family` is the exact family (ListTaskDefinitions' familyPrefix
+        is matched whole on ECS, despite its name)."""
+        found = self.docs.list(TASKDEF, TaskDefinition, scope, parent=family) if family else self.docs.list(
+            TASKDEF, TaskDefinition, scope
+        )
+        found.sort(key=lambda d: (d.family, d.revision))  # keys sort "a-b:" before "a:"; families sort by name
+        return [d for d in found if status == "ALL" or d.status == status]
+
+    def families(self, scope: Scope, prefix: str = "", status: str = "ACTIVE") -> list[str]:
+        seen: set[str] = set()
+        for d in self.docs.list(TASKDEF, TaskDefinition, scope, prefix=prefix):
             if status == "ALL" or d.status == status:
-                seen.setdefault(d.family)
-        return list(seen)
+                seen.add(d.family)
+        return sorted(seen)
 
     # tasks ----------------------------------------------------------------
-    def describe_tasks(self, cluster: Cluster, refs: Sequence[str]) -> tuple[list[Task], list[str]]:
-        """Tasks by ARN or id in `cluster`; returns (found, missing refs)."""
+    def describe_tasks(self, cluster: Cluster, refs: Sequence[str]) -> tuple[list[tuple[str, str]], list[str]]:
+        """Tasks by ARN or id in `cluster` as stored: ([(arn, JSON body)], missing refs)."""
         wanted = {self._task_arn(cluster, ref): ref for ref in refs}
+        oldest = self.clock.now() - STOPPED_TASK_TTL  # a stopped task is forgotten an hour after it stopped
         found = [
-            t for t in self.tasks.get_many(list(wanted)) if t.cluster_arn == cluster.cluster_arn and self._visible(t)
+            (arn, body)
+            for arn, cluster_arn, stopped_at, body in self.tasks.bodies(list(wanted))
+            if cluster_arn == cluster.cluster_arn and (stopped_at is None or stopped_at >= oldest)
         ]
-        missing = [ref for arn, ref in wanted.items() if arn not in {t.task_arn for t in found}]
-        return found, missing
+        seen = {arn for arn, _ in found}
+        return found, [ref for arn, ref in wanted.items() if arn not in seen]
 
     def task(self, cluster: Cluster, ref: str) -> Task:
         found = self.tasks.get(self._task_arn(cluster, ref))
@@ -217,9 +294,22 @@ def _check_container(c: ContainerDefinition) -> None:
 
 
 def _check_fargate(d: TaskDefinition, cpu: int | None, memory: int | None) -> None:
+    """What RegisterTaskDefinition refuses for a FARGATE-compatible definition, with ECS's messages."""
     if d.network_mode != "awsvpc":
         raise ClientError("Fargate only supports network mode \u2018awsvpc\u2019.")
+    if d.pid_mode == "host":
+        raise ClientError(
+            "Tasks using the Fargate launch type do not support pidMode 'host'. The supported value for pidMode is "
+            "'task'."
+        )
+    if d.ipc_mode is not None:
+        raise ClientError("Tasks using the Fargate launch type do not support ipcMode.")
     fargate.check_pair(cpu, memory)
+    uses_awslogs = any(
+        c.log_configuration is not None and c.log_configuration.log_driver == "awslogs" for c in d.container_definitions
+    )
+    if uses_awslogs and not d.execution_role_arn:
+        raise ClientError("Fargate requires task definition to have execution role ARN to support log driver awslogs.")
 
 
 def _check_container_sizes(d: TaskDefinition, task_memory: int | None) -> None:

@@ -1,4 +1,4 @@
-"""IAM, pure: policy documents (parse, validate) and their evaluation, explained."""
+"""IAM, pure: policy documents (checked as IAM checks them, parsed) and their evaluation, explained."""
 
 from cronbridge.iam.evaluate import Decision, NamedPolicy, Request, evaluate, trust_allows
 from cronbridge.iam.policy import MalformedPolicy, Policy, parse_policy

@@ -1,21 +1,27 @@
-"""Policy evaluation: explicit deny > allow > implicit deny, with the deciding statements named."""
+"""Policy evaluation: explicit deny > allow > implicit deny, with the deciding statements named.
+
+Within one account, as AWS documents it: an explicit deny in any policy wins; otherwise the identity-based
+policies must allow, then the permissions boundary (when there is one), then the session policies (when there
+are any): the permissions are the intersection of the three.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from cronbridge.iam.conditions import Context, condition_holds
 from cronbridge.iam.policy import Policy, Statement
-from cronbridge.iam.wildcard import compile_pattern
+from cronbridge.iam.wildcard import Pattern, compile_pattern
 
 Effect = Literal["Allow", "ExplicitDeny", "ImplicitDeny"]
-Scope = Literal["identity", "session", "trust"]
-_SCOPE_WORDS = {"identity": "an identity-based policy", "session": "a session policy",
-                "trust": "a resource-based policy"}
-_NO_ALLOW_WORDS = {"identity": "no identity-based policy", "session": "no session policy",
-                   "trust": "no resource-based policy"}
+Scope = Literal["identity", "boundary", "session", "trust"]
+_SCOPE_WORDS = {"identity": "an identity-based policy", "boundary": "a permissions boundary",
+                "session": "a session policy", "trust": "a resource-based policy"}
+_NO_ALLOW_WORDS = {"identity": "no identity-based policy", "boundary": "no permissions boundary",
+                   "session": "no session policy", "trust": "no resource-based policy"}
 
 
 @dataclass(frozen=True)
@@ -81,25 +87,33 @@ class Decision:
 
 
 def evaluate(request: Request, identity_policies: Sequence[NamedPolicy],
-             session_policies: Sequence[NamedPolicy] | None = None) -> Decision:
-    """Decide a request against identity policies and, for assumed roles, session policies.
-
-    Session policies, when any are given, limit: an action needs an allow in both sets.
+             session_policies: Sequence[NamedPolicy] | None = None,
+             boundary: NamedPolicy | None = None) -> Decision:
+    """Decide a request against identity policies, the principal's permissions boundary and, for sessions,
+    the session policies: an explicit deny in any of them wins, and an action needs an allow in each one given.
     """
-    identity = _matching(request, identity_policies)
-    session = _matching(request, session_policies or ())
-    if _denies(identity):
-        return Decision("ExplicitDeny", _denies(identity), "identity")
-    if _denies(session):
-        return Decision("ExplicitDeny", _denies(session), "session")
-    allows = tuple(d for d in identity if d.effect == "Allow")
-    if not allows:
-        return Decision("ImplicitDeny", (), "identity")
-    if session_policies:
-        if not session:
-            return Decision("ImplicitDeny", (), "session")
-        allows += tuple(d for d in session if d.effect == "Allow")
+    layers = _layers(request, identity_policies, session_policies, boundary)
+    for scope, found in layers:
+        if _denies(found):
+            return Decision("ExplicitDeny", _denies(found), scope)
+    allows: tuple[Deciding, ...] = ()
+    for scope, found in layers:
+        granted = tuple(d for d in found if d.effect == "Allow")
+        if not granted:
+            return Decision("ImplicitDeny", (), scope)
+        allows += granted
     return Decision("Allow", allows, "identity")
+
+
+def _layers(request: Request, identity: Sequence[NamedPolicy], session: Sequence[NamedPolicy] | None,
+            boundary: NamedPolicy | None) -> list[tuple[Scope, list[Deciding]]]:
+    """The matching statements of each kind of policy that applies, in AWS's order of evaluation."""
+    layers: list[tuple[Scope, list[Deciding]]] = [("identity", _matching(request, identity))]
+    if boundary is not None:
+        layers.append(("boundary", _matching(request, [boundary])))
+    if session:
+        layers.append(("session", _matching(request, session)))
+    return layers
 
 
 def trust_allows(trust_policy: Policy, principal: Mapping[str, str],
@@ -158,13 +172,25 @@ def resource_matches(statement: Statement, resource: str, variables: Context | N
 
 
 def _glob(pattern_text: str, value: str, variables: Context | None, case: bool) -> bool:
-    pattern = compile_pattern(pattern_text, variables)
+    if pattern_text == "*":  # the administrator's policy: every action of every call
+        return True
+    pattern = _compiled(pattern_text) if variables is None or "${" not in pattern_text else (
+        compile_pattern(pattern_text, variables))
     return pattern is not None and pattern.matches(value, case_sensitive=case)
 
 
 def _arn(pattern_text: str, resource: str, variables: Context | None) -> bool:
-    pattern = compile_pattern(pattern_text, variables)
+    if pattern_text == "*":
+        return True
+    pattern = _compiled(pattern_text) if variables is None or "${" not in pattern_text else (
+        compile_pattern(pattern_text, variables))
     return pattern is not None and pattern.matches_arn(resource)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern_text: str) -> Pattern | None:
+    """A pattern without policy variables, compiled once."""
+    return compile_pattern(pattern_text, None)
 
 
 def _principal_matches(statement: Statement, principal: Mapping[str, str]) -> bool:
@@ -192,3 +218,16 @@ def _same_account(kind: str, entry: str, value: str) -> bool:
     parts = value.split(":")
     account = parts[4] if len(parts) > 4 else ""
     return bool(account) and entry in (account, f"arn:aws:iam::{account}:root")
+
+
+def resource_policy_allows(policy: Policy, principal: Mapping[str, str], request: Request,
+                           name: str = "resource policy") -> Decision:
+    """A resource-based policy (an SQS queue's Policy): statements naming the principal, the action and the
+    resource, with their conditions; an explicit deny wins, as everywhere."""
+    found = [Deciding(name, s.sid, s.effect) for s in policy.statements
+             if _principal_matches(s, principal) and statement_applies(s, policy, request)]
+    if _denies(found):
+        return Decision("ExplicitDeny", _denies(found), "trust")
+    if found:
+        return Decision("Allow", tuple(found), "trust")
+    return Decision("ImplicitDeny", (), "trust")

@@ -1,4 +1,5 @@
-"""Explanations, pure: every statement of every evaluated policy, and what of it matched the request."""
+"""Explanations, pure: every statement of every evaluated policy (identity, permissions boundary, session), and
+what of it matched the request."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cronbridge.iam.evaluate import (
     Decision,
     NamedPolicy,
     Request,
+    Scope,
     action_matches,
     context_of,
     evaluate,
@@ -31,6 +33,7 @@ class StatementCheck:
     action: bool
     resource: bool
     conditions: bool
+    scope: Scope = "identity"
 
     @property
     def applies(self) -> bool:
@@ -60,7 +63,12 @@ class StatementCheck:
             "resourceMatched": self.resource,
             "conditionsMet": self.conditions,
             "applies": self.applies,
+            "policyType": _POLICY_TYPES[self.scope],
         }
+
+
+_POLICY_TYPES = {"identity": "identity", "boundary": "permissionsBoundary", "session": "session",
+                 "trust": "trust"}
 
 
 def _summary(statement: Statement) -> str:
@@ -81,8 +89,9 @@ def _summary(statement: Statement) -> str:
     return f"{statement.effect} {actions} on {resources}{conditions}"
 
 
-def check_statements(request: Request, policies: Sequence[NamedPolicy]) -> list[StatementCheck]:
-    """Every statement of `policies` checked against `request`, in order."""
+def check_statements(request: Request, policies: Sequence[NamedPolicy], scope: Scope = "identity"
+                     ) -> list[StatementCheck]:
+    """Every statement of `policies` (of one kind: identity, boundary or session) checked against `request`."""
     context = context_of(request)
     found = []
     for named in policies:
@@ -98,6 +107,7 @@ def check_statements(request: Request, policies: Sequence[NamedPolicy]) -> list[
                     action_matches(s, request.action),
                     resource_matches(s, request.resource, variables),
                     all(condition_holds(c, context, variables) for c in s.conditions),
+                    scope,
                 )
             )
     return found
@@ -111,6 +121,8 @@ class Explanation:
     decision: Decision
     checks: tuple[StatementCheck, ...]
     session_checks: tuple[StatementCheck, ...] = ()
+    boundary_checks: tuple[StatementCheck, ...] = ()
+    boundary: str | None = None  # the permissions boundary's name (its policy ARN), when the principal has one
 
     @property
     def message(self) -> str:
@@ -133,6 +145,9 @@ class Explanation:
         lines = [self.decision.explain()]
         lines.append("Statements evaluated:" if self.checks else "Statements evaluated: none (no policy attached)")
         lines += [f"  - {c.line()}" for c in self.checks]
+        if self.boundary is not None:
+            lines.append(f"Permissions boundary {self.boundary}:")
+            lines += [f"  - {c.line()}" for c in self.boundary_checks]
         if self.session_checks:
             lines.append("Session policy statements:")
             lines += [f"  - {c.line()}" for c in self.session_checks]
@@ -149,16 +164,25 @@ class Explanation:
             "decidingStatements": [
                 {"policy": d.policy, "sid": d.sid, "effect": d.effect} for d in self.decision.statements
             ],
-            "evaluatedStatements": [c.to_json() for c in self.checks + self.session_checks],
+            "permissionsBoundary": self.boundary,
+            "evaluatedStatements": [c.to_json() for c in self.checks + self.boundary_checks + self.session_checks],
             "explanation": self.text(),
         }
 
 
 def explain(
-    request: Request, identity: Sequence[NamedPolicy], session: Sequence[NamedPolicy] | None = None
+    request: Request,
+    identity: Sequence[NamedPolicy],
+    session: Sequence[NamedPolicy] | None = None,
+    boundary: NamedPolicy | None = None,
 ) -> Explanation:
-    """Evaluate and explain one request."""
-    decision = evaluate(request, identity, session)
+    """Evaluate and explain one request: identity policies, the permissions boundary, the session policies."""
+    decision = evaluate(request, identity, session, boundary)
     return Explanation(
-        request, decision, tuple(check_statements(request, identity)), tuple(check_statements(request, session or ()))
+        request,
+        decision,
+        tuple(check_statements(request, identity)),
+        tuple(check_statements(request, session or (), "session")),
+        tuple(check_statements(request, [boundary] if boundary else (), "boundary")),
+        boundary.name if boundary else None,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -21,17 +22,37 @@ class Pattern:
 
     def matches(self, value: str, *, case_sensitive: bool = True) -> bool:
         """Whether `value` matches the whole pattern."""
+        plain = self._plain
+        if plain is not None:
+            return plain == value if case_sensitive else plain.lower() == value.lower()
         return glob_match(self.tokens, value, case_sensitive)
 
     def matches_arn(self, value: str) -> bool:
         """Segment-wise ARN match: wildcards stay inside a segment, except in the last one."""
         if self.tokens == (STAR,):
             return True
-        segments = _split(self.tokens, ":", 5)
+        segments = self._segments
         parts = value.split(":", len(segments) - 1)
         if len(parts) != len(segments):
             return False
-        return all(glob_match(seg, part, True) for seg, part in zip(segments, parts, strict=True))
+        for (tokens, plain), part in zip(segments, parts, strict=True):
+            if plain is not None and plain != part or plain is None and not glob_match(tokens, part, True):
+                return False
+        return True
+
+    @functools.cached_property
+    def _plain(self) -> str | None:
+        """The text, when the pattern has no wildcard (then matching is comparing)."""
+        return _plain(self.tokens)
+
+    @functools.cached_property
+    def _segments(self) -> list[tuple[list[Token], str | None]]:
+        """The ARN segments (each with its plain text when it has no wildcard), split once."""
+        return [(segment, _plain(segment)) for segment in _split(self.tokens, ":", 5)]
+
+
+def _plain(tokens: Sequence[Token]) -> str | None:
+    return "".join(t for t in tokens if isinstance(t, str)) if all(isinstance(t, str) for t in tokens) else None
 
 
 def literal(text: str) -> Pattern:
@@ -45,6 +66,18 @@ def compile_pattern(text: str, variables: Mapping[str, str | list[str]] | None =
 
     With `variables` None, `${...}` is kept as plain text (policy version 2008-10-17).
     """
+    if variables is None or "${" not in text:
+        return _compiled(text, variables is None)
+    return _compile(text, variables)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(text: str, plain_dollars: bool) -> Pattern | None:
+    """A pattern without variables to substitute, compiled once (policies are evaluated again and again)."""
+    return _compile(text, None if plain_dollars else {})
+
+
+def _compile(text: str, variables: Mapping[str, str | list[str]] | None) -> Pattern | None:
     tokens: list[Token] = []
     i = 0
     while i < len(text):

@@ -18,10 +18,17 @@ def write_credentials(path: Path, pair: AccessKeyPair) -> None:
     """An AWS shared-credentials file (profile `default`) readable by its owner only (mode 600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = f"[{PROFILE}]\naws_access_key_id = {pair.access_key_id}\naws_secret_access_key = {pair.secret_access_key}\n"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return  # the same key (another server process on this data folder wrote it)
+    except (OSError, UnicodeDecodeError):
+        pass
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
-    os.chmod(path, 0o600)
+    os.chmod(draft, 0o600)
+    os.replace(draft, path)  # readers see the old file or the new one, never half of one
 
 
 def read_credentials(path: Path) -> tuple[str, str] | None:

@@ -20,6 +20,7 @@ class User:
     path: str
     created_at: float
     tags: dict[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None  # a managed policy's ARN
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,40 @@ class Role:
     description: str | None = None
     max_session_duration: int = 3600
     tags: dict[str, str] = field(default_factory=dict)
+    permissions_boundary: str | None = None  # a managed policy's ARN
+
+
+@dataclass(frozen=True)
+class Group:
+    """An IAM group: its members get its inline and attached policies."""
+
+    name: str
+    group_id: str
+    arn: str
+    path: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class InstanceProfile:
+    """An IAM instance profile: a container for (at most) one role."""
+
+    name: str
+    profile_id: str
+    arn: str
+    path: str
+    created_at: float
+    tags: dict[str, str] = field(default_factory=dict)
+    role_name: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """When an access key last signed a request, for which service and in which region."""
+
+    at: float
+    service: str
+    region: str
 
 
 @dataclass(frozen=True)
@@ -51,6 +86,7 @@ class ManagedPolicy:
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     attachment_count: int = 0
+    boundary_count: int = 0  # users and roles with it as their permissions boundary
 
     @property
     def aws_managed(self) -> bool:

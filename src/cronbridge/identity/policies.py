@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 
 from cronbridge.clock import Clock
+from cronbridge.iam import limits
 from cronbridge.iam.evaluate import NamedPolicy
 from cronbridge.iam.policy import Policy, PolicyKind, parse_policy
 from cronbridge.identity import ids
@@ -20,7 +21,13 @@ MAX_ATTACHED = 10
 
 @functools.lru_cache(maxsize=4096)
 def parsed(document: str, kind: PolicyKind = "identity") -> Policy:
-    """A policy document parsed and validated (cached: documents are immutable text)."""
+    """A stored policy document, parsed (cached: documents are immutable text). It was checked when written;
+    it is not checked again, so a rule added since never makes a stored policy unreadable."""
+    return parse_policy(document, kind=kind, check=False)
+
+
+def checked(document: str, kind: PolicyKind = "identity") -> Policy:
+    """A policy document about to be stored, checked as IAM checks a `kind` policy (MalformedPolicy)."""
     return parse_policy(document, kind=kind)
 
 
@@ -60,7 +67,8 @@ class PolicyService:
         description: str | None = None,
         tags: dict[str, str] | None = None,
     ) -> ManagedPolicy:
-        parsed(document)
+        checked(document, "managed")
+        limits.check_managed(document)
         arn = f"arn:aws:iam::{self.account}:policy{check_path(path)}{name}"
         if any(p.name.lower() == name.lower() for p in self.store.policies("Local")):
             raise EntityAlreadyExists(f"A policy called {name} already exists. Duplicate names are not allowed.")
@@ -86,7 +94,7 @@ class PolicyService:
     def delete(self, arn: str) -> None:
         policy = self.get(arn)
         self._customer_managed(policy)
-        if policy.attachment_count:
+        if policy.attachment_count or policy.boundary_count:
             raise DeleteConflict("Cannot delete a policy attached to entities.")
         if len(self.store.versions(arn)) > 1:
             raise DeleteConflict(
@@ -120,17 +128,19 @@ class PolicyService:
     def create_version(self, arn: str, document: str, set_as_default: bool) -> PolicyVersion:
         policy = self.get(arn)
         self._customer_managed(policy)
-        parsed(document)
-        if len(self.store.versions(arn)) >= MAX_VERSIONS:
-            raise LimitExceeded(
-                f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new "
-                "version, you must delete an existing version."
-            )
-        number = self.store.next_version(arn)
-        now = self.clock.now()
-        version = PolicyVersion(arn, f"v{number}", document, set_as_default, now)
-        default = version.version_id if set_as_default else policy.default_version
+        checked(document, "managed")
+        limits.check_managed(document)
         with self.store.db.transaction():
+            self.store.db.serialize(f"iam.policy:{arn}")  # the count, the number and the insert: one step
+            if len(self.store.versions(arn)) >= MAX_VERSIONS:
+                raise LimitExceeded(
+                    f"A managed policy can have up to {MAX_VERSIONS} versions. Before you create a new "
+                    "version, you must delete an existing version."
+                )
+            number = self.store.next_version(arn)
+            now = self.clock.now()
+            version = PolicyVersion(arn, f"v{number}", document, set_as_default, now)
+            default = version.version_id if set_as_default else policy.default_version
             self.store.put_version(version)
             self.store.put_policy(_with(policy, default, now), number + 1)
         self._changed()
@@ -161,7 +171,7 @@ class PolicyService:
             raise NoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
         attached = self.store.attached(kind, owner)
         if arn not in attached and len(attached) >= MAX_ATTACHED:
-            quota = "PoliciesPerRole" if kind == "role" else "PoliciesPerUser"
+            quota = {"role": "PoliciesPerRole", "user": "PoliciesPerUser", "group": "PoliciesPerGroup"}[kind]
             raise LimitExceeded(f"Cannot exceed quota for {quota}: {MAX_ATTACHED}")
         self.store.attach(kind, owner, arn)
         self._changed()
@@ -177,7 +187,9 @@ class PolicyService:
     # inline policies
 
     def put_inline(self, kind: OwnerKind, owner: str, name: str, document: str) -> None:
-        parsed(document)
+        checked(document)
+        others = [text for stored, text in self.store.inline(kind, owner).items() if stored.lower() != name.lower()]
+        limits.check_inline(kind, owner, [*others, document])
         self.store.put_inline(kind, owner, name, document)
         self._changed()
 
@@ -197,9 +209,11 @@ class PolicyService:
         self._changed()
 
     def named(self, kind: OwnerKind, owner: str) -> list[NamedPolicy]:
-        """Everything that grants `owner`: inline policies ("inline:Owner/Name"), then attached managed ones."""
+        """Everything that grants `owner`: inline policies ("inline:Owner/Name", "inline:group/Group/Name"), then
+        attached managed ones."""
+        label = f"group/{owner}" if kind == "group" else owner
         found = [
-            NamedPolicy(f"inline:{owner}/{name}", parsed(document))
+            NamedPolicy(f"inline:{label}/{name}", parsed(document))
             for name, document in self.store.inline(kind, owner).items()
         ]
         for arn in self.store.attached(kind, owner):

@@ -1,23 +1,42 @@
-"""The identity service: users, roles, access keys and role sessions, and who a signing key stands for."""
+"""The identity service: users, roles, groups, instance profiles, OIDC providers, access keys and sessions, who a
+signing key stands for, and what bounds them (permissions boundaries)."""
 
 from __future__ import annotations
 
 import json
+import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from cronbridge.clock import Clock
+from cronbridge.errors import StoreUnavailable
+from cronbridge.iam import limits
 from cronbridge.iam.evaluate import NamedPolicy
+from cronbridge.iam.policy import Policy, parse_policy
 from cronbridge.identity import ids
-from cronbridge.identity.errors import DeleteConflict, EntityAlreadyExists, LimitExceeded, NoSuchEntity
+from cronbridge.identity.errors import DeleteConflict, EntityAlreadyExists, InvalidInput, LimitExceeded, NoSuchEntity
+from cronbridge.identity.groups import GroupService
 from cronbridge.identity.managed import ADMINISTRATOR_ACCESS
-from cronbridge.identity.model import AccessKeyPair, KeyRecord, Principal, Role, TemporaryCredentials, User
-from cronbridge.identity.policies import PolicyService, check_path, parsed
+from cronbridge.identity.model import (
+    AccessKeyPair,
+    KeyRecord,
+    KeyUse,
+    Principal,
+    Role,
+    TemporaryCredentials,
+    User,
+)
+from cronbridge.identity.oidc import OidcService
+from cronbridge.identity.policies import PolicyService, check_path, checked, parsed
+from cronbridge.identity.profiles import ProfileService
 from cronbridge.identity.sessions import SessionMaker
-from cronbridge.store.db import Database
-from cronbridge.store.identity import IdentityStore, OwnerKind
+from cronbridge.store.database import Database
+from cronbridge.store.iam_groups import GroupStore
+from cronbridge.store.iam_oidc import OidcStore
+from cronbridge.store.iam_profiles import ProfileStore
+from cronbridge.store.identity import IdentityStore
 
 ADMIN_USER = "admin"
 ADMIN_POLICY = "AdministratorAccess"
@@ -25,17 +44,25 @@ MAX_KEYS_PER_USER = 2
 _ALLOW_ALL = NamedPolicy(
     "root", parsed('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}')
 )
+_POLICY_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}|aws):policy/\S+")
+KEY_USE_EVERY = 60.0  # seconds: a key's last use is written at most this often for the same service and region
 
 
 class IdentityService:
-    """Everything IAM stores, and the answers authorization needs: whose key is this, what may they do."""
+    """Everything IAM stores, and the answers authorization needs: whose key is this, what may they do. The answers
+are cached; `changed` announces each write (other server processes then drop their caches: peers/caches.py)."""
 
-    def __init__(self, db: Database, clock: Clock, account: str) -> None:
+    def __init__(self, db: Database, clock: Clock, account: str, changed: Callable[[], None]) -> None:
         self.store = IdentityStore(db)
         self.clock = clock
         self.account = account
+        self.announce = changed
         self.policies = PolicyService(self.store, clock, account, self._changed)
+        self.groups = GroupService(self.store, GroupStore(db), clock, account, self._changed)
+        self.profiles = ProfileService(self.store, ProfileStore(db), clock, account, self._changed)
+        self.oidc = OidcService(OidcStore(db), clock, account, self._changed)
         self.sessions = SessionMaker(self)
+        self._key_uses: dict[str, KeyUse] = {}  # the last use written per key (a cache: the table has it)
         self._lock = threading.Lock()
         self._generation = 0
         self._cache: dict[Any, Any] = {}
@@ -43,12 +70,16 @@ class IdentityService:
     # caching: every write bumps the generation, so readers never see a stale answer
 
     def _changed(self) -> None:
+        """A write here: drop this process's answers and tell the others."""
+        self.forget_cached()
+        self.announce()
+
+    def forget_cached(self) -> None:
+        """Drop the cached answers (another process changed IAM, or a reset wiped it)."""
         with self._lock:
             self._generation += 1
             self._cache.clear()
-
-    def forget_cached(self) -> None:
-        self._changed()
+            self._key_uses.clear()
 
     @property
     def generation(self) -> int:
@@ -84,6 +115,8 @@ class IdentityService:
     def _principal(self, key: KeyRecord) -> Principal | None:
         if key.role_arn is not None:
             return self.sessions.principal(key)
+        if key.user_name is None and key.temporary:  # the account root's GetSessionToken
+            return replace(self.root(), access_key_id=key.access_key_id)
         user = self.store.user(key.user_name or "")
         if user is None:
             return None
@@ -93,20 +126,83 @@ class IdentityService:
         return Principal(f"arn:aws:iam::{self.account}:root", "root", "root", self.account, self.account)
 
     def policies_for(self, principal: Principal) -> list[NamedPolicy]:
-        """The identity-based policies of a principal: its own inline ones and its attached managed ones.
+        """The identity-based policies of a principal: its own inline and attached managed ones, and for a user
+        those of its groups.
 
-        Session policies of an assumed role are on `principal.session_policies` (they limit, they never grant).
+        Session policies of an assumed role are on `principal.session_policies` (they limit, they never grant);
+        the permissions boundary is `boundary_for` (it limits too).
         """
         if principal.kind == "root":
             return [_ALLOW_ALL]
         if principal.kind == "service":
             return []
-        kind: OwnerKind = "user" if principal.kind == "user" else "role"
-        owner = principal.name
         found: list[NamedPolicy] = self._cached(
-            ("policies", kind, owner.lower()), lambda: self.policies.named(kind, owner)
+            ("policies", principal.kind, principal.name.lower()), lambda: self._identity_policies(principal)
         )
         return found
+
+    def _identity_policies(self, principal: Principal) -> list[NamedPolicy]:
+        if principal.kind != "user":
+            return self.policies.named("role", principal.name)
+        found = self.policies.named("user", principal.name)
+        for group in self.groups.groups.groups_of(principal.name):
+            found += self.policies.named("group", group.name)
+        return found
+
+    def boundary_for(self, principal: Principal) -> NamedPolicy | None:
+        """The permissions boundary of a user, or of the role behind a role session; None when there is none."""
+        if principal.kind not in ("user", "assumed-role"):
+            return None
+        found: NamedPolicy | None = self._cached(
+            ("boundary", principal.kind, principal.name.lower()), lambda: self._boundary(principal)
+        )
+        return found
+
+    def _boundary(self, principal: Principal) -> NamedPolicy | None:
+        entity = self.store.user(principal.name) if principal.kind == "user" else self.store.role(principal.name)
+        arn = entity.permissions_boundary if entity is not None else None
+        if arn is None:
+            return None
+        if self.store.policy(arn) is None:  # cannot happen (a boundary's policy cannot be deleted): allow nothing
+            return NamedPolicy(arn, Policy("2012-10-17", ()))
+        return NamedPolicy(arn, parsed(self.policies.document(arn)))
+
+    def _checked_boundary(self, arn: str) -> str:
+        if not _POLICY_ARN.fullmatch(arn):
+            raise InvalidInput(f"Value ({arn}) for parameter PermissionsBoundary is invalid.")
+        if self.store.policy(arn) is None:
+            raise NoSuchEntity(f"Scope ARN: {arn} does not exist or is not attachable.")
+        return arn
+
+    def put_user_boundary(self, name: str, arn: str) -> None:
+        user = self.get_user(name)
+        self.store.put_user(replace(user, permissions_boundary=self._checked_boundary(arn)))
+        self._changed()
+
+    def delete_user_boundary(self, name: str) -> None:
+        self.store.put_user(replace(self.get_user(name), permissions_boundary=None))
+        self._changed()
+
+    def put_role_boundary(self, name: str, arn: str) -> None:
+        role = self.get_role(name)
+        self.store.put_role(replace(role, permissions_boundary=self._checked_boundary(arn)))
+        self._changed()
+
+    def delete_role_boundary(self, name: str) -> None:
+        self.store.put_role(replace(self.get_role(name), permissions_boundary=None))
+        self._changed()
+
+    def trust_policy(self, role_arn: str) -> Policy | None:
+        """A role's trust policy, parsed (remembered until the store changes); None when there is no such role."""
+        found: Policy | None = self._cached(("trust", role_arn), lambda: self._trust_policy(role_arn))
+        return found
+
+    def _trust_policy(self, role_arn: str) -> Policy | None:
+        try:
+            role = self.get_role(role_arn)
+        except NoSuchEntity:
+            return None
+        return parse_policy(role.trust_policy, kind="trust", check=False)
 
     def get_role(self, name_or_arn: str) -> Role:
         """A role by name or ARN; NoSuchEntity otherwise."""
@@ -135,7 +231,9 @@ class IdentityService:
 
     # users
 
-    def create_user(self, name: str, path: str = "/", tags: dict[str, str] | None = None) -> User:
+    def create_user(
+        self, name: str, path: str = "/", tags: dict[str, str] | None = None, permissions_boundary: str | None = None
+    ) -> User:
         if self.store.user(name) is not None:
             raise EntityAlreadyExists(f"User with name {name} already exists.")
         user = User(
@@ -145,6 +243,7 @@ class IdentityService:
             path,
             self.clock.now(),
             dict(tags or {}),
+            self._checked_boundary(permissions_boundary) if permissions_boundary else None,
         )
         self.store.put_user(user)
         self._changed()
@@ -167,6 +266,8 @@ class IdentityService:
             raise DeleteConflict("Cannot delete entity, must detach all policies first.")
         if self.store.inline("user", user.name):
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if self.groups.groups.groups_of(user.name):
+            raise DeleteConflict("Cannot delete entity, must remove users from group first.")
         self.store.delete_user(user.name)
         self._changed()
 
@@ -190,10 +291,13 @@ class IdentityService:
         description: str | None = None,
         max_session_duration: int = 3600,
         tags: dict[str, str] | None = None,
+        permissions_boundary: str | None = None,
     ) -> Role:
-        parsed(trust_policy, "trust")
+        checked(trust_policy, "trust")
+        limits.check_trust(trust_policy)
         if self.store.role(name) is not None:
             raise EntityAlreadyExists(f"Role with name {name} already exists.")
+        boundary = self._checked_boundary(permissions_boundary) if permissions_boundary else None
         role = Role(
             name,
             ids.unique_id("AROA"),
@@ -204,6 +308,7 @@ class IdentityService:
             description,
             max_session_duration,
             dict(tags or {}),
+            boundary,
         )
         self.store.put_role(role)
         self._changed()
@@ -224,7 +329,8 @@ class IdentityService:
 
     def update_trust_policy(self, name: str, trust_policy: str) -> None:
         role = self.get_role(name)
-        parsed(trust_policy, "trust")
+        checked(trust_policy, "trust")
+        limits.check_trust(trust_policy)
         self.store.put_role(replace(role, trust_policy=trust_policy))
         self._changed()
 
@@ -234,6 +340,8 @@ class IdentityService:
             raise DeleteConflict("Cannot delete entity, must detach all policies first.")
         if self.store.inline("role", role.name):
             raise DeleteConflict("Cannot delete entity, must delete policies first.")
+        if self.profiles.profiles.of_role(role.name):
+            raise DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
         self.store.delete_role(role.name)
         self._changed()
 
@@ -285,6 +393,28 @@ class IdentityService:
         if key is None or key.temporary or (key.user_name or "").lower() != user.name.lower():
             raise NoSuchEntity(f"The Access Key with id {access_key_id} cannot be found.")
         return key
+
+    def note_key_use(self, access_key_id: str, service: str, region: str) -> None:
+        """A key signed a request: remembered for GetAccessKeyLastUsed (written at most once a minute per key
+        for the same service and region, so signing stays cheap)."""
+        now = self.clock.now()
+        with self._lock:
+            last = self._key_uses.get(access_key_id)
+            if last is not None and (last.service, last.region) == (service, region) and now - last.at < KEY_USE_EVERY:
+                return
+            use = self._key_uses[access_key_id] = KeyUse(now, service, region)
+        try:
+            self.store.note_key_use(access_key_id, use)
+        except StoreUnavailable:  # the database is away: the request goes on (a read may be answered), noted later
+            with self._lock:
+                self._key_uses.pop(access_key_id, None)
+
+    def key_last_used(self, access_key_id: str) -> tuple[str, KeyUse | None]:
+        """(the key's user, its last use or None) for a user's long-term key; NoSuchEntity otherwise."""
+        key = self.store.key(access_key_id)
+        if key is None or key.temporary or key.user_name is None:
+            raise NoSuchEntity(f"The Access Key with id {access_key_id} cannot be found.")
+        return key.user_name, self.store.key_use(access_key_id)
 
     def user_of_key(self, access_key_id: str) -> str | None:
         key = self.lookup_key(access_key_id)

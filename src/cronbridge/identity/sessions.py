@@ -1,4 +1,5 @@
-"""Role sessions: AssumeRole checked against the role's trust policy, and the principal a session key stands for."""
+"""Sessions: AssumeRole and AssumeRoleWithWebIdentity checked against the role's trust policy, GetSessionToken for
+a user, and the principal a session key stands for."""
 
 from __future__ import annotations
 
@@ -6,16 +7,19 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from cronbridge.iam.evaluate import Decision, NamedPolicy, trust_allows
-from cronbridge.identity import ids
+from cronbridge.identity import ids, web_identity
 from cronbridge.identity.errors import IamAccessDenied, IamValidationError, NoSuchEntity
 from cronbridge.identity.model import KeyRecord, Principal, Role, TemporaryCredentials
-from cronbridge.identity.policies import parsed
+from cronbridge.identity.policies import checked, parsed
+from cronbridge.identity.web_identity import WebIdentity
 
 if TYPE_CHECKING:
     from cronbridge.identity.service import IdentityService
 
 DEFAULT_DURATION = 3600
 CHAINED_LIMIT = 3600
+SESSION_TOKEN_DURATION = 43200  # GetSessionToken's default (12 h); root's sessions last at most an hour
+WEB_IDENTITY_DENIED = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
 KEEP_EXPIRED = 86400  # expired session keys are kept a day, so their users get ExpiredToken, not an unknown key
 
 
@@ -41,10 +45,59 @@ class SessionMaker:
         if not decision.allowed:
             raise IamAccessDenied(_denied(caller, role_arn))
         if session_policy is not None:
-            parsed(session_policy, "session")
+            checked(session_policy, "session")
         for arn in policy_arns:
             self.identity.policies.get(arn)
         return self._issue(role, session_name, seconds, session_policy, policy_arns)
+
+    def assume_with_web_identity(
+        self,
+        role_arn: str,
+        session_name: str,
+        token: str,
+        duration: int | None,
+        session_policy: str | None = None,
+        policy_arns: tuple[str, ...] = (),
+    ) -> tuple[TemporaryCredentials, WebIdentity]:
+        """AssumeRoleWithWebIdentity: the token checked offline against the account's OIDC provider and the keys
+        set on it, then the role's trust policy asked about the provider (`Federated`) with the token's claims."""
+        found = web_identity.verify(token, self.identity.oidc.find, self.identity.clock.now())
+        try:
+            role = self.identity.get_role(role_arn)
+        except NoSuchEntity:
+            raise IamAccessDenied(WEB_IDENTITY_DENIED) from None
+        seconds = self._duration(role, duration, None)
+        policy = parsed(role.trust_policy, "trust")
+        context = {"sts:RoleSessionName": session_name, **found.condition_keys()}
+        decision = trust_allows(policy, {"Federated": found.provider.arn}, "sts:AssumeRoleWithWebIdentity", context,
+                                name=f"trust policy of {role.arn}")
+        if not decision.allowed:
+            raise IamAccessDenied(WEB_IDENTITY_DENIED)
+        if session_policy is not None:
+            checked(session_policy, "session")
+        for arn in policy_arns:
+            self.identity.policies.get(arn)
+        return self._issue(role, session_name, seconds, session_policy, policy_arns), found
+
+    def session_token(self, caller: Principal, key: KeyRecord | None, duration: int | None) -> TemporaryCredentials:
+        """GetSessionToken: temporary credentials of the calling user (or root), never of a session."""
+        if key is not None and key.temporary:
+            raise IamAccessDenied("Cannot call GetSessionToken with session credentials")
+        if caller.kind not in ("user", "root"):
+            raise IamAccessDenied("Cannot call GetSessionToken with session credentials")
+        seconds = SESSION_TOKEN_DURATION if duration is None else duration
+        if caller.kind == "root":
+            seconds = min(seconds, CHAINED_LIMIT)
+        now = self.identity.clock.now()
+        record = KeyRecord(
+            ids.access_key_id(temporary=True), ids.secret_access_key(), "Active", now,
+            user_name=caller.name if caller.kind == "user" else None,
+            session_token=ids.session_token(), expires_at=now + seconds,
+        )
+        self.identity.store.put_key(record)
+        assert record.session_token is not None and record.expires_at is not None
+        return TemporaryCredentials(record.access_key_id, record.secret_access_key, record.session_token,
+                                    record.expires_at, caller.arn, caller.user_id)
 
     def trust(
         self, role: Role, caller: Principal | str | None, context: Mapping[str, str | list[str]] | None = None

@@ -58,6 +58,8 @@ class ContainerSpec:
     labels: tuple[tuple[str, str], ...] = ()
     health_check: HealthCheck | None = None
     task_arn: str = ""
+    stop_timeout: float = 30.0  # seconds between SIGTERM and SIGKILL (the container's stopTimeout)
+    placement_constraints: tuple[tuple[str, str], ...] = ()  # the task definition's (type, expression) pairs
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ class ContainerHandle(Protocol):
 
     runtime_id: str
     limits: Limits
+    node: str | None  # where it runs when not on this machine (a Swarm node: "hostname (node id)")
 
     def stop(self, timeout: float) -> None:
         """SIGTERM, then SIGKILL after `timeout` seconds. Returns at once; `exited` reports the end."""
@@ -124,6 +127,7 @@ class Launcher(Protocol):
     """Starts containers. `start` raises errors.LaunchError (kind = ECS error prefix) when it cannot."""
 
     name: str
+    start_can_hang: bool  # the runner bounds `start` with a timeout (an engine may stop answering)
 
     def prepare(self, spec: ContainerSpec) -> None:
         """Make the image ready (ECS's pull step); raises LaunchError (CannotPullContainerError) when it cannot."""

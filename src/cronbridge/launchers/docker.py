@@ -8,8 +8,6 @@ import hashlib
 import re
 import threading
 import time
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import docker
@@ -26,6 +24,7 @@ from cronbridge.launchers.base import (
     Network,
     Stream,
 )
+from cronbridge.launchers.logframes import LineReader, drain, parse_time
 from cronbridge.launchers.pause import build_context, pause_binary
 
 LABEL_TASK = "cronbridge.task-id"
@@ -35,7 +34,7 @@ LABEL_ROLE = "cronbridge.role"  # "netns" on the container that holds a task's n
 DEFAULT_BRIDGE = "bridge"
 _HEALTH = {"healthy": "HEALTHY", "unhealthy": "UNHEALTHY"}
 _NS = 1_000_000_000
-ENGINE_PIECE_BYTES = 16 * 1024  # the engine's log copier cuts lines longer than this into pieces
+NAME_TAKEN_WAIT = 30.0  # seconds a name taken by a create still in the engine's hands may take to show a container
 
 
 def container_name(spec: ContainerSpec) -> str:
@@ -101,6 +100,7 @@ class DockerHandle:
         self.container = container
         self.runtime_id = container.id
         self.limits = Limits(enforced=_enforced(spec))
+        self.node: str | None = None
 
     def stop(self, timeout: float) -> None:
         threading.Thread(target=self._stop, args=(timeout,), daemon=True).start()
@@ -249,10 +249,14 @@ class DockerLauncher:
         except APIError as exc:
             if exc.status_code != 409:
                 raise
-        existing = self._existing(container_name(spec))
-        if existing is None:
-            raise LaunchError("CannotStartContainerError", f"container name {container_name(spec)} is taken")
-        return existing
+        deadline = time.monotonic() + NAME_TAKEN_WAIT
+        while True:  # a create a dead server sent may still be under way in the engine: its container appears soon
+            existing = self._existing(container_name(spec))
+            if existing is not None:
+                return existing
+            if time.monotonic() >= deadline:
+                raise LaunchError("CannotStartContainerError", f"container name {container_name(spec)} is taken")
+            time.sleep(0.1)
 
     def adopt(self, spec: ContainerSpec, sink: ContainerSink, since: float | None) -> DockerHandle | None:
         """Re-attach to the container a previous server started for `spec`: logs from `since`, then its exit
@@ -321,15 +325,14 @@ class DockerLauncher:
         return options
 
     def _follow(self, container: Any, spec: ContainerSpec, sink: ContainerSink, since: float | None) -> None:
+        readers = [LineReader(s, sink) for s in ("stdout", "stderr")]
         pumps = [
-            threading.Thread(target=_pump, args=(self.client, container.id, s, sink, since), daemon=True)
-            for s in ("stdout", "stderr")
+            threading.Thread(target=_pump, args=(self.client, container.id, r, since), daemon=True) for r in readers
         ]
         for pump in pumps:
             pump.start()
         info = _wait(container)
-        for pump in pumps:
-            pump.join(60)
+        drain(pumps, readers)
         sink.exited(info)
         with contextlib.suppress(NotFound, APIError):
             container.remove(force=True)
@@ -392,10 +395,21 @@ def _remove_volume(volume: Any, attempts: int = 40) -> None:
             time.sleep(0.05)
 
 
+OOM_RECHECKS = 10  # the engine may record an OOM kill a moment after the exit (its events arrive apart)
+OOM_RECHECK_PAUSE = 0.05
+
+
 def _wait(container: Any) -> ExitInfo:
     try:
         result = container.wait()
         container.reload()
+        for _ in range(OOM_RECHECKS):  # a SIGKILL exit: is it the kernel's OOM killer? ask again until the engine knows
+            state = container.attrs.get("State", {})
+            limited = bool(container.attrs.get("HostConfig", {}).get("Memory"))
+            if not limited or state.get("ExitCode") != 137 or state.get("OOMKilled"):
+                break
+            time.sleep(OOM_RECHECK_PAUSE)
+            container.reload()
     except (APIError, DockerException) as exc:
         return ExitInfo(exit_code=None, reason=f"CannotInspectContainerError: {_explain(exc)}", finished_at=time.time())
     state = container.attrs.get("State", {})
@@ -403,14 +417,14 @@ def _wait(container: Any) -> ExitInfo:
         exit_code=int(result.get("StatusCode", state.get("ExitCode", -1))),
         reason=state.get("Error") or None,
         oom=bool(state.get("OOMKilled")),
-        finished_at=_parse_time(state.get("FinishedAt")),
+        finished_at=parse_time(state.get("FinishedAt")),
     )
 
 
-def _pump(client: Any, container_id: str, stream: Stream, sink: ContainerSink, since: float | None) -> None:
+def _pump(client: Any, container_id: str, reader: LineReader, since: float | None) -> None:
     """Follow one output stream, then read it once more from where the follow stopped: the engine's follow can end
     before a fast writer's last lines are read (seen with the `local` driver), and none may be lost."""
-    reader = _LineReader(stream, sink)
+    stream = reader.stream
     try:
         reader.read(_logs(client, container_id, stream, True, since))
         if reader.last_ns:
@@ -431,85 +445,6 @@ def _logs(client: Any, container_id: str, stream: Stream, follow: bool, since: f
         stderr=stream == "stderr",
         **({"since": since} if since else {}),
     )
-
-
-class _LineReader:
-    """Log frames to lines. The engine stores a long line as 16 KiB pieces, each with its own timestamp; the `local`
-    driver gives back the last piece without its newline, so a piece ends a line when it has the newline or is
-    shorter than 16 KiB. Pieces are joined as bytes, so a UTF-8 character cut between pieces survives. Entries
-    already read (by timestamp, then count at that timestamp) are skipped when the stream is read again."""
-
-    def __init__(self, stream: Stream, sink: ContainerSink) -> None:
-        self.stream = stream
-        self.sink = sink
-        self.pending = b""
-        self.first_stamp = b""
-        self.last_ns = 0
-        self.at_last = 0
-
-    def read(self, frames: Iterator[bytes]) -> None:
-        seen_at_last, replay_ns = 0, self.last_ns
-        for frame in frames:
-            for stamp, piece in _entries(frame):
-                ns = _stamp_ns(stamp)
-                if replay_ns and ns <= replay_ns:
-                    seen_at_last += ns == replay_ns
-                    if ns < replay_ns or seen_at_last <= self.at_last:
-                        continue
-                    replay_ns = 0
-                self._take(stamp, ns, piece)
-
-    def _take(self, stamp: bytes, ns: int, piece: bytes) -> None:
-        self.at_last = self.at_last + 1 if ns == self.last_ns else 1
-        self.last_ns = ns
-        self.first_stamp = self.first_stamp or stamp
-        if piece.endswith(b"\n") or len(piece) < ENGINE_PIECE_BYTES:
-            _deliver(self.first_stamp, self.pending + piece.removesuffix(b"\n"), self.stream, self.sink)
-            self.pending, self.first_stamp = b"", b""
-        else:
-            self.pending += piece
-
-    def close(self) -> None:
-        if self.pending:
-            _deliver(self.first_stamp, self.pending, self.stream, self.sink)
-
-
-def _stamp_ns(stamp: bytes) -> int:
-    """RFC 3339 with nanoseconds -> integer nanoseconds (exact, for ordering and de-duplication)."""
-    text = stamp.decode("ascii", "replace")
-    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", text)
-    if not match:
-        return 0
-    whole = int(datetime.fromisoformat(match.group(1) + "+00:00").timestamp())
-    return whole * _NS + int((match.group(2) or "0").ljust(9, "0")[:9])
-
-
-def _entries(frame: bytes) -> Iterator[tuple[bytes, bytes]]:
-    """(timestamp, piece) for each log entry in a frame; a piece keeps its newline when it ends a line."""
-    while frame:
-        stamp, _, rest = frame.partition(b" ")
-        end = rest.find(b"\n")
-        if end < 0:
-            yield stamp, rest
-            return
-        yield stamp, rest[: end + 1]
-        frame = rest[end + 1 :]
-
-
-def _deliver(stamp: bytes, message: bytes, stream: Stream, sink: ContainerSink) -> None:
-    when = _parse_time(stamp.decode("ascii", "replace")) or time.time()
-    sink.log(stream, when, message.decode("utf-8", "replace"))
-
-
-def _parse_time(text: str | None) -> float | None:
-    """Docker's RFC 3339 timestamps (nanoseconds) to epoch seconds."""
-    if not text or text.startswith("0001-"):
-        return None
-    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z", text)
-    if not match:
-        return None
-    whole = datetime.fromisoformat(match.group(1) + "+00:00").timestamp()
-    return whole + float("0." + (match.group(2) or "0"))
 
 
 def _explain(exc: Exception) -> str:

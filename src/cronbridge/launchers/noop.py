@@ -23,6 +23,7 @@ class NoopHandle:
     def __init__(self, runtime_id: str) -> None:
         self.runtime_id = runtime_id
         self.limits = Limits(enforced=[])
+        self.node: str | None = None
 
     def stop(self, timeout: float) -> None:
         return None
@@ -36,6 +37,7 @@ class NoopLauncher:
     reports from its watcher: never from inside `start`."""
 
     name = "noop"
+    start_can_hang = False
 
     def __init__(self) -> None:
         self._exits: queue.SimpleQueue[ContainerSink] = queue.SimpleQueue()

@@ -1,27 +1,32 @@
 """Local processes as containers (the embedded default): entryPoint + command run on the host; the image is unused.
-Limits bind through cgroups where the machine lets us write them, else through rlimits; each task says which."""
+Limits bind through cgroups where the machine lets us write them, else through rlimits; each task says which.
+Each process runs under a monitor of its own (launchers/monitor.py) that outlives the server: it holds the pipes,
+spools the output and records the exit, and the next server follows the spool again (launchers/spool.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import pwd
+import re
 import resource
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import Any
 
 from cronbridge.errors import LaunchError
-from cronbridge.launchers.base import HOST_NETWORK, ContainerSink, ContainerSpec, ExitInfo, Limits, Network, Stream
+from cronbridge.launchers.base import HOST_NETWORK, ContainerSink, ContainerSpec, ExitInfo, Limits, Network
 from cronbridge.launchers.cgroups import Cgroup, CgroupTree
 from cronbridge.launchers.health import HealthProbe
-from cronbridge.launchers.zygote import ZygotePool, command_line
+from cronbridge.launchers.spool import Spool
 
+MONITOR = Path(__file__).with_name("monitor.py")
+START_WAIT = 10.0  # seconds a monitor has to start its process (it is a small Python program)
 _RLIMITS = {
     "core": resource.RLIMIT_CORE,
     "cpu": resource.RLIMIT_CPU,
@@ -44,8 +49,9 @@ def start_time(pid: int) -> str | None:
     return stat.rsplit(")", 1)[-1].split()[19]
 
 
-def runtime_id(pid: int) -> str:
-    return f"process-{pid}-{start_time(pid) or 0}"
+def process_id(pid: int, started: str) -> str:
+    """A process's runtime id: its pid and kernel start time (a pid reused later is another process)."""
+    return f"process-{pid}-{started}"
 
 
 def reap_orphan(runtime: str | None) -> str:
@@ -63,10 +69,13 @@ def reap_orphan(runtime: str | None) -> str:
 
 
 class ProcessHandle:
-    def __init__(self, proc: subprocess.Popen[bytes], limits: Limits) -> None:
-        self.proc = proc
-        self.runtime_id = runtime_id(proc.pid)
+    """A task process under its monitor: stopped through its process group, ended when its monitor says so."""
+
+    def __init__(self, pid: int, started: str, limits: Limits) -> None:
+        self.pid = pid
+        self.runtime_id = process_id(pid, started)
         self.limits = limits
+        self.node: str | None = None
         self.probe: HealthProbe | None = None
         self.exited = threading.Event()
 
@@ -74,24 +83,26 @@ class ProcessHandle:
         threading.Thread(target=self._stop, args=(timeout,), daemon=True).start()
 
     def _stop(self, timeout: float) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGTERM)
         if not self.exited.wait(timeout):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
 
     def health(self) -> str:
         return self.probe.status if self.probe is not None else "UNKNOWN"
 
 
 class ProcessLauncher:
-    """Runs each container as a process group on this host."""
+    """Runs each container as a process group on this host, under a monitor whose spool lives in `spool_root`."""
 
     name = "process"
+    start_can_hang = False
 
-    def __init__(self, use_cgroups: bool = True) -> None:
+    def __init__(self, spool_root: Path, use_cgroups: bool = True) -> None:
+        self.spool_root = spool_root
         self.cgroups = CgroupTree.detect() if use_cgroups else None
-        self.pool = ZygotePool(self.cgroups) if self.cgroups is not None else None
+        self.monitors = MonitorPool()
 
     def network(self, task_id: str, task_arn: str, public: bool) -> Network:
         return HOST_NETWORK
@@ -102,8 +113,19 @@ class ProcessLauncher:
                 "CannotStartContainerError", "no entryPoint or command (the process launcher has no image to ask)"
             )
 
+    def spool(self, task_id: str, name: str) -> Spool:
+        return Spool(self.spool_root / task_id / re.sub(r"[^A-Za-z0-9_.-]", "_", name))
+
     def start(self, spec: ContainerSpec, sink: ContainerSink) -> ProcessHandle:
+        """Start the container under its monitor; one a previous server already started for this very task (its
+        launch cut short by a restart) is followed instead, so a task's container never runs twice."""
         self.prepare(spec)
+        spool = self.spool(spec.task_id, spec.name)
+        if spool.exists():
+            found = self._follow(spool, spec, sink)
+            if found is not None:
+                return found
+            spool.remove()  # its monitor never started the process: start afresh
         argv = list(spec.entry_point or ()) + list(spec.command or ())
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **dict(spec.environment)}
         if not _executable(argv[0], env["PATH"], spec.working_directory):
@@ -112,81 +134,148 @@ class ProcessLauncher:
             raise LaunchError(
                 "CannotStartContainerError", f"chdir to cwd ({spec.working_directory!r}): no such directory"
             )
-        proc, cgroup = self._warm(spec, argv, env) or self._spawn(spec, argv, env)
-        limits = Limits(enforced=list(cgroup.enforced) if cgroup else _rlimit_names(spec))
-        handle = ProcessHandle(proc, limits)
+        cgroup = self._cgroup(spec)
+        self._launch(spool, _monitor_spec(spec, argv, env, cgroup), cgroup)
+        handle = self._follow(spool, spec, sink)
+        if handle is None:
+            raise LaunchError("CannotStartContainerError", "the process's monitor did not start it")
+        return handle
+
+    def _launch(self, spool: Spool, spec: dict[str, Any], cgroup: Cgroup | None) -> None:
+        """Write the spool's spec, start the monitor (a session of its own: it outlives this server) and wait
+        until it has started the process; LaunchError when it cannot."""
+        try:
+            spool.create(spec)
+            if not self.monitors.hand(spool.folder):
+                _monitor([str(spool.folder)], stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            spool.remove()
+            if cgroup is not None:
+                cgroup.remove()
+            raise LaunchError("CannotStartContainerError", f"cannot start the process's monitor: {exc}") from exc
+        started = spool.wait_started(START_WAIT)
+        if not isinstance(started, tuple):
+            spool.remove()
+            if cgroup is not None:
+                cgroup.remove()
+            raise LaunchError("CannotStartContainerError", started or "the process's monitor did not start it in time")
+
+    def _follow(self, spool: Spool, spec: ContainerSpec, sink: ContainerSink) -> ProcessHandle | None:
+        """Follow a spool whose monitor has started the process; None when it never did."""
+        started = spool.wait_started(START_WAIT if spool.monitor_alive() else 0)
+        if not isinstance(started, tuple):
+            return None
+        recorded = spool.spec()
+        cgroup = _cgroup_of(recorded)
+        limits = Limits(enforced=list(recorded.get("enforced") or []))
+        handle = ProcessHandle(started[0], started[1], limits)
         if spec.health_check is not None:
             handle.probe = HealthProbe(
-                spec.health_check, env, spec.working_directory, alive=lambda: not handle.exited.is_set()
+                spec.health_check, dict(recorded["env"]), spec.working_directory,
+                alive=lambda: not handle.exited.is_set(),
             )
-        readers = [
-            threading.Thread(target=_pump, args=(proc.stdout, "stdout", sink), daemon=True),
-            threading.Thread(target=_pump, args=(proc.stderr, "stderr", sink), daemon=True),
-        ]
-        for r in readers:
-            r.start()
-        threading.Thread(target=_wait, args=(handle, readers, sink, cgroup), daemon=True).start()
+        threading.Thread(target=_tail, args=(spool, handle, sink, cgroup), daemon=True,
+                         name=f"spool-{spec.name}").start()
         return handle
 
     def adopt(self, spec: ContainerSpec, sink: ContainerSink, since: float | None) -> ProcessHandle | None:
-        """A process's output went to the dead server's pipes: it cannot be followed again."""
-        return None
+        """After a restart: follow the process's spool again from its start (the sink skips what is stored)."""
+        spool = self.spool(spec.task_id, spec.name)
+        return self._follow(spool, spec, sink) if spool.exists() else None
 
     def cleanup(self, task_id: str) -> None:
-        return None
+        shutil.rmtree(self.spool_root / task_id, ignore_errors=True)
 
     def abandon(self, task_id: str, name: str, runtime_id: str | None) -> str:
+        spool = self.spool(task_id, name)
+        started = spool.task_pid() if spool.exists() else None
+        if started is not None:
+            runtime_id = process_id(*started)
         return reap_orphan(runtime_id)
-
-    def _warm(
-        self, spec: ContainerSpec, argv: list[str], env: dict[str, str]
-    ) -> tuple[subprocess.Popen[bytes], Cgroup] | None:
-        """The common case (limits, no ulimits, no user) through a zygote already in its cgroup."""
-        if self.pool is None or not (spec.cpu or spec.memory or spec.memory_reservation):
-            return None
-        line = command_line(argv, env, spec.working_directory)
-        if line is None or spec.ulimits or _user(spec) is not None:
-            return None
-        zygote = self.pool.take()
-        if zygote is None:
-            return None
-        try:
-            zygote.cgroup.limit(spec.cpu, spec.memory, spec.memory_reservation)
-            zygote.launch(line)
-        except OSError:
-            zygote.discard()
-            return None
-        finally:
-            self.pool.replenish()
-        return zygote.proc, zygote.cgroup
-
-    def _spawn(
-        self, spec: ContainerSpec, argv: list[str], env: dict[str, str]
-    ) -> tuple[subprocess.Popen[bytes], Cgroup | None]:
-        cgroup = self._cgroup(spec)
-        preexec = _preexec(spec, cgroup, _user(spec))
-        if cgroup is not None and preexec is None:
-            argv = _joining(cgroup, argv)  # no preexec_fn: the server is not forked, the child shell joins
-        try:
-            proc = subprocess.Popen(
-                argv,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                cwd=spec.working_directory or None,
-                start_new_session=True,
-                preexec_fn=preexec,
-            )
-        except (OSError, subprocess.SubprocessError, ValueError, KeyError) as exc:
-            if cgroup is not None:
-                cgroup.remove()
-            raise LaunchError("CannotStartContainerError", str(exc)) from exc
-        return proc, cgroup
 
     def _cgroup(self, spec: ContainerSpec) -> Cgroup | None:
         if self.cgroups is None or not (spec.cpu or spec.memory or spec.memory_reservation):
             return None
         return self.cgroups.create(f"{spec.task_id}-{spec.name}", spec.cpu, spec.memory, spec.memory_reservation)
+
+
+def _monitor(args: list[str], stdin: int) -> subprocess.Popen[bytes]:
+    """A monitor in a session of its own (it outlives this server), its output nowhere (no pipe to this server)."""
+    return subprocess.Popen([sys.executable, "-I", "-S", str(MONITOR), *args], stdin=stdin,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+class MonitorPool:
+    """One monitor kept started ahead (`--wait`): a task's start does not wait for an interpreter to start."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ready: subprocess.Popen[bytes] | None = None
+        self._refill()
+
+    def hand(self, folder: Path) -> bool:
+        """Give the waiting monitor its spool folder; False when none is ready (the caller starts one)."""
+        with self._lock:
+            ready, self._ready = self._ready, None
+        threading.Thread(target=self._refill, daemon=True, name="monitor-pool").start()
+        if ready is None or ready.poll() is not None or ready.stdin is None:
+            return False
+        try:
+            ready.stdin.write(str(folder).encode() + b"\n")
+            ready.stdin.close()
+        except OSError:
+            return False
+        return True
+
+    def _refill(self) -> None:
+        try:
+            fresh: subprocess.Popen[bytes] | None = _monitor(["--wait"], stdin=subprocess.PIPE)
+        except OSError:
+            return
+        with self._lock:
+            if self._ready is None:
+                self._ready, fresh = fresh, None
+        if fresh is not None and fresh.stdin is not None:
+            fresh.stdin.close()  # one was ready already: this one ends at once
+
+
+def _monitor_spec(
+    spec: ContainerSpec, argv: list[str], env: dict[str, str], cgroup: Cgroup | None
+) -> dict[str, Any]:
+    """What the monitor starts: argv, env, cwd; the cgroup to join, the rlimits and the user, in that order."""
+    rlimits = [[_RLIMITS[n], soft, hard] for n, soft, hard in spec.ulimits if n in _RLIMITS]
+    if cgroup is None and spec.memory:
+        size = spec.memory * 1024 * 1024
+        rlimits.append([resource.RLIMIT_AS, size, size])
+    recorded = {"version": cgroup.version, "paths": {k: str(v) for k, v in cgroup.paths.items()}} if cgroup else None
+    return {
+        "argv": argv, "env": env, "cwd": spec.working_directory, "rlimits": rlimits, "user": _user(spec),
+        "cgroup_procs": [str(path / "cgroup.procs") for path in cgroup.paths.values()] if cgroup else [],
+        "cgroup": recorded, "enforced": list(cgroup.enforced) if cgroup else _rlimit_names(spec),
+    }
+
+
+def _cgroup_of(recorded: dict[str, Any]) -> Cgroup | None:
+    found = recorded.get("cgroup")
+    if not found:
+        return None
+    return Cgroup(int(found["version"]), {k: Path(v) for k, v in found["paths"].items()})
+
+
+def _tail(spool: Spool, handle: ProcessHandle, sink: ContainerSink, cgroup: Cgroup | None) -> None:
+    """Deliver the spool's lines, then the exit as the monitor recorded it (OOM read from the cgroup)."""
+    try:
+        info = spool.follow(sink.log, stopped=lambda: False)
+    except (OSError, ValueError) as exc:  # the spool is gone or garbled: say so rather than lose the exit
+        info = ExitInfo(exit_code=None, reason=f"CannotInspectContainerError: {exc}", finished_at=time.time())
+    handle.exited.set()
+    if handle.probe is not None:
+        handle.probe.stop()
+    oom = cgroup.oom_killed() if cgroup is not None else False
+    if cgroup is not None:
+        cgroup.remove()
+    sink.exited(ExitInfo(exit_code=info.exit_code, reason=info.reason, oom=oom or info.oom,
+                         finished_at=info.finished_at))
 
 
 def _rlimit_names(spec: ContainerSpec) -> list[str]:
@@ -215,58 +304,3 @@ def _executable(program: str, path: str, cwd: str | None) -> bool:
         candidate = Path(cwd or ".") / program
         return candidate.is_file() and os.access(candidate, os.X_OK)
     return shutil.which(program, path=path) is not None
-
-
-_JOIN = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"'
-
-
-def _joining(cgroup: Cgroup, argv: list[str]) -> list[str]:
-    """argv behind a tiny shell that moves itself into the cgroup, then execs (same pid, same start time).
-    A preexec_fn would fork the whole server (tens of ms); posix_spawn/vfork of `sh` costs about one."""
-    paths = [str(path / "cgroup.procs") for path in cgroup.paths.values()]
-    return ["/bin/sh", "-c", _JOIN, "cronbridge-join", str(len(paths)), *paths, *argv]
-
-
-def _preexec(spec: ContainerSpec, cgroup: Cgroup | None, user: tuple[int, int] | None) -> Callable[[], None] | None:
-    """What the child does before exec when it must (ulimits, a user, rlimits without cgroups): join its cgroup
-    (or bound its address space), set the ulimits, and only then become `user` (who could no longer join)."""
-    rlimits = [(_RLIMITS[n], soft, hard) for n, soft, hard in spec.ulimits if n in _RLIMITS]
-    if cgroup is None and spec.memory:
-        size = spec.memory * 1024 * 1024
-        rlimits.append((resource.RLIMIT_AS, size, size))
-    if not rlimits and user is None:
-        return None
-
-    def child() -> None:
-        if cgroup is not None:
-            cgroup.join()
-        for kind, soft, hard in rlimits:
-            resource.setrlimit(kind, (soft, hard))
-        if user is not None:
-            os.setgroups([])
-            os.setgid(user[1])
-            os.setuid(user[0])
-
-    return child
-
-
-def _pump(pipe: IO[bytes], stream: Stream, sink: ContainerSink) -> None:
-    """Lines in order; a last line without its newline is delivered too."""
-    for raw in iter(pipe.readline, b""):
-        sink.log(stream, time.time(), raw.removesuffix(b"\n").decode("utf-8", "replace"))
-
-
-def _wait(handle: ProcessHandle, readers: list[threading.Thread], sink: ContainerSink, cgroup: Cgroup | None) -> None:
-    code = handle.proc.wait()
-    finished = time.time()
-    handle.exited.set()
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(handle.proc.pid, signal.SIGKILL)  # as when a container's PID 1 exits: the rest goes too
-    for r in readers:
-        r.join()
-    if handle.probe is not None:
-        handle.probe.stop()
-    oom = cgroup.oom_killed() if cgroup is not None else False
-    if cgroup is not None:
-        cgroup.remove()
-    sink.exited(ExitInfo(exit_code=128 - code if code < 0 else code, oom=oom, finished_at=finished))

@@ -1,4 +1,7 @@
-"""CloudWatch Logs filter patterns (PURE): terms, ?OR, -NOT, %regex%, {JSON}, [fields]."""
+"""CloudWatch Logs filter patterns (PURE): terms, ?OR, -NOT, %regex%, {JSON}, [fields].
+
+Every matcher runs in time linear in the message (regular expressions and wildcards on RE2), except a space-delimited
+pattern with `...`, which is at most (fields x values); `weight` says so, for the caller's work budget."""
 
 from __future__ import annotations
 
@@ -9,36 +12,44 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from cronbridge.errors import InvalidParameter
+from cronbridge.logs import regex as expressions
+from cronbridge.model.logs import Substrings
 
 MAX_DEPTH = 32
 _FORBIDDEN_IN_WORDS = set('"{}[]()%?')
-_REGEX_ALLOWED = re.compile(r"[A-Za-z0-9:_#=@/;,\- ^$?\[\]{}|\\*+.]+")
 _TOKEN = re.compile(
-    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<op>&&|\|\||!=|<=|>=|=|<|>|\(|\)|,)'
+    r'\s*(?:(?P<str>"(?:[^"\\]|\\.)*")|(?P<regex>%[^%]*%)|(?P<op>&&|\|\||!=|<=|>=|=|<|>|\(|\)|,)'
     r'|(?P<word>[^\s=!<>()&|",]+))'
 )
 _SELECTOR = re.compile(r"\$((?:\.[A-Za-z0-9_@\-]+|\[\d+\])+)")
 _STEP = re.compile(r"\.([A-Za-z0-9_@\-]+)|\[(\d+)\]")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_DELIMITED_FIELD = re.compile(r'"([^"]*)"|\[([^\]]*)\]|(\S+)')
 _MISSING = object()
+_CLOSERS = {'"': '"', "[": "]"}
+_SPACES = re.compile(r"\s*")
+_WORD = re.compile(r"\S+")
 
 
 class Pattern(Protocol):
-    """A parsed filter pattern. `exact`: `sql()` alone decides (no need to call `matches`)."""
+    """A parsed filter pattern. `exact`: `prefilter()` alone decides (no need to call `matches`)."""
 
     @property
     def exact(self) -> bool:
-        """True when `sql()` alone decides."""
+        """True when `prefilter()` alone decides."""
+        ...
+
+    @property
+    def weight(self) -> int:
+        """What matching costs per character of a message (1: linear time)."""
         ...
 
     def matches(self, message: str) -> bool:
         """Whether one event message matches."""
         ...
 
-    def sql(self) -> tuple[str, list[Any]] | None:
-        """A WHERE clause over column `message` (and parameters) every match satisfies, if any."""
+    def prefilter(self) -> Substrings | None:
+        """Substrings every match contains (the store selects by them), if any."""
         ...
 
 
@@ -69,6 +80,7 @@ class Terms:
     optional: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
     exact: bool = True
+    weight: int = 1
 
     def matches(self, message: str) -> bool:
         return (
@@ -77,14 +89,10 @@ class Terms:
             and not any(t in message for t in self.excluded)
         )
 
-    def sql(self) -> tuple[str, list[Any]] | None:
-        clauses = ["instr(message, ?) > 0"] * len(self.required)
-        clauses += ["instr(message, ?) = 0"] * len(self.excluded)
-        params: list[Any] = [*self.required, *self.excluded]
-        if self.optional:
-            clauses.append("(" + " OR ".join(["instr(message, ?) > 0"] * len(self.optional)) + ")")
-            params.extend(self.optional)
-        return (" AND ".join(clauses), params) if clauses else None
+    def prefilter(self) -> Substrings | None:
+        if not (self.required or self.optional or self.excluded):
+            return None
+        return Substrings(self.required, self.optional, self.excluded)
 
 
 def _parse_terms(text: str) -> Terms:
@@ -132,38 +140,31 @@ def _quoted(text: str, i: int) -> tuple[str, int]:
 
 @dataclass(frozen=True)
 class Regex:
-    """A `%regex%` pattern: AWS's subset of regular expressions, searched in the message."""
+    """A `%regex%` pattern: AWS's subset of regular expressions, searched in the message (RE2: linear time)."""
 
-    regex: re.Pattern[str]
+    found: expressions.Search
     exact: bool = False
 
-    def matches(self, message: str) -> bool:
-        return self.regex.search(message) is not None
+    @property
+    def weight(self) -> int:
+        return self.found.weight
 
-    def sql(self) -> tuple[str, list[Any]] | None:
+    def matches(self, message: str) -> bool:
+        return self.found.test(message)
+
+    def prefilter(self) -> Substrings | None:
         return None
 
 
 def _parse_regex(text: str) -> Regex:
-    body = text[1:-1]
-    if len(text) < 3 or not text.endswith("%") or not _REGEX_ALLOWED.fullmatch(body):
+    if len(text) < 3 or not text.endswith("%"):
         raise invalid()
-    try:
-        return Regex(re.compile(body))
-    except (re.error, RecursionError, OverflowError) as exc:
-        raise invalid() from exc
+    return Regex(expressions.search(text[1:-1]))
 
 
 # comparisons shared by JSON and delimited patterns
 
 Test = Callable[[Any], bool]
-
-
-def _wildcard(text: str) -> Callable[[str], bool]:
-    if "*" not in text:
-        return lambda actual: actual == text
-    regex = re.compile(".*".join(re.escape(part) for part in text.split("*")), re.DOTALL)
-    return lambda actual: regex.fullmatch(actual) is not None
 
 
 def _as_number(value: Any) -> float | None:
@@ -186,9 +187,9 @@ _NUMERIC: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-def _comparison(op: str, literal: str, quoted: bool) -> Test:
-    """The test `actual <op> literal`: numeric for unquoted numbers, else string (= and != only)."""
-    if not quoted and _NUMBER.fullmatch(literal):
+def _comparison(op: str, kind: str, literal: str) -> Test:
+    """The test `actual <op> literal`: numeric for unquoted numbers, a search for %regex%, else string (= and !=)."""
+    if kind == "word" and _NUMBER.fullmatch(literal):
         expected, compare = float(literal), _NUMERIC[op]
 
         def numeric(actual: Any) -> bool:
@@ -198,7 +199,7 @@ def _comparison(op: str, literal: str, quoted: bool) -> Test:
         return numeric
     if op not in ("=", "!="):
         raise invalid()
-    same = _wildcard(literal)
+    same = expressions.search(literal[1:-1]).test if kind == "regex" else expressions.glob(literal)
     if op == "=":
         return lambda actual: isinstance(actual, str) and same(actual)
     return lambda actual: not (isinstance(actual, str) and same(actual))
@@ -219,6 +220,13 @@ class _Tokens:
             kind = m.lastgroup or ""
             self.items.append((kind, m.group(kind)))
             pos = m.end()
+        if sum(kind == "regex" for kind, _ in self.items) > expressions.MAX_PER_PATTERN:
+            raise InvalidParameter(
+                f"Invalid filter pattern: at most {expressions.MAX_PER_PATTERN} regular expressions are allowed "
+                "in a JSON or space-delimited filter pattern"
+            )
+        regexes = [expressions.search(value[1:-1]).weight for kind, value in self.items if kind == "regex"]
+        self.weight = max([1, *regexes])  # what one comparison costs per character, at most
         self.i = 0
 
     def peek(self) -> tuple[str, str]:
@@ -235,13 +243,14 @@ class _Tokens:
         if self.take()[1] != value:
             raise invalid()
 
-    def literal(self) -> tuple[str, bool]:
+    def literal(self) -> tuple[str, str]:
+        """(kind, value) of a comparison's right side: a quoted string, a %regex% or a bare word."""
         kind, value = self.take()
         if kind == "str":
-            return _unquote(value), True
-        if kind != "word":
+            return kind, _unquote(value)
+        if kind not in ("word", "regex"):
             raise invalid()
-        return value, False
+        return kind, value
 
 
 def _unquote(token: str) -> str:
@@ -289,6 +298,7 @@ class JsonPattern:
 
     test: Test
     exact: bool = False
+    weight: int = 1
 
     def matches(self, message: str) -> bool:
         try:
@@ -297,8 +307,8 @@ class JsonPattern:
             return False
         return isinstance(document, dict | list) and self.test(document)
 
-    def sql(self) -> tuple[str, list[Any]] | None:
-        return ("instr(message, '{') > 0 OR instr(message, '[') > 0", [])
+    def prefilter(self) -> Substrings | None:
+        return Substrings(optional=("{", "["))
 
 
 def _parse_json(text: str) -> JsonPattern:
@@ -308,7 +318,7 @@ def _parse_json(text: str) -> JsonPattern:
     test = _boolean(tokens, _json_leaf, 0)
     if tokens.peek()[0] != "end":
         raise invalid()
-    return JsonPattern(test)
+    return JsonPattern(test, weight=tokens.weight)
 
 
 def _json_leaf(tokens: _Tokens, depth: int) -> Test:
@@ -363,23 +373,80 @@ def _select(document: Any, steps: list[str | int]) -> Any:
 
 @dataclass(frozen=True)
 class Delimited:
-    """A `[...]` pattern over space-delimited messages; `None` stands for `...` (any fields)."""
+    """A `[...]` pattern over space-delimited messages; `None` stands for `...` (any number of fields)."""
 
     fields: tuple[Test | None, ...]
     exact: bool = False
+    names: tuple[str | None, ...] = ()  # each field's name (None for `...`), for metric values
+    per_field: int = 1  # what one field's comparison costs per character
+
+    @property
+    def weight(self) -> int:
+        """Fields around a `...` may each be tried at every value; otherwise each value is tried once."""
+        tried = max(1, sum(test is not None for test in self.fields)) if None in self.fields else 1
+        return tried * self.per_field
 
     def matches(self, message: str) -> bool:
-        values = [a or b or c for a, b, c in _DELIMITED_FIELD.findall(message)]
-        reachable = {0}
-        for test in self.fields:
-            if test is None:
-                reachable = set(range(min(reachable), len(values) + 1)) if reachable else set()
-            else:
-                reachable = {i + 1 for i in reachable if i < len(values) and test(values[i])}
-        return len(values) in reachable
+        return _fits(self.fields, split_delimited(message))
 
-    def sql(self) -> tuple[str, list[Any]] | None:
+    def prefilter(self) -> Substrings | None:
         return None
+
+
+def _fits(fields: tuple[Test | None, ...], values: list[str]) -> bool:
+    """Whether the values fit the fields, `...` taking any run: the first run of tests anchored at the start, the
+    last at the end, each one between at its leftmost place (leftmost leaves the most room to what follows)."""
+    runs = _runs(fields)
+    if len(runs) == 1:
+        return len(values) == len(runs[0]) and _run_at(runs[0], values, 0)
+    first, middle, last = runs[0], runs[1:-1], runs[-1]
+    end = len(values) - len(last)
+    if end < len(first) or not _run_at(first, values, 0) or not _run_at(last, values, end):
+        return False
+    at = len(first)
+    for run in middle:
+        found = next((i for i in range(at, end - len(run) + 1) if _run_at(run, values, i)), None)
+        if found is None:
+            return False
+        at = found + len(run)
+    return True
+
+
+def _runs(fields: tuple[Test | None, ...]) -> list[list[Test]]:
+    """The tests between the `...`s: one more run than there are `...` (runs may be empty)."""
+    runs: list[list[Test]] = [[]]
+    for test in fields:
+        if test is None:
+            runs.append([])
+        else:
+            runs[-1].append(test)
+    return runs
+
+
+def _run_at(run: list[Test], values: list[str], at: int) -> bool:
+    return all(test(values[at + k]) for k, test in enumerate(run))
+
+
+def split_delimited(message: str) -> list[str]:
+    """A message's fields: words split at white space, a "quoted" or [bracketed] run one field whatever it holds.
+
+    Linear time: once a quote or bracket has no closing partner further on, none later does either."""
+    values: list[str] = []
+    unclosed: set[str] = set()
+    i = _SPACES.match(message).end()  # type: ignore[union-attr]
+    while i < len(message):
+        close = _CLOSERS.get(message[i])
+        end = -1 if close is None or close in unclosed else message.find(close, i + 1)
+        if end >= 0:
+            values.append(message[i + 1:end])
+            end += 1
+        else:
+            if close is not None:
+                unclosed.add(close)
+            end = _WORD.match(message, i).end()  # type: ignore[union-attr]
+            values.append(message[i:end])
+        i = _SPACES.match(message, end).end()  # type: ignore[union-attr]
+    return values
 
 
 def _parse_delimited(text: str) -> Delimited:
@@ -387,10 +454,13 @@ def _parse_delimited(text: str) -> Delimited:
         raise invalid()
     tokens = _Tokens(text[1:-1])
     fields: list[Test | None] = []
+    names: list[str | None] = []
     while True:
+        word = tokens.peek()[1]
         fields.append(_delimited_field(tokens))
+        names.append(None if fields[-1] is None else word)
         if tokens.peek()[0] == "end":
-            return Delimited(tuple(fields))
+            return Delimited(tuple(fields), names=tuple(names), per_field=tokens.weight)
         tokens.expect(",")
 
 

@@ -19,6 +19,18 @@ class InvalidParameterValue(AwsError):
     code = "InvalidParameterValue"
 
 
+class MissingParameter(AwsError):
+    """CloudWatch's MissingParameter (the model's MissingRequiredParameterException)."""
+
+    code = "MissingParameter"
+
+
+class InvalidNextToken(AwsError):
+    """CloudWatch's InvalidNextToken."""
+
+    code = "InvalidNextToken"
+
+
 def check_statistic(name: str) -> None:
     if name not in SIMPLE and not _PERCENTILE.match(name):
         raise InvalidParameterValue(f"The value {name} for parameter Stat is not supported.")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from cronbridge.metrics.aggregate import percentile
-from cronbridge.store.db import Database
-from cronbridge.store.metrics import InvocationCounts, RuntimeCounts
+from cronbridge.store.database import Database
+from cronbridge.store.metrics import RuntimeCounts, outcomes
+from cronbridge.store.task_outcomes import TaskOutcomes
 
 
 def _label(value: str) -> str:
@@ -23,7 +24,8 @@ def _family(name: str, kind: str, text: str, samples: Iterable[tuple[dict[str, s
 
 def exposition(db: Database, launcher: str) -> str:
     """The whole page, computed from the store on each scrape (cheap: grouped, indexed queries)."""
-    invocations = InvocationCounts(db).outcomes()
+    invocations = outcomes(db)
+    stops = TaskOutcomes(db).stop_counts()
     runtime = RuntimeCounts(db)
     late = sorted(runtime.recent_lateness())
     quantiles = [({"quantile": q}, percentile(late, float(q) * 100)) for q in ("0.5", "0.99", "1")] if late else []
@@ -33,6 +35,13 @@ def exposition(db: Database, launcher: str) -> str:
             "counter",
             "Rule and schedule invocations by outcome.",
             (({"rule": rule, "outcome": state}, n) for rule, state, n in invocations),
+        ),
+        *_family(
+            "cronbridge_task_stops_total",
+            "counter",
+            "Tasks stopped, by the rule (or schedule/NAME) that started them, stop code and exit code of the first"
+            " container that did not exit 0 (0: all did; empty: none exited, e.g. TaskFailedToStart).",
+            (({"rule": rule, "stop_code": code, "exit_code": exit_code}, n) for rule, code, exit_code, n in stops),
         ),
         *_family(
             "cronbridge_tasks",

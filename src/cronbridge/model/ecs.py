@@ -99,12 +99,16 @@ class TaskDefinition:
     requires_compatibilities: list[str] | None = None
     compatibilities: list[str] | None = None
     runtime_platform: dict[str, Any] | None = None
+    placement_constraints: list[dict[str, Any]] | None = None
     cpu: str | None = None
     memory: str | None = None
     registered_at: float | None = None
     deregistered_at: float | None = None
     registered_by: str | None = None
     tags: list[Tag] | None = None
+    pid_mode: str | None = None
+    ipc_mode: str | None = None
+    ephemeral_storage: dict[str, Any] | None = None
 
     def container(self, name: str) -> ContainerDefinition | None:
         return next((c for c in self.container_definitions if c.name == name), None)
@@ -117,6 +121,10 @@ class Cluster:
     status: str = "ACTIVE"
     tags: list[Tag] | None = None
     settings: list[dict[str, Any]] | None = None
+    configuration: dict[str, Any] | None = None
+    service_connect_defaults: dict[str, Any] | None = None
+    capacity_providers: list[str] | None = None
+    default_capacity_provider_strategy: list[dict[str, Any]] | None = None
     registered_container_instances_count: int = 0
     running_tasks_count: int = 0
     pending_tasks_count: int = 0
@@ -157,6 +165,7 @@ class Container:
     memory_reservation: str | None = None
     health_status: str = "UNKNOWN"
     limits_enforced: list[str] | None = None
+    node: str | None = None  # internal: the Swarm node that runs it (DescribeTasks shows it in `attributes`)
 
 
 @dataclass

@@ -59,6 +59,8 @@ class Target:
     sqs_parameters: dict[str, Any] | None = None
     dead_letter_config: DeadLetterConfig | None = None
     retry_policy: RetryPolicy | None = None
+    # EventBridge Scheduler's templated PutEvents target ({"Source", "DetailType"}); never on a rule's target
+    event_bridge_parameters: dict[str, Any] | None = None
 
 
 @dataclass
@@ -85,3 +87,14 @@ class Rule:
     @property
     def account(self) -> str:
         return self.arn.split(":")[4]
+
+
+@dataclass
+class EventBus:
+    name: str = ""
+    arn: str = ""
+    description: str | None = None
+    policy: str | None = None
+    created_at: float = 0.0
+    last_modified: float = 0.0
+    tags: list[dict[str, str]] | None = None

@@ -128,3 +128,13 @@ class Rejected:
 
     def any(self) -> bool:
         return (self.too_new_start, self.too_old_end, self.expired_end) != (None, None, None)
+
+
+@dataclass(frozen=True)
+class Substrings:
+    """What every message a filter pattern matches contains: all of `required`, one of `optional` (when any), none
+    of `excluded` (case-sensitive). The store tests it in its own SQL; the pattern checks the rest."""
+
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()

@@ -89,7 +89,7 @@ class Sent:
 
 @dataclass(frozen=True)
 class Message:
-    """A stored message; `receipt` is the handle of its most recent receive."""
+    """A stored message (`queue` is its queue's ARN); `receipt` is the handle of its most recent receive."""
 
     seq: int
     queue: str

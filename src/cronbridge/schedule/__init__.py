@@ -19,6 +19,7 @@ __all__ = [
     "ScheduleError",
     "ZoneError",
     "check_zone",
+    "clear_cache",
     "describe",
     "parse",
 ]
@@ -48,3 +49,8 @@ def describe(expression: str) -> str:
 def check_zone(name: str) -> None:
     """Raise ZoneError unless `name` is an IANA time zone."""
     zone(name)
+
+
+def clear_cache() -> None:
+    """Forget every parsed expression (benchmarks time parsing from text)."""
+    parse.cache_clear()

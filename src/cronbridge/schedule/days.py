@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import calendar
-from bisect import bisect_left
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Protocol
 
+from cronbridge.schedule.fields import next_set_bit
+
 # Weekdays here are AWS's: 1 = Sunday ... 7 = Saturday.
+_LENGTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @lru_cache(maxsize=4096)
 def month_shape(year: int, month: int) -> tuple[int, int]:
     """(AWS weekday of the 1st, number of days) of a month."""
-    python_weekday, length = calendar.monthrange(year, month)  # Monday = 0
-    return (python_weekday + 1) % 7 + 1, length
+    first = date(year, month, 1).toordinal() % 7 + 1  # ordinal 1 (0001-01-01) was a Monday
+    leap = month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return first, _LENGTH[month] + leap
 
 
 def weekday_of(year: int, month: int, day: int) -> int:
@@ -39,20 +42,17 @@ class DayRule(Protocol):
 
 @dataclass(frozen=True)
 class DaysOfMonth:
-    """Plain days of the month (`1,15`, `*`, `1-7`, `*/2`)."""
+    """Plain days of the month (`1,15`, `*`, `1-7`, `*/2`), as a bitset (bit d for day d)."""
 
-    days: tuple[int, ...]
+    days: int
 
     @property
     def min_day(self) -> int:
-        return self.days[0]
+        return next_set_bit(self.days, 1)
 
     def first_from(self, year: int, month: int, day: int) -> int | None:
-        index = bisect_left(self.days, day)
-        if index == len(self.days):
-            return None
-        candidate = self.days[index]
-        return candidate if candidate <= month_shape(year, month)[1] else None
+        found = next_set_bit(self.days, day)
+        return found if 0 < found <= month_shape(year, month)[1] else None
 
 
 @dataclass(frozen=True)
@@ -100,19 +100,17 @@ def nearest_weekday(target: int, weekday: int, length: int) -> int:
 
 @dataclass(frozen=True)
 class DaysOfWeek:
-    """Plain days of the week (`MON-FRI`, `1,7`, `*`, and `L` = Saturday)."""
+    """Plain days of the week (`MON-FRI`, `1,7`, `*`, and `L` = Saturday), as a bitset (bit w for weekday w)."""
 
-    weekdays: frozenset[int]
+    weekdays: int
     min_day: int = 1
 
     def first_from(self, year: int, month: int, day: int) -> int | None:
         first, length = month_shape(year, month)
         weekday = (first - 1 + day - 1) % 7 + 1
-        for shift in range(7):
-            if (weekday - 1 + shift) % 7 + 1 in self.weekdays:
-                found = day + shift
-                return found if found <= length else None
-        return None
+        twice = self.weekdays | self.weekdays << 7  # weekday w + 7 stands for w in the following week
+        found = day + next_set_bit(twice, weekday) - weekday
+        return found if found <= length else None
 
 
 @dataclass(frozen=True)

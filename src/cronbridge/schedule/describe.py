@@ -47,7 +47,8 @@ def item_words(item: str, spec: f.FieldSpec, unit: str) -> str:
     base, slash, step = item.partition("/")
     if slash:
         start = "" if base in ("*", str(spec.low)) else f" from {name(base.split('-')[0], spec)}"
-        return f"every {step} {unit}s{start}"
+        every = f"every {unit}" if int(step) == 1 else f"every {step} {unit}s"
+        return every + start
     first, dash, last = base.partition("-")
     return f"{name(first, spec)} through {name(last, spec)}" if dash else name(first, spec)
 
@@ -129,8 +130,17 @@ def year_words(year: str) -> str:
     return ", in " + list_words(year, f.YEAR, "year")
 
 
+def every_one(text: str, spec: f.FieldSpec) -> str:
+    """`*/1` (or `low/1`) is `*`: 'every minute', never 'every 1 minutes'."""
+    return "*" if text in ("*/1", f"{spec.low}/1") else text
+
+
 def describe_cron(text: CronFields) -> str:
     """A cron expression in plain English."""
+    text = text._replace(
+        minute=every_one(text.minute, f.MINUTE), hour=every_one(text.hour, f.HOUR),
+        day_of_month=every_one(text.day_of_month, f.DAY_OF_MONTH), month=every_one(text.month, f.MONTH),
+    )
     time = time_words(text.minute, text.hour)
     days = day_words(text.day_of_month, text.day_of_week, text.month)
     if days == "every day" and not is_clock(text.minute, text.hour):

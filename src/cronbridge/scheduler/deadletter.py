@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from cronbridge.events.envelopes import scheduled_event
 from cronbridge.model.events import Target
 
 
@@ -36,20 +37,9 @@ class DeadLetter:
         if self.is_schedule:
             return self.target.input or "{}"
         parts = self.source_arn.split(":")
-        return json.dumps(
-            {
-                "version": "0",
-                "id": str(uuid.uuid5(uuid.NAMESPACE_URL, self.token)),
-                "detail-type": "Scheduled Event",
-                "source": "aws.events",
-                "account": parts[4],
-                "time": iso(self.scheduled_at, millis=False),
-                "region": parts[3],
-                "resources": [self.source_arn],
-                "detail": {},
-            },
-            separators=(",", ":"),
-        )
+        event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, self.token))
+        event = scheduled_event(self.source_arn, self.scheduled_at, event_id, parts[4], parts[3])
+        return json.dumps(event, separators=(",", ":"))
 
     def attributes(self) -> dict[str, str]:
         attrs = {
@@ -62,11 +52,16 @@ class DeadLetter:
         }
         if self.is_schedule:
             attrs["SCHEDULE_ARN"] = self.source_arn
-            attrs["EXECUTION_ID"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.token}|{self.attempts}"))
+            attrs["EXECUTION_ID"] = execution_id(self.token, max(self.attempts, 1))
             attrs["IS_PAYLOAD_TRUNCATED"] = "false"
         else:
             attrs["RULE_ARN"] = self.source_arn
         return attrs
+
+
+def execution_id(token: str, attempt: int) -> str:
+    """Scheduler's execution id of one attempt of a slot (`<aws.scheduler.execution-id>`, the DLQ's EXECUTION_ID)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{token}|{attempt}"))
 
 
 def iso(instant: float, millis: bool = True) -> str:

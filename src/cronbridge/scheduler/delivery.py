@@ -1,11 +1,11 @@
-"""How a claimed slot is launched, retried, dead-lettered and recorded: one RunTask attempt at a time in a pool,
-each retry's time stored before it waits, the give-up and its dead letter written in one transaction."""
+"""How a claimed slot is launched, retried, dead-lettered and recorded: RunTask attempts (ECS targets) and deliveries
+(SQS, another bus, a log group: events/targets.py) in batches on a pool, each retry's time stored before it waits,
+the give-up and its dead letter written in one transaction."""
 
 from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 import logging
 import random
 import threading
@@ -13,23 +13,25 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from cronbridge.authorizer import EVENTS, SCHEDULER, Authorizer
 from cronbridge.clock import Clock
-from cronbridge.codec import camel, decode
-from cronbridge.errors import AwsError, ValidationError
-from cronbridge.model.ecs import Tag, TaskOverride
-from cronbridge.model.events import EcsParameters, Target
-from cronbridge.runner import Runner, RunTaskRequest, TaskStart
+from cronbridge.ecs.runtime.runner import Recorded, Runner, RunTaskRequest, TaskStart
+from cronbridge.errors import AwsError, StoreUnavailable
+from cronbridge.events.targets import Forward, Invoker, Targets, target_service
+from cronbridge.identity.authorizer import EVENTS, SCHEDULER, Authorizer
+from cronbridge.model.events import Target
 from cronbridge.schedule import parse
 from cronbridge.scheduler.deadletter import DeadLetter, DeadLetterSink, iso
+from cronbridge.scheduler.payloads import is_schedule, run_task_request, slot_event, slot_payload
 from cronbridge.scheduler.policy import AGE_EXCEEDED, RetryRules, retryable, retryable_failure
 from cronbridge.scheduler.sources import Plan
-from cronbridge.store.db import Database
+from cronbridge.store.database import Database
 from cronbridge.store.invocations import Claim, Invocation, InvocationLog, Outcome
 
 log = logging.getLogger("cronbridge.scheduler")
 SAMPLED_EXPIRED = 100  # dead letters sent for one run of expired slots (the row counts them all)
 COUNTED_EXPIRED = 10_000  # cron slots counted one by one in a run of expired slots, at most
+LAUNCH_BATCH = 64  # claimed slots launched per transaction
+LEASE_RECHECK = 0.5  # seconds before a slot held back by a late lease renewal is looked at again
 START_HOLD = 0.5  # seconds a recorded task may wait for the rest of its burst to be recorded before it starts
 
 Resolver = Callable[[Invocation], "tuple[Plan, Target] | AwsError"]
@@ -48,8 +50,8 @@ class _AlreadyDone(Exception):
 
 class Faults:
     """A test hook (CRONBRIDGE_INJECT_RUNTASK_ERRORS="target:Code:N,..."): the first N attempts of every slot of
-    that target fail with that error code before RunTask is called (5xx for codes ending in Exception/Unavailable
-    that are server faults, else 400)."""
+    that target fail with that error code before RunTask (or the delivery to another kind of target) is made (5xx for
+    ServerException, InternalFailure and ServiceUnavailable, else 400)."""
 
     def __init__(self, spec: str) -> None:
         self.rules: dict[str, tuple[str, int]] = {}
@@ -73,19 +75,26 @@ class Delivery:
         log_: InvocationLog,
         runner: Runner,
         clock: Clock,
-        dead_letters: DeadLetterSink | None = None,
+        authorizer: Authorizer,
+        dead_letters: DeadLetterSink,
+        resolve: Resolver,
+        active: Callable[[], bool],
+        targets: Targets,
+        forward: Forward,
         faults: Faults | None = None,
         workers: int = 32,
     ) -> None:
         self.db = db
+        self.targets = targets  # SQS, another bus, a log group (ECS targets launch through the runner, in batches)
+        self.forward = forward  # a bus target's event, routed on its bus (events/router.py)
         self.log = log_
         self.runner = runner
         self.clock = clock
+        self.authorizer = authorizer  # IAM: the target's role must be assumable and allowed to launch
         self.dead_letters = dead_letters
+        self.resolve = resolve  # an invocation's plan and target now (None: gone)
+        self.active = active  # whether this process may launch (it holds the scheduler lease)
         self.faults = faults
-        self.authorizer: Authorizer | None = None  # IAM: the target's role must be assumable and allowed to launch
-        self.resolve: Resolver = lambda inv: AwsError("no resolver", "InternalFailure", 500)
-        self.active: Callable[[], bool] = lambda: True
         self.rng = random.Random()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="launch")
         self._retries: list[tuple[float, int]] = []
@@ -95,6 +104,7 @@ class Delivery:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="retries")
         self._launching = 0  # batches submitted and not yet recorded
+        self._lease_epoch = 0  # changes when the lease is lost: slots waiting for it are then forgotten
         self._held: list[TaskStart] = []  # recorded tasks waiting for the burst's last batch
         self._held_since: float | None = None
 
@@ -160,7 +170,7 @@ class Delivery:
                 target,
                 DeadLetter(
                     plan.arn,
-                    _is_schedule(plan),
+                    is_schedule(plan),
                     target,
                     slot,
                     slot_token(plan.arn, target.id, slot),
@@ -183,9 +193,9 @@ class Delivery:
         """Ahead of a slot: decide its launches' IAM questions now, so that at the instant only the RunTasks are
         left to do (the decisions are remembered until the identity store changes; a refusal is decided again,
         and recorded, when the slot fires)."""
-        if self.authorizer is None:
-            return
         for target in plan.targets:
+            if not is_ecs(target):
+                continue
             placeholder = Invocation(0, plan.arn, plan.name, target.id, slot, False, "PENDING", "")
             try:
                 self._authorize(plan, target, run_task_request(plan, target, placeholder))
@@ -194,9 +204,8 @@ class Delivery:
 
     def _authorize(self, plan: Plan, target: Target, request: RunTaskRequest) -> None:
         """IAM along the chain: the target's role assumable by the service, and allowed to make this RunTask."""
-        if self.authorizer is not None:
-            service = SCHEDULER if _is_schedule(plan) else EVENTS
-            self.authorizer.authorize_rule_launch(self.runner.ecs, plan.arn, target.role_arn, request, service)
+        service = SCHEDULER if is_schedule(plan) else EVENTS
+        self.authorizer.authorize_rule_launch(self.runner.ecs, plan.arn, target.role_arn, request, service)
 
     # attempts -------------------------------------------------------------
     def attempt(self, plan: Plan, target: Target, invocation: Invocation) -> None:
@@ -210,6 +219,7 @@ class Delivery:
         containers' lifecycles do not slow the RunTasks still to come."""
         with self._lock:
             self._launching += 1
+        self.runner.bookkeeping.launch_begun()  # lifecycle steps give way until the batch is recorded
         self.pool.submit(self._launch_submitted, items)
 
     def _launch_submitted(self, items: Sequence[Launch]) -> None:
@@ -217,6 +227,7 @@ class Delivery:
         try:
             starts = self.record_batch(items)
         finally:
+            self.runner.bookkeeping.launch_ended()
             with self._lock:
                 self._launching -= 1
                 self._held.extend(starts)
@@ -237,41 +248,100 @@ class Delivery:
         outcomes commit together (a crash leaves every slot of the batch to be resumed, none half-done; the
         slots' client tokens make the resumed RunTasks return the tasks of any that did commit). Returns the
         recorded tasks, whose containers are to start now that it has committed."""
-        items = [item for item in items if self.active() or item[2].manual]  # else the lease's holder resumes them
+        items = self._while_held(items)
         starts: list[TaskStart] = []
         launched: list[tuple[int, Outcome]] = []
         with self.db.transaction():
-            for plan, target, invocation in items:
-                starts.extend(self._attempt(plan, target, invocation, launched))
+            attempts = self.log.attempt_many([invocation.id for _, _, invocation in items], self.clock.now())
+            asked = [(item, attempts.get(item[2].id, 1)) for item in items]
+            requests = [(item, attempt, self._request(*item, attempt)) for item, attempt in asked if is_ecs(item[1])]
+            ready = [(item, attempt, request) for item, attempt, request in requests if request is not None]
+            answers = self.runner.record_batch([request for _, _, request in ready])
+            for (item, attempt, _), answer in zip(ready, answers, strict=True):
+                starts.extend(self._recorded(*item, attempt, answer, launched))
+            for item, attempt in asked:
+                if not is_ecs(item[1]):
+                    self._deliver(*item, attempt, launched)
             self.log.complete_many(launched, self.clock.now())
         return starts
 
-    def _attempt(
-        self, plan: Plan, target: Target, invocation: Invocation, launched: list[tuple[int, Outcome]]
-    ) -> list[TaskStart]:
-        """Inside the batch's transaction: count the attempt, authorize and record the RunTask; a success is
-        appended to `launched`, a failure recorded (retry time or give-up) at once."""
-        attempt = self.log.attempt(invocation.id, self.clock.now())
+    def _deliver(
+        self, plan: Plan, target: Target, invocation: Invocation, attempt: int, launched: list[tuple[int, Outcome]]
+    ) -> None:
+        """One delivery to a target other than ECS (SQS, another bus, a log group), in a savepoint of the batch: a
+        success is appended to `launched`, a failure recorded (retry or give-up) with nothing of it left behind."""
         try:
             if self.faults is not None:
                 self.faults.check(target.id, attempt)
-            request = run_task_request(plan, target, invocation)
-            self._authorize(plan, target, request)
-            result, starts = self.runner.record_tasks(request)
+            payload = slot_payload(plan, target, invocation, attempt)
+            with self.db.savepoint():
+                delivered = self.targets.deliver(
+                    invoker_of(plan), target, payload, slot_event(plan, invocation), self.forward, 0
+                )
         except AwsError as err:
             self._failed(plan, target, invocation, attempt, err, retryable(err))
-            return []
+            return
+        except Exception as exc:  # a bug of ours: record it rather than lose the slot silently
+            log.exception("delivery of %s to %s failed", plan.key, target.arn)
+            internal = AwsError(f"internal error: {exc}", "InternalFailure", 500)
+            self._give_up(plan, target, invocation, attempt, internal, None)
+            return
+        launched.append((invocation.id, Outcome("SUCCEEDED", delivered.task_arns, delivered=delivered.detail)))
+
+    def _while_held(self, items: Sequence[Launch]) -> list[Launch]:
+        """The items to launch now. While the lease is not surely ours (a renewal running late), scheduled slots wait
+        and are looked at again LEASE_RECHECK seconds later (real time: the lease's clock is the wall clock); if the
+        lease is lost meanwhile, they are forgotten here and the new holder resumes them from the log. None is
+        dropped in between."""
+        if self.active():
+            return list(items)
+        waiting = [item for item in items if not item[2].manual]
+        if waiting:
+            timer = threading.Timer(LEASE_RECHECK, self._recheck, args=(waiting, self._lease_epoch))
+            timer.daemon = True
+            timer.start()
+        return [item for item in items if item[2].manual]
+
+    def _recheck(self, items: Sequence[Launch], epoch: int) -> None:
+        if epoch != self._lease_epoch or self._stop.is_set():
+            return
+        unfinished = [item for item in items if (found := self.log.get(item[2].id)) and found.state == "PENDING"]
+        if unfinished:  # (another holder may have launched them meanwhile)
+            self.submit(unfinished)
+
+    def _request(self, plan: Plan, target: Target, invocation: Invocation, attempt: int) -> RunTaskRequest | None:
+        """The slot's RunTask, authorized; None when it cannot be made (the failure is recorded: retry or give-up)."""
+        try:
+            if self.faults is not None:
+                self.faults.check(target.id, attempt)
+            request = run_task_request(plan, target, invocation, attempt)
+            self._authorize(plan, target, request)
+            return request
+        except AwsError as err:
+            self._failed(plan, target, invocation, attempt, err, retryable(err))
         except Exception as exc:  # a bug of ours: record it rather than lose the slot silently
             log.exception("launch of %s failed", plan.key)
-            self._give_up(
-                plan, target, invocation, attempt, AwsError(f"internal error: {exc}", "InternalFailure", 500), None
-            )
+            internal = AwsError(f"internal error: {exc}", "InternalFailure", 500)
+            self._give_up(plan, target, invocation, attempt, internal, None)
+        return None
+
+    def _recorded(
+        self,
+        plan: Plan,
+        target: Target,
+        invocation: Invocation,
+        attempt: int,
+        answer: Recorded | AwsError,
+        launched: list[tuple[int, Outcome]],
+    ) -> list[TaskStart]:
+        """A slot's RunTask answer: a success is appended to `launched`, a failure recorded (retry or give-up)."""
+        if isinstance(answer, AwsError):
+            self._failed(plan, target, invocation, attempt, answer, retryable(answer))
             return []
-        arns = tuple(t.task_arn for t in result.tasks)
-        if arns:
-            launched.append((invocation.id, Outcome("SUCCEEDED", arns)))
-            return starts
-        reasons = [f.reason + (f" ({f.detail})" if f.detail else "") for f in result.failures]
+        if answer.task_arns:
+            launched.append((invocation.id, Outcome("SUCCEEDED", answer.task_arns)))
+            return answer.starts
+        reasons = [f.reason + (f" ({f.detail})" if f.detail else "") for f in answer.failures]
         failure = AwsError("; ".join(reasons) or "no task was started", "RunTaskFailures")
         self._failed(plan, target, invocation, attempt, failure, any(retryable_failure(r) for r in reasons))
         return []
@@ -296,7 +366,7 @@ class Delivery:
     ) -> None:
         letter = DeadLetter(
             plan.arn,
-            _is_schedule(plan),
+            is_schedule(plan),
             target,
             invocation.scheduled_at,
             invocation.client_token,
@@ -316,8 +386,6 @@ class Delivery:
 
     def _send(self, plan: Plan, target: Target, letter: DeadLetter) -> tuple[str, str]:
         queue = _dead_letter_arn(target) or ""
-        if self.dead_letters is None:
-            return "FAILED", "no SQS service to send dead letters to"
         try:
             message_id = self.dead_letters.send_by_arn(queue, letter.body(), letter.attributes())
         except AwsError as err:
@@ -337,25 +405,36 @@ class Delivery:
         self._wake.set()
 
     def resume(self, pending: Sequence[Invocation]) -> None:
-        """Slots claimed but not finished (a crash, a take-over): each at its stored retry time, or now."""
+        """Slots claimed but not finished (a crash, a take-over): each at its stored retry time, or now (in batches:
+        a lease regained in the middle of a burst resumes thousands of slots)."""
         now = self.clock.now()
+        due: list[Invocation] = []
         for invocation in pending:
             if invocation.next_attempt_at is not None and invocation.next_attempt_at > now:
                 self.schedule(invocation.id, invocation.next_attempt_at)
             else:
-                self._resume_one(invocation)
+                due.append(invocation)
+        self._resume_many(due)
+
+    def _resume_many(self, invocations: Sequence[Invocation]) -> None:
+        """Launch unfinished slots again, LAUNCH_BATCH per transaction, with their plans and targets as they are now
+        (a slot whose rule, schedule or target is gone is recorded as failed, saying why)."""
+        ready: list[Launch] = []
+        for invocation in invocations:
+            resolved = self.resolve(invocation)
+            if isinstance(resolved, AwsError):
+                self.orphan(invocation, resolved)
+            else:
+                ready.append((resolved[0], resolved[1], invocation))
+        for start in range(0, len(ready), LAUNCH_BATCH):
+            self.submit(ready[start : start + LAUNCH_BATCH])
 
     def clear(self) -> None:
-        """Forget scheduled retries (the lease was lost: the new holder resumes them from the log)."""
+        """Forget scheduled retries and slots waiting for the lease (it was lost: the new holder resumes them from
+        the log)."""
         with self._lock:
             self._retries, self._due = [], {}
-
-    def _resume_one(self, invocation: Invocation) -> None:
-        resolved = self.resolve(invocation)
-        if isinstance(resolved, AwsError):
-            self.orphan(invocation, resolved)
-            return
-        self.pool.submit(self.attempt, resolved[0], resolved[1], invocation)
+            self._lease_epoch += 1
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -366,6 +445,10 @@ class Delivery:
                 continue
             try:
                 self._run_due()
+            except StoreUnavailable as exc:  # the retries wait in the database: looked at again once it is back
+                log.warning("retry step: %s", exc)
+                self._stop.wait(1.0)
+                self._wake.set()
             except Exception:
                 log.exception("retry step failed")
 
@@ -378,14 +461,21 @@ class Delivery:
                 if self._due.get(invocation_id) == when:
                     del self._due[invocation_id]
                     due.append(invocation_id)
-        for invocation_id in due:
-            invocation = self.log.get(invocation_id)
-            if invocation is not None and invocation.state == "PENDING" and (self.active() or invocation.manual):
-                self._resume_one(invocation)
-
-
-def _is_schedule(plan: Plan) -> bool:
-    return plan.key.startswith("schedule:")
+        ready: list[Invocation] = []
+        try:
+            for invocation_id in due:
+                invocation = self.log.get(invocation_id)
+                if invocation is None or invocation.state != "PENDING":
+                    continue
+                if self.active() or invocation.manual:
+                    ready.append(invocation)
+                else:  # a renewal running late: looked at again (a lost lease forgets it; the holder resumes it)
+                    self.schedule(invocation_id, self.clock.now() + LEASE_RECHECK)
+        except StoreUnavailable:  # the database is away: every one of them is looked at again (the log has them)
+            for invocation_id in due:
+                self.schedule(invocation_id, self.clock.now() + LEASE_RECHECK)
+            raise
+        self._resume_many(ready)
 
 
 def _dead_letter_arn(target: Target) -> str | None:
@@ -410,46 +500,11 @@ def _expired_slots(plan: Plan, first: float, boundary: float) -> tuple[list[floa
     return sample, count
 
 
-def run_task_request(plan: Plan, target: Target, invocation: Invocation) -> RunTaskRequest:
-    """What EventBridge asks ECS for: the target's EcsParameters, its Input as overrides, the slot's token."""
-    ecs = target.ecs_parameters or EcsParameters()
-    vpc = ecs.network_configuration.awsvpc_configuration if ecs.network_configuration else None
-    network = None
-    if vpc is not None:
-        network = {
-            "awsvpc_configuration": {
-                "subnets": vpc.subnets,
-                "security_groups": vpc.security_groups or [],
-                "assign_public_ip": vpc.assign_public_ip or "DISABLED",
-            }
-        }
-    return RunTaskRequest(
-        region=plan.region,
-        account=plan.account,
-        task_definition=ecs.task_definition_arn,
-        cluster=target.arn,
-        count=ecs.task_count or 1,
-        launch_type=ecs.launch_type,
-        platform_version=ecs.platform_version,
-        network_configuration=network,
-        overrides=parse_input(target.input),
-        started_by=plan.started_by,
-        group=ecs.group,
-        client_token=invocation.client_token,
-        enable_execute_command=bool(ecs.enable_execute_command),
-        tags=[Tag(t.get("key") or t.get("Key"), t.get("value") or t.get("Value")) for t in ecs.tags or []] or None,
-        propagate_tags=ecs.propagate_tags,
-    )
+def is_ecs(target: Target) -> bool:
+    """ECS targets launch through the runner in batches; every other kind is delivered by events/targets.py."""
+    return target_service(target.arn) == "ecs"
 
 
-def parse_input(text: str | None) -> TaskOverride | None:
-    """A target's Input for an ECS target: the RunTask overrides object ({"containerOverrides": [...]})."""
-    if not text:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError as exc:
-        raise ValidationError(f"Target Input is not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ValidationError("Target Input for an ECS target must be a JSON object of task overrides.")
-    return decode(TaskOverride, value, camel)
+def invoker_of(plan: Plan) -> Invoker:
+    """The rule or schedule a plan stands for, as a target's invoker."""
+    return Invoker(plan.arn, plan.name, SCHEDULER if is_schedule(plan) else EVENTS, plan.started_by)

@@ -8,19 +8,25 @@ import heapq
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from cronbridge import arn as arns
 from cronbridge.clock import Clock
-from cronbridge.errors import AwsError
-from cronbridge.events.service import EventsService
+from cronbridge.ecs.runtime.runner import Runner
+from cronbridge.errors import AwsError, NotFound, StoreUnavailable
+from cronbridge.events.targets import Forward, Targets
+from cronbridge.identity.authorizer import Authorizer
 from cronbridge.model.events import Rule, Target
-from cronbridge.runner import Runner
 from cronbridge.scheduler import overlap
+from cronbridge.scheduler.changes import Changes
 from cronbridge.scheduler.deadletter import DeadLetterSink, iso
-from cronbridge.scheduler.delivery import Delivery, Faults, Launch, parse_input, run_task_request, slot_token
-from cronbridge.scheduler.lease import SchedulerLease
+from cronbridge.scheduler.delivery import LAUNCH_BATCH, Delivery, Faults, Launch, slot_token
+from cronbridge.scheduler.lease import LeaseListener, SchedulerLease
+from cronbridge.scheduler.payloads import parse_input, run_task_request
 from cronbridge.scheduler.policy import DEFAULT_MAX_AGE, RetryRules
-from cronbridge.scheduler.sources import Plan, RuleSource, Source, rule_next_fire
-from cronbridge.store.db import Database
+from cronbridge.scheduler.sources import PLAN_PAGE, Plan, RuleSource, Source, rule_next_fire
+from cronbridge.scope import Scope
+from cronbridge.store.database import Database
 from cronbridge.store.invocations import Invocation, InvocationLog, Outcome
 
 log = logging.getLogger("cronbridge.scheduler")
@@ -33,21 +39,48 @@ def next_fire(rule: Rule, after: float) -> float | None:
 
 
 CLAIM_BATCH = 256  # due slots claimed per transaction
-LAUNCH_BATCH = 64  # claimed slots launched per transaction (the database lock is held ~0.3 ms per slot)
 PREPARE_AHEAD = 2.0  # seconds before a slot its launches are prepared (IAM decided)
 OVERLAP_POLL = 0.1  # seconds between looks at the previous runs' tasks while launches are queued (no-overlap)
 
+
+class Unread:
+    """A plan's last recorded slot, not read yet (`_first_slot` reads it)."""
+
+
+UNREAD = Unread()
+
 # a heap entry: (launch instant, plan key, generation of the plan's entry, the slot's scheduled instant)
 Entry = tuple[float, str, int, float]
+
+
+@dataclass
+class Undo:
+    """What firing one heap entry changed in memory, to put back if its claim's transaction fails."""
+
+    entry: Entry
+    ready: tuple[int, Plan] | None
+    follower: Entry | None = None
 
 
 class Scheduler:
     """Fires enabled rules and schedules (its Sources' plans) on time; never blocks on a launch; records every outcome.
     Planning (which slot, when) is by plan key; launching (claim, RunTask, retries) takes a Plan."""
 
-    def __init__(self, db: Database, events: EventsService, runner: Runner, clock: Clock, workers: int = 32,
-                 dead_letters: DeadLetterSink | None = None, faults: Faults | None = None) -> None:
-        self.events = events
+    def __init__(
+        self,
+        db: Database,
+        runner: Runner,
+        clock: Clock,
+        sources: list[Source],
+        changes: Changes,
+        authorizer: Authorizer,
+        dead_letters: DeadLetterSink,
+        on_other_commit: Callable[[], None],
+        targets: Targets,
+        forward: Forward,
+        faults: Faults | None = None,
+        workers: int = 32,
+    ) -> None:
         self.runner = runner
         self.clock = clock
         self.log = InvocationLog(db)
@@ -59,19 +92,25 @@ class Scheduler:
         self._changed_lock = threading.Lock()
         self._heap: list[Entry] = []
         self._prepared_until = 0.0  # launches of the entries due by then were prepared
+        self._ready: dict[str, tuple[int, Plan]] = {}  # plans read while preparing, by key: (generation, plan)
         self._generation: dict[str, int] = {}
-        self.sources: dict[str, Source] = {}
-        self.add_source(RuleSource(events))
-        self.delivery = Delivery(db, self.log, runner, clock, dead_letters, faults, workers)
-        self.delivery.resolve = self._resolve
+        self.sources: dict[str, Source] = {source.kind: source for source in sources}
+        self.lease = SchedulerLease(
+            db,
+            LeaseListener(
+                gained=self._lease_gained,
+                resumed=self._lease_resumed,
+                lost=self._lease_lost,
+                external_change=self.wake,
+                other_commit=on_other_commit,
+            ),
+        )
+        self.delivery = Delivery(
+            db, self.log, runner, clock, authorizer, dead_letters, self._resolve, lambda: self.lease.held,
+            targets, forward, faults, workers,
+        )
         self._waiting = overlap.Waiting(self._overlaps, self._launch_queued, OVERLAP_POLL)
-        self.lease = SchedulerLease(db)
-        self.delivery.active = lambda: self.lease.held
-        self.lease.on_gained = self._lease_gained
-        self.lease.on_resumed = self._lease_resumed
-        self.lease.on_lost = self.delivery.clear
-        self.lease.on_external_change = self.wake
-        self.before_resume: Callable[[], None] = lambda: None
+        changes.listen(self.wake_key)
         self._thread = threading.Thread(target=self._loop, daemon=True, name="scheduler")
 
     # control --------------------------------------------------------------
@@ -93,7 +132,7 @@ class Scheduler:
     def _lease_gained(self) -> None:
         """Ours now (start, or a take-over): re-plan everything and resume the slots left unfinished."""
         self._dirty = True
-        self.before_resume()
+        self.runner.recover()  # tasks a dead process left unfinished, before its unfinished slots resume
         self.delivery.resume(self.log.pending())
         self._wake.set()
 
@@ -103,16 +142,15 @@ class Scheduler:
         self.delivery.resume(self.log.pending())
         self._wake.set()
 
-    def add_source(self, source: Source) -> None:
-        self.sources[source.kind] = source
-        self._dirty = True
+    def _lease_lost(self) -> None:
+        self.delivery.clear()
 
-    def wake(self, rule_name: str | None = None) -> None:
-        """Something changed: one rule (re-plan just it) or, with no name, everything."""
-        self.wake_key(None if rule_name is None else f"rule:{rule_name}")
+    def wake(self) -> None:
+        """Something changed that may move any fire time (the clock): re-plan everything."""
+        self.wake_key(None)
 
     def wake_key(self, key: str | None = None) -> None:
-        """Something changed: one plan ("rule:NAME", "schedule:GROUP/NAME"), or with no key, everything."""
+        """Something changed: one plan ("rule:ARN", "schedule:ARN"), or with no key, everything."""
         if key is None:
             self._dirty = True
         else:
@@ -133,6 +171,9 @@ class Scheduler:
         while not self._stop.is_set():
             try:
                 self._step()
+            except StoreUnavailable as exc:  # the database is away: the lease lapses; try again in a second
+                log.warning("scheduler step: %s", exc)
+                self.clock.wait_until(self.clock.now() + 1, self._stop)
             except Exception:  # keep firing other rules whatever one of them does
                 log.exception("scheduler step failed")
                 self.clock.wait_until(self.clock.now() + 1, self._stop)
@@ -142,12 +183,12 @@ class Scheduler:
             self._wake.wait(0.1)
             self._wake.clear()
             return
+        self._wake.clear()  # before the changes are read: one announced after this point wakes the wait below
         if self._dirty:
             self._dirty = False
             self._rebuild()
         self._replan_changed()
         deadline = self._heap[0][0] if self._heap else self.clock.now() + 3600
-        self._wake.clear()
         if deadline - self.clock.now() > PREPARE_AHEAD:
             self.clock.wait_until(deadline - PREPARE_AHEAD, self._wake)
             return  # planned again: something may have changed meanwhile
@@ -164,8 +205,11 @@ class Scheduler:
         for _when, key, generation, slot in _entries_until(self._heap, self._prepared_until, until):
             if self.clock.now() >= deadline or self._wake.is_set():
                 return
-            plan = self._current(key) if generation == self._generation.get(key) else None
+            if generation != self._generation.get(key) or key in self._ready:
+                continue
+            plan = self._current(key)
             if plan is not None:
+                self._ready[key] = (generation, plan)  # fired from memory: no read of the rule at its instant
                 self.delivery.prepare(plan, slot)
         self._prepared_until = until
 
@@ -173,11 +217,22 @@ class Scheduler:
         with self._changed_lock:
             self._changed.clear()
         now = self.clock.now()
-        self._heap, self._generation = [], {}
+        self._heap, self._generation, self._ready = [], {}, {}
         for source in list(self.sources.values()):
+            page: list[Plan] = []
             for plan in source.plans():
-                self._plan(plan, now)
+                page.append(plan)
+                if len(page) == PLAN_PAGE:
+                    self._plan_page(page, now)
+                    page = []
+            self._plan_page(page, now)
         heapq.heapify(self._heap)
+
+    def _plan_page(self, plans: list[Plan], now: float) -> None:
+        """Plan a page of plans, the last recorded slot of each read in one query."""
+        lasts = self.log.last_slots([p.arn for p in plans])
+        for plan in plans:
+            self._plan(plan, now, last=lasts.get(plan.arn))
 
     def _replan_changed(self) -> None:
         with self._changed_lock:
@@ -185,12 +240,13 @@ class Scheduler:
         now = self.clock.now()
         for key in keys:
             self._generation[key] = self._generation.get(key, 0) + 1  # retires the plan's old heap entry
+            self._ready.pop(key, None)
             plan = self._current(key)
             if plan is not None:
                 self._plan(plan, now, push=True)
 
-    def _plan(self, plan: Plan, now: float, push: bool = False) -> None:
-        slot = self._first_slot(plan, now)
+    def _plan(self, plan: Plan, now: float, push: bool = False, last: float | None | Unread = UNREAD) -> None:
+        slot = self._first_slot(plan, now, last)
         if slot is None:
             return
         entry = (plan.launch_at(slot), plan.key, self._generation.setdefault(plan.key, 0), slot)
@@ -199,11 +255,12 @@ class Scheduler:
         else:
             self._heap.append(entry)
 
-    def _first_slot(self, plan: Plan, now: float) -> float | None:
+    def _first_slot(self, plan: Plan, now: float, last: float | None | Unread = UNREAD) -> float | None:
         """The oldest slot still owed: after the last one recorded (clamped to now when the clock stepped back),
         not before the plan was (re)enabled; slots older than every target's maximum event age are recorded as
         expired in one summary row, and the search starts from the first younger one (no minute-by-minute walk)."""
-        last = self.log.last_slot(plan.arn)
+        if isinstance(last, Unread):
+            last = self.log.last_slot(plan.arn)
         if last is not None and last > now:
             log.warning("%s: the last recorded slot %s is after now %s (the clock stepped back): clamped to now;"
                         " slots already claimed will not run again", plan.key, iso(last), iso(now))
@@ -224,16 +281,39 @@ class Scheduler:
         LAUNCH_BATCH slots per transaction."""
         now = self.clock.now()
         launches: list[Launch] = []
-        try:
-            while self._due(now):
-                claimed: list[Launch] = []
-                with self.log.db.urgent(), self.log.db.transaction():  # claims go ahead of launches and readers
+        with self.runner.bookkeeping.launching():  # lifecycle steps give way to the claims, then to the launches
+            try:
+                self._claim_due(now, launches)
+            finally:
+                self._submit(launches)  # every due slot is claimed before the first launch takes the database
+
+    def _claim_due(self, now: float, launches: list[Launch]) -> None:
+        """Claim every due entry, CLAIM_BATCH per transaction, ahead of launches and readers. A batch whose
+        transaction fails (the database away, busy or full) leaves the heap as it found it: its slots are claimed
+        by the next step, not lost to a rolled-back claim."""
+        while self._due(now):
+            claimed: list[Launch] = []
+            undo: list[Undo] = []
+            try:
+                with self.log.db.urgent(), self.log.db.transaction():
                     for _ in range(CLAIM_BATCH):
-                        if not self._due(now) or not self._fire_next(claimed):
+                        if not self._due(now) or not self._fire_next(claimed, undo):
                             break
-                launches.extend(claimed)  # only once its claims have committed
-        finally:
-            self._submit(launches)  # every due slot is claimed before the first launch takes the database
+            except BaseException:
+                self._undo(undo)
+                raise
+            launches.extend(claimed)  # only once its claims have committed
+
+    def _undo(self, undo: list[Undo]) -> None:
+        """Put back what a failed claim batch took off the heap (and the followers it put on)."""
+        followers = {u.follower for u in undo if u.follower is not None}
+        if followers:
+            self._heap = [e for e in self._heap if e not in followers]
+        for u in reversed(undo):
+            self._heap.append(u.entry)
+            if u.ready is not None:
+                self._ready.setdefault(u.entry[1], u.ready)
+        heapq.heapify(self._heap)
 
     def _submit(self, launches: list[Launch]) -> None:
         """Hand claimed (committed) slots to the pool: LAUNCH_BATCH per transaction, each slot of a
@@ -250,36 +330,41 @@ class Scheduler:
     def _due(self, now: float) -> bool:
         return bool(self._heap) and self._heap[0][0] <= now and not self._dirty
 
-    def _fire_next(self, launches: list[Launch]) -> bool:
-        """Pop and fire the earliest entry (its launches appended to `launches`); False when the lease is not
-        ours (stop firing)."""
-        _when, key, generation, slot = heapq.heappop(self._heap)
+    def _fire_next(self, launches: list[Launch], undo: list[Undo] | None = None) -> bool:
+        """Pop and fire the earliest entry (its launches appended to `launches`, how to put it back to `undo`); False
+        when the lease is not ours (stop firing)."""
+        entry = heapq.heappop(self._heap)
+        _when, key, generation, slot = entry
         if generation != self._generation.get(key):
             return True
-        plan = self._current(key)
+        ready = self._ready.pop(key, None)
+        plan = ready[1] if ready is not None and ready[0] == generation else self._current(key)
         if plan is None:
             return True
         if not self.lease.held:  # fired when the lease is ours again (re-planned first if another server had it)
-            heapq.heappush(self._heap, (_when, key, generation, slot))
+            heapq.heappush(self._heap, entry)
             return False
+        record = Undo(entry, ready)
+        if undo is not None:
+            undo.append(record)
         launches.extend(self._claim(plan, slot))
         following = plan.next_slot(slot)
         if following is not None:
-            heapq.heappush(self._heap, (plan.launch_at(following), key, generation, following))
+            record.follower = (plan.launch_at(following), key, generation, following)
+            heapq.heappush(self._heap, record.follower)
         else:
             self.sources[key.split(":", 1)[0]].completed(plan)
         return True
 
     def _current(self, key: str) -> Plan | None:
-        kind, _, name = key.partition(":")
+        kind, _, arn = key.partition(":")
         source = self.sources.get(kind)
-        return source.plan(name) if source is not None else None
+        return source.plan(arn) if source is not None else None
 
     def _plan_of_arn(self, arn: str) -> Plan | None:
         for source in self.sources.values():
-            name = source.name_of_arn(arn)
-            if name is not None:
-                return source.plan(name)
+            if source.owns(arn):
+                return source.plan(arn)
         return None
 
     # firing ---------------------------------------------------------------
@@ -311,10 +396,14 @@ class Scheduler:
         self.log.set_note(invocation.id, f"{note}; launched {iso(self.clock.now())} when it stopped")
         self.delivery.pool.submit(self.delivery.attempt, plan, target, invocation)
 
-    def run_now(self, rule_name: str) -> list[Invocation]:
+    def run_now(self, rule_arn: str) -> list[Invocation]:
         """Launch every target of the rule now, as a manual invocation, and return the recorded outcomes."""
-        rule = self.events.rule(rule_name)
-        return self.run_plan_now(RuleSource(self.events).plan_of(rule))
+        rules = self.sources["rule"]
+        assert isinstance(rules, RuleSource)
+        rule = rules.events.rule_of_arn(rule_arn)
+        if rule is None:
+            raise NotFound(f"Rule {arns.resource_name(rule_arn, 'rule')} does not exist on EventBus default.")
+        return self.run_plan_now(rules.plan_of(rule))
 
     def run_plan_now(self, plan: Plan) -> list[Invocation]:
         """Launch every target of a plan now (enabled or not), as a manual invocation; returns the outcomes."""
@@ -333,8 +422,11 @@ class Scheduler:
         return plan, target
 
     # queries --------------------------------------------------------------
-    def invocations(self, rule_name: str | None = None, limit: int = 100) -> list[Invocation]:
-        return self.log.recent(rule_name, limit)
+    def invocations(
+        self, rule_arn: str | None = None, limit: int = 100, scope: Scope | None = None
+    ) -> list[Invocation]:
+        """The latest invocations, newest first: of one rule or schedule (by ARN), or of those of `scope` (or all)."""
+        return self.log.recent(rule_arn, limit, scope=scope)
 
 
 def _entries_until(heap: list[Entry], after: float, until: float) -> list[Entry]:

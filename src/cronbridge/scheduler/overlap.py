@@ -85,8 +85,14 @@ class Waiting:
         while not self._stop.wait(self.poll):
             with self._lock:
                 queued = list(self._queued)
+            waiting: set[tuple[str, str]] = set()  # targets with an earlier launch still queued in this pass
             for item in queued:  # in claim order; a launched one stays PENDING, so the next of its target waits
+                key = (item.plan.key, item.target.id)
+                if key in waiting:  # never ahead of an earlier one of its target (it may come free mid-pass)
+                    continue
                 if self.check(item.invocation) is None:
                     with self._lock:
                         self._queued.remove(item)
                     self.launch(item.plan, item.target, item.invocation)
+                else:
+                    waiting.add(key)

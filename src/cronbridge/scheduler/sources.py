@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cronbridge.errors import AwsError
-from cronbridge.events.service import EventsService
+from cronbridge import scope as scopes
+from cronbridge.events.service import EventsService, rule_key
 from cronbridge.model.events import Rule, Target
 from cronbridge.schedule import parse
+from cronbridge.scope import HOME, Scope
+
+PLAN_PAGE = 1000  # rules planned per page: their targets (and their last slots) are read in one query each
 
 
 @dataclass(frozen=True)
 class Plan:
     """One enabled rule or schedule as the engine sees it: what to fire, when, and with which targets.
 
-    `key` is unique across sources ("rule:NAME", "schedule:GROUP/NAME"); `name` is what the invocation log
-    records; `start` anchors rates; `not_before` is the oldest instant a slot may have (set or re-enabled);
-    `end` is the first instant no slot may have (EndDate); `window` the flexible window in seconds (0 = off)."""
+    `key` is unique across sources ("rule:ARN", "schedule:ARN": the ARN carries the account and Region); `name`
+    is what the invocation log records; `start` anchors rates; `not_before` is the oldest instant a slot may have
+    (set or re-enabled); `end` is the first instant no slot may have (EndDate); `window` the flexible window in
+    seconds (0 = off)."""
 
     key: str
     arn: str
@@ -66,15 +70,15 @@ class Source(Protocol):
     kind: str
 
     def plans(self) -> Iterable[Plan]:
-        """Every enabled plan (names a plan by `Plan.key` = f'{kind}:{name}')."""
+        """Every enabled plan (`Plan.key` = f'{kind}:{arn}')."""
         ...
 
-    def plan(self, name: str) -> Plan | None:
-        """The enabled plan of that name, or None (missing or disabled)."""
+    def plan(self, arn: str) -> Plan | None:
+        """The enabled plan of that ARN, or None (missing or disabled)."""
         ...
 
-    def name_of_arn(self, arn: str) -> str | None:
-        """The name (as `plan` takes it) of an ARN of this source, or None when the ARN is not one of its."""
+    def owns(self, arn: str) -> bool:
+        """True when the ARN is of this source's kind (a rule, a schedule)."""
         ...
 
     def completed(self, plan: Plan) -> None:
@@ -100,32 +104,49 @@ class RuleSource:
         self.events = events
 
     def plans(self) -> Iterable[Plan]:
+        page: list[Rule] = []
         for rule in self.events.iter_rules():
             if rule.state == "ENABLED" and rule.schedule_expression:
-                yield self.plan_of(rule)
+                page.append(rule)
+            if len(page) == PLAN_PAGE:
+                yield from self._plans_of(page)
+                page = []
+        yield from self._plans_of(page)
 
-    def plan(self, name: str) -> Plan | None:
-        try:
-            rule = self.events.rule(name)
-        except AwsError:
-            return None
-        if rule.state != "ENABLED" or not rule.schedule_expression:
+    def _plans_of(self, rules: list[Rule]) -> Iterator[Plan]:
+        """A page of rules as plans, their targets read in one query."""
+        by_scope: dict[Scope, list[Rule]] = {}
+        for rule in rules:
+            by_scope.setdefault(scopes.of_arn(rule.arn) or HOME, []).append(rule)
+        targets: dict[str, list[Target]] = {}
+        for scope, some in by_scope.items():
+            found = self.events.targets_of(scope, [rule_key(r.event_bus_name, r.name) for r in some])
+            targets.update({r.arn: found[rule_key(r.event_bus_name, r.name)] for r in some})
+        for rule in rules:
+            yield self.plan_of(rule, targets[rule.arn])
+
+    def plan(self, arn: str) -> Plan | None:
+        rule = self.events.rule_of_arn(arn)
+        if rule is None or rule.state != "ENABLED" or not rule.schedule_expression:
             return None
         return self.plan_of(rule)
 
-    def name_of_arn(self, arn: str) -> str | None:
-        return arn.rsplit(":rule/", 1)[1] if ":events:" in arn and ":rule/" in arn else None
+    def owns(self, arn: str) -> bool:
+        return ":events:" in arn and ":rule/" in arn
 
     def completed(self, plan: Plan) -> None:
         return None
 
-    def plan_of(self, rule: Rule) -> Plan:
+    def plan_of(self, rule: Rule, targets: list[Target] | None = None) -> Plan:
         """The rule as a plan, enabled or not (run-now launches disabled rules too)."""
         return Plan(
-            key=f"rule:{rule.name}",
+            key=f"rule:{rule.arn}",
             arn=rule.arn,
             name=rule.name,
-            targets=tuple(self.events.targets(rule.name)),
+            targets=tuple(
+                self.events.targets(scopes.of_arn(rule.arn) or HOME, rule.name, rule.event_bus_name)
+                if targets is None else targets
+            ),
             started_by=f"events-rule/{rule.name}"[:128],
             expression=rule.schedule_expression or "",
             start=rule.schedule_set_at,

@@ -1,4 +1,4 @@
-"""Schedules as the scheduler engine plans them: one Plan per enabled schedule, its one target as an ECS target."""
+"""Schedules as the scheduler engine plans them: one Plan per enabled schedule, its one target as an engine Target."""
 
 from __future__ import annotations
 
@@ -29,32 +29,37 @@ class ScheduleSource:
         tags = self._group_tags()
         for schedule in self.schedules.all():
             if schedule.state == "ENABLED":
-                yield plan_of(schedule, tags.get(schedule.group_name, {}))
+                yield plan_of(schedule, tags.get(group_arn(schedule), {}))
 
-    def plan(self, name: str) -> Plan | None:
+    def plan(self, arn: str) -> Plan | None:
         """The enabled schedule's plan; a schedule deleted after completing still resolves (its retries run), and
         plans no further slot."""
-        schedule = self.schedules.find(name) or self.schedules.retired(name)
+        schedule = self.schedules.find(arn) or self.schedules.retired(arn)
         if schedule is None or schedule.state != "ENABLED":
             return None
         return self.plan_of(schedule)
 
     def plan_of(self, schedule: Schedule) -> Plan:
         """The schedule as a plan, enabled or not (run-now launches disabled schedules too)."""
-        return plan_of(schedule, self._group_tags().get(schedule.group_name, {}))
+        return plan_of(schedule, self._group_tags().get(group_arn(schedule), {}))
 
-    def name_of_arn(self, arn: str) -> str | None:
-        marker = ":schedule/"
-        return arn.split(marker, 1)[1] if ":scheduler:" in arn and marker in arn else None
+    def owns(self, arn: str) -> bool:
+        return ":scheduler:" in arn and ":schedule/" in arn
 
     def completed(self, plan: Plan) -> None:
-        schedule = self.schedules.find(plan.key.split(":", 1)[1])
+        schedule = self.schedules.find(plan.arn)
         if schedule is not None and schedule.action_after_completion == "DELETE":
-            log.info("schedule %s: completed; deleted (ActionAfterCompletion DELETE)", schedule.key)
+            log.info("schedule %s: completed; deleted (ActionAfterCompletion DELETE)", schedule.arn)
             self.schedules.retire(schedule)
 
     def _group_tags(self) -> dict[str, dict[str, str]]:
-        return {g.name: {t["Key"]: t["Value"] for t in g.tags} for g in self.schedules.all_groups()}
+        """Each stored group's tags, by the group's ARN."""
+        return {g.arn: {t["Key"]: t["Value"] for t in g.tags} for g in self.schedules.all_groups()}
+
+
+def group_arn(schedule: Schedule) -> str:
+    """The ARN of the schedule's group (same account and Region)."""
+    return schedule.arn.replace(":schedule/", ":schedule-group/", 1).rsplit("/", 1)[0]
 
 
 def plan_of(schedule: Schedule, tags: dict[str, str]) -> Plan:
@@ -67,10 +72,10 @@ def plan_of(schedule: Schedule, tags: dict[str, str]) -> Plan:
     window = schedule.flexible_time_window
     minutes = window.maximum_window_in_minutes if window.mode == "FLEXIBLE" else None
     return Plan(
-        key=f"schedule:{schedule.key}",
+        key=f"schedule:{schedule.arn}",
         arn=schedule.arn,
         name=schedule.key,
-        targets=(ecs_target(schedule),),
+        targets=(schedule_target(schedule),),
         started_by=f"chronos-schedule/{schedule.name}"[:128],
         expression=schedule.schedule_expression,
         timezone=schedule.timezone,
@@ -82,8 +87,9 @@ def plan_of(schedule: Schedule, tags: dict[str, str]) -> Plan:
     )
 
 
-def ecs_target(schedule: Schedule) -> Target:
-    """The schedule's target in the shape the engine launches (an EventBridge target)."""
+def schedule_target(schedule: Schedule) -> Target:
+    """The schedule's target in the shape the engine invokes (an EventBridge target): ECS, SQS, an event bus (its
+    EventBridgeParameters), a log group."""
     target = schedule.target
     ecs = target.ecs_parameters
     if ecs is not None and ecs.tags:
@@ -94,8 +100,10 @@ def ecs_target(schedule: Schedule) -> Target:
         role_arn=target.role_arn,
         input=target.input,
         ecs_parameters=ecs,
+        sqs_parameters=target.sqs_parameters,
         dead_letter_config=target.dead_letter_config,
         retry_policy=target.retry_policy,
+        event_bridge_parameters=target.event_bridge_parameters,
     )
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 
+from cronbridge import nesting
 from cronbridge.model.sqs import DEFAULT_ATTRIBUTES, FIFO_DEFAULTS, MessageAttribute
 from cronbridge.sqs.errors import (
     BatchEntryIdsNotDistinct,
@@ -118,13 +118,13 @@ def check_redrive_policy(text: str) -> tuple[str, int]:
     reason = _redrive_problem(text)
     if reason:
         raise InvalidParameterValue(f"Value {text} for parameter RedrivePolicy is invalid. Reason: {reason}")
-    policy = json.loads(text)
+    policy = nesting.loads(text)
     return str(policy["deadLetterTargetArn"]), int(policy["maxReceiveCount"])
 
 
 def _redrive_problem(text: str) -> str | None:
     try:
-        policy = json.loads(text)
+        policy = nesting.loads(text)
     except ValueError:
         return "Invalid JSON."
     if not isinstance(policy, dict) or "deadLetterTargetArn" not in policy or "maxReceiveCount" not in policy:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import dataclasses
 import hashlib
-import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
-from cronbridge import arn as arns
+from cronbridge import scope as scopes
 from cronbridge.clock import Clock
 from cronbridge.model.sqs import (
     DEDUPLICATION_WINDOW,
@@ -22,7 +22,9 @@ from cronbridge.model.sqs import (
     ReceiveRequest,
     Sent,
 )
+from cronbridge.scope import Regional, Scope
 from cronbridge.sqs import rules
+from cronbridge.sqs.arrivals import Arrivals
 from cronbridge.sqs.digest import md5_of_attributes, md5_of_body
 from cronbridge.sqs.errors import (
     InvalidAttributeName,
@@ -35,7 +37,7 @@ from cronbridge.sqs.errors import (
     QueueNameExists,
     ReceiptHandleIsInvalid,
 )
-from cronbridge.store.db import Database
+from cronbridge.store.database import Database
 from cronbridge.store.sqs import SqsStore
 
 PURGE_INTERVAL = 60.0
@@ -62,26 +64,33 @@ def receipt_message_id(receipt: str) -> str:
 
 
 class SqsService:
-    """Queues of one account and region, kept in SQLite; every instant comes from the injected clock."""
+    """Queues of one account and Region, kept in the database (System keeps one per Region used); every instant comes
+    from the injected clock."""
 
-    def __init__(self, db: Database, clock: Clock, region: str, account: str) -> None:
+    def __init__(self, db: Database, clock: Clock, scope: Scope, arrivals: Arrivals) -> None:
         self.db = db
-        self.store = SqsStore(db)
+        self.scope = scope
+        self.store = SqsStore(db, scope)
         self.clock = clock
-        self.region = region
-        self.account = account
-        self.long_polling = False  # True only where handlers run off the event loop: a receive may then block
-        self._waiters: set[threading.Event] = set()
-        self._waiters_lock = threading.Lock()
+        self.account = scope.account
+        self.arrivals = arrivals  # long polling: receivers waiting on a queue (by ARN, every Region), woken by a send
 
     def arn(self, name: str) -> str:
-        return arns.build("sqs", self.region, self.account, name)
+        return self.scope.arn("sqs", name)
+
+    @contextlib.contextmanager
+    def locked(self, name: str) -> Iterator[None]:
+        """A transaction holding the queue: its read-then-write steps (a receive taking messages, a FIFO send checking
+        its deduplication id) take turns across threads and server processes."""
+        with self.db.transaction():
+            self.db.serialize(f"sqs.queue:{self.arn(name)}")
+            yield
 
     # queues
 
     def create_queue(self, name: str, attributes: Mapping[str, str], tags: Mapping[str, str] | None = None) -> Queue:
         """A new queue, or the existing one when every given attribute matches; QueueNameExists otherwise."""
-        with self.db.transaction():
+        with self.locked(name):
             existing = self.store.queue(name)
             if existing is not None:
                 self._check_same(existing, attributes)
@@ -109,7 +118,7 @@ class SqsService:
         if not text:
             return
         target_arn, _count = rules.check_redrive_policy(text)
-        target = self.store.queue_by_arn(target_arn)
+        target = self.store.queue_by_arn(target_arn) if self.scope.owns(target_arn) else None
         if target is None:
             reason = "Dead letter target does not exist."
         elif target.is_fifo != fifo:
@@ -143,8 +152,8 @@ class SqsService:
 
     def _all_attributes(self, queue: Queue) -> dict[str, str]:
         now = self.clock.now()
-        self.store.expire(queue.name, now - queue.number("MessageRetentionPeriod"))
-        counts = self.store.counts(queue.name, now)
+        self.store.expire(queue.arn, now - queue.number("MessageRetentionPeriod"))
+        counts = self.store.counts(queue.arn, now)
         return {
             "QueueArn": queue.arn,
             "ApproximateNumberOfMessages": str(counts.get("visible", 0)),
@@ -156,7 +165,7 @@ class SqsService:
         }
 
     def set_queue_attributes(self, name: str, attributes: Mapping[str, str]) -> Queue:
-        with self.db.transaction():
+        with self.locked(name):
             queue = self.queue(name)
             if "FifoQueue" in attributes:
                 raise InvalidAttributeValue(
@@ -176,13 +185,13 @@ class SqsService:
 
     def purge_queue(self, name: str) -> int:
         """Delete every message; at most once a minute per queue."""
-        with self.db.transaction():
+        with self.locked(name):
             queue = self.queue(name)
             now = self.clock.now()
             if queue.purged_at is not None and now - queue.purged_at < PURGE_INTERVAL:
                 raise PurgeQueueInProgress(f"Only one PurgeQueue operation on {name} is allowed every 60 seconds.")
             self.store.put_queue(dataclasses.replace(queue, purged_at=now))
-            return self.store.purge(name)
+            return self.store.purge(queue.arn)
 
     # sending
 
@@ -191,16 +200,16 @@ class SqsService:
         queue = self.queue(name)
         self._check_message(queue, message)
         dedup_id = self._dedup_id(queue, message)
-        with self.db.transaction():
+        with self.locked(name):
             now = self.clock.now()
-            seen = self.store.deduplicated(name, dedup_id, now) if dedup_id else None
+            seen = self.store.deduplicated(queue.arn, dedup_id, now) if dedup_id else None
             if seen is not None:
                 return self._sent(queue, message, seen[0], seen[1])
             stored = self._stored(queue, message, now, dedup_id, sender_id)
             seq = self.store.add_message(stored)
             if dedup_id:
-                self.store.remember(name, dedup_id, stored.message_id, seq, now + DEDUPLICATION_WINDOW)
-        self._wake_receivers()
+                self.store.remember(queue.arn, dedup_id, stored.message_id, seq, now + DEDUPLICATION_WINDOW)
+            self._arrived(queue.arn)
         return self._sent(queue, message, stored.message_id, seq)
 
     def _check_message(self, queue: Queue, message: OutgoingMessage) -> None:
@@ -239,7 +248,7 @@ class SqsService:
                 sender_id: str | None) -> Message:
         delay = queue.number("DelaySeconds") if message.delay_seconds is None else message.delay_seconds
         return Message(
-            seq=0, queue=queue.name, message_id=str(uuid.uuid4()), body=message.body, sent_at=now,
+            seq=0, queue=queue.arn, message_id=str(uuid.uuid4()), body=message.body, sent_at=now,
             visible_at=now + delay, attributes=dict(message.attributes),
             system_attributes=dict(message.system_attributes), group_id=message.group_id, dedup_id=dedup_id,
             sender_id=sender_id or self.account,
@@ -268,55 +277,44 @@ class SqsService:
     # receiving
 
     def receive(self, name: str, request: ReceiveRequest) -> list[Message]:
-        """Up to max_messages visible messages, now hidden for the visibility timeout, each with a new receipt.
-
-        With `long_polling` on, an empty queue is watched for up to WaitTimeSeconds (or the queue's
-        ReceiveMessageWaitTimeSeconds); otherwise the call answers at once.
-        """
+        """Up to max_messages visible messages, now hidden for the visibility timeout, each with a new receipt. Never
+        waits: long polling (WaitTimeSeconds) is the API's, which waits on `arrivals` between two calls."""
         rules.check_range("MaxNumberOfMessages", request.max_messages, 1, 10)
         rules.check_range("VisibilityTimeout", request.visibility_timeout, 0, 43_200)
         rules.check_range("WaitTimeSeconds", request.wait_seconds, 0, 20)
-        queue = self.queue(name)
-        wait = queue.number("ReceiveMessageWaitTimeSeconds") if request.wait_seconds is None else request.wait_seconds
-        deadline = self.clock.now() + (wait if self.long_polling else 0)
-        while True:
-            taken = self._receive_now(name, request)
-            if taken or self.clock.now() >= deadline:
-                return taken
-            self._wait(min(deadline, self.clock.now() + 1.0))
-
-    def _receive_now(self, name: str, request: ReceiveRequest) -> list[Message]:
-        with self.db.transaction():
+        if not self.ready(name):  # an empty queue answers from a read: no write transaction, no lock held
+            return []
+        with self.locked(name):
             queue = self.queue(name)
             now = self.clock.now()
-            self.store.expire(name, now - queue.number("MessageRetentionPeriod"))
+            self.store.expire(queue.arn, now - queue.number("MessageRetentionPeriod"))
             timeout = request.visibility_timeout
             if timeout is None:
                 timeout = queue.number("VisibilityTimeout")
             return self._take(queue, request.max_messages, now, now + timeout)
 
-    def _wait(self, until: float) -> None:
-        """Sleep until `until` (clock time) or until a message is sent, whichever comes first."""
-        wake = threading.Event()
-        with self._waiters_lock:
-            self._waiters.add(wake)
-        try:
-            self.clock.wait_until(until, wake)
-        finally:
-            with self._waiters_lock:
-                self._waiters.discard(wake)
+    def wait_seconds(self, name: str, request: ReceiveRequest) -> int:
+        """How long a receive that found nothing waits: WaitTimeSeconds, else ReceiveMessageWaitTimeSeconds."""
+        if request.wait_seconds is not None:
+            return request.wait_seconds
+        return int(self.queue(name).number("ReceiveMessageWaitTimeSeconds"))
 
-    def _wake_receivers(self) -> None:
-        with self._waiters_lock:
-            for waiter in self._waiters:
-                waiter.set()
+    def ready(self, name: str) -> bool:
+        """Whether a message of the queue is receivable now (a read; QueueDoesNotExist for an unknown queue)."""
+        queue = self.queue(name)
+        now = self.clock.now()
+        return self.store.has_visible(queue.arn, now, now - queue.number("MessageRetentionPeriod"))
+
+    def _arrived(self, queue_arn: str) -> None:
+        """Wake the receivers waiting on the queue once the current transaction has committed."""
+        self.db.after_commit(lambda: self.arrivals.notify(queue_arn))
 
     def _take(self, queue: Queue, wanted: int, now: float, hidden_until: float) -> list[Message]:
-        busy = self.store.busy_groups(queue.name, now) if queue.is_fifo else set()
+        busy = self.store.busy_groups(queue.arn, now) if queue.is_fifo else set()
         taken: list[Message] = []
         after = 0
         while len(taken) < wanted:
-            batch = self.store.visible(queue.name, now, wanted - len(taken), after, busy)
+            batch = self.store.visible(queue.arn, now, wanted - len(taken), after, busy)
             if not batch:
                 break
             for message in batch:
@@ -341,16 +339,17 @@ class SqsService:
         target = self.store.queue_by_arn(redrive[0])
         if target is None:
             return False
-        self.store.move(message.message_id, target.name, queue.arn, now)
+        self.store.move(message.message_id, target.arn, queue.arn, now)
+        self._arrived(target.arn)
         return True
 
     def delete_message(self, name: str, receipt: str) -> bool:
         """Delete the message of the most recent receipt; an older receipt succeeds without deleting (as AWS)."""
         message_id = receipt_message_id(receipt)
-        with self.db.transaction():
-            self.queue(name)
+        with self.locked(name):
+            queue = self.queue(name)
             message = self.store.message(message_id)
-            if message is None or message.queue != name or message.receipt != receipt:
+            if message is None or message.queue != queue.arn or message.receipt != receipt:
                 return False
             return self.store.delete_message(message_id)
 
@@ -358,10 +357,33 @@ class SqsService:
         """Hide an in-flight message for `timeout` seconds from now (0 makes it visible at once)."""
         rules.check_range("VisibilityTimeout", timeout, 0, 43_200)
         message_id = receipt_message_id(receipt)
-        with self.db.transaction():
-            self.queue(name)
+        with self.locked(name):
+            queue = self.queue(name)
             now = self.clock.now()
             message = self.store.message(message_id)
-            if message is None or message.queue != name or message.receipt != receipt or message.visible_at <= now:
+            if message is None or message.queue != queue.arn or message.receipt != receipt or message.visible_at <= now:
                 raise MessageNotInflight("Message does not exist or is not available for visibility timeout change.")
             self.store.set_visible_at(message_id, now + timeout)
+            if timeout == 0:
+                self._arrived(queue.arn)
+
+
+class QueuesByArn:
+    """The dead-letter path over every Region: a message sent to a queue ARN goes to that queue's account and
+    Region."""
+
+    def __init__(self, regions: Regional[SqsService]) -> None:
+        self.regions = regions
+
+    def send_by_arn(self, queue_arn: str, body: str, attributes: dict[str, str]) -> str:
+        scope = scopes.of_arn(queue_arn)
+        if scope is None:
+            raise QueueDoesNotExist()
+        return self.regions.at(scope).send_by_arn(queue_arn, body, attributes)
+
+    def ready(self, queue_arn: str) -> bool:
+        """Whether a message of the queue of that ARN is receivable now (long polling's look at the database)."""
+        scope = scopes.of_arn(queue_arn)
+        if scope is None:
+            raise QueueDoesNotExist()
+        return self.regions.at(scope).ready(self.regions.at(scope).queue_by_arn(queue_arn).name)

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cronbridge.store.db import Database, schema
-
-schema(
-    """
-    CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at REAL NOT NULL);
-    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
-    """
-)
+from cronbridge.store.database import Database
 
 
 class Leases:
@@ -26,16 +19,15 @@ class Leases:
         row = self.db.one("SELECT holder, expires_at FROM leases WHERE name = ?", (name,))
         if row is not None and not _free(row, holder, now, steal):
             return False
-        with self.db.transaction() as conn:
-            row = conn.execute("SELECT holder, expires_at FROM leases WHERE name = ?", (name,)).fetchone()
-            if row is not None and not _free(row, holder, now, steal):
-                return False
-            conn.execute(
+        with self.db.transaction() as conn:  # one statement decides: two standbys cannot both take it
+            taken = conn.execute(
                 "INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE"
-                " SET holder = excluded.holder, expires_at = excluded.expires_at",
-                (name, holder, now + ttl),
-            )
-        return True
+                " SET holder = excluded.holder, expires_at = excluded.expires_at"
+                " WHERE leases.holder = excluded.holder OR leases.expires_at <= ? OR leases.holder = ?"
+                " RETURNING holder",
+                (name, holder, now + ttl, now, steal or ""),
+            ).fetchone()
+        return taken is not None
 
     def release(self, name: str, holder: str) -> None:
         self.db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))

@@ -3,55 +3,24 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
 from typing import Literal
 
-from cronbridge.identity.model import KeyRecord, ManagedPolicy, PolicyVersion, Role, User
-from cronbridge.store.db import Database, schema
+from cronbridge.identity.model import KeyRecord, KeyUse, ManagedPolicy, PolicyVersion, Role, User
+from cronbridge.store.database import Database, Row
 
-OwnerKind = Literal["user", "role"]
-
-schema(
-    """
-    CREATE TABLE IF NOT EXISTS iam_users (
-        name TEXT PRIMARY KEY COLLATE NOCASE, user_id TEXT NOT NULL, arn TEXT NOT NULL, path TEXT NOT NULL,
-        created_at REAL NOT NULL, tags TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS iam_roles (
-        name TEXT PRIMARY KEY COLLATE NOCASE, role_id TEXT NOT NULL, arn TEXT NOT NULL, path TEXT NOT NULL,
-        trust_policy TEXT NOT NULL, description TEXT, max_session_duration INTEGER NOT NULL,
-        created_at REAL NOT NULL, tags TEXT NOT NULL);
-    CREATE TABLE IF NOT EXISTS iam_policies (
-        arn TEXT PRIMARY KEY, name TEXT NOT NULL, policy_id TEXT NOT NULL, path TEXT NOT NULL,
-        default_version TEXT NOT NULL, description TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL,
-        tags TEXT NOT NULL, next_version INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS iam_policy_versions (
-        policy_arn TEXT NOT NULL, version_id TEXT NOT NULL, document TEXT NOT NULL, created_at REAL NOT NULL,
-        PRIMARY KEY (policy_arn, version_id));
-    CREATE TABLE IF NOT EXISTS iam_inline_policies (
-        owner_kind TEXT NOT NULL, owner TEXT NOT NULL COLLATE NOCASE, name TEXT NOT NULL COLLATE NOCASE,
-        document TEXT NOT NULL, PRIMARY KEY (owner_kind, owner, name));
-    CREATE TABLE IF NOT EXISTS iam_attachments (
-        owner_kind TEXT NOT NULL, owner TEXT NOT NULL COLLATE NOCASE, policy_arn TEXT NOT NULL,
-        seq INTEGER NOT NULL, PRIMARY KEY (owner_kind, owner, policy_arn));
-    CREATE TABLE IF NOT EXISTS iam_access_keys (
-        access_key_id TEXT PRIMARY KEY, secret TEXT NOT NULL, status TEXT NOT NULL, created_at REAL NOT NULL,
-        user_name TEXT COLLATE NOCASE, role_arn TEXT, session_name TEXT, session_token TEXT, expires_at REAL,
-        session_policy TEXT, session_policy_arns TEXT NOT NULL DEFAULT '[]');
-    CREATE INDEX IF NOT EXISTS iam_access_keys_user ON iam_access_keys (user_name);
-    """
-)
-
+OwnerKind = Literal["user", "role", "group"]
 
 def _tags(text: str) -> dict[str, str]:
     return dict(json.loads(text))
 
 
-def _user(row: sqlite3.Row) -> User:
-    return User(row["name"], row["user_id"], row["arn"], row["path"], row["created_at"], _tags(row["tags"]))
+def _user(row: Row) -> User:
+    return User(row["name"], row["user_id"], row["arn"], row["path"], row["created_at"], _tags(row["tags"]),
+                row["permissions_boundary"])
 
 
-def _role(row: sqlite3.Row) -> Role:
+def _role(row: Row) -> Role:
     return Role(
         row["name"],
         row["role_id"],
@@ -62,10 +31,11 @@ def _role(row: sqlite3.Row) -> Role:
         row["description"],
         row["max_session_duration"],
         _tags(row["tags"]),
+        row["permissions_boundary"],
     )
 
 
-def _policy(row: sqlite3.Row) -> ManagedPolicy:
+def _policy(row: Row) -> ManagedPolicy:
     return ManagedPolicy(
         row["name"],
         row["policy_id"],
@@ -77,10 +47,11 @@ def _policy(row: sqlite3.Row) -> ManagedPolicy:
         row["description"],
         _tags(row["tags"]),
         row["attachments"],
+        row["boundaries"],
     )
 
 
-def _key(row: sqlite3.Row) -> KeyRecord:
+def _key(row: Row) -> KeyRecord:
     return KeyRecord(
         row["access_key_id"],
         row["secret"],
@@ -97,7 +68,9 @@ def _key(row: sqlite3.Row) -> KeyRecord:
 
 
 _POLICY_SELECT = (
-    "SELECT p.*, (SELECT COUNT(*) FROM iam_attachments a WHERE a.policy_arn = p.arn) AS attachments FROM iam_policies p"
+    "SELECT p.*, (SELECT COUNT(*) FROM iam_attachments a WHERE a.policy_arn = p.arn) AS attachments,"
+    " (SELECT COUNT(*) FROM iam_users u WHERE u.permissions_boundary = p.arn)"
+    " + (SELECT COUNT(*) FROM iam_roles r WHERE r.permissions_boundary = p.arn) AS boundaries FROM iam_policies p"
 )
 
 
@@ -111,9 +84,11 @@ class IdentityStore:
 
     def put_user(self, user: User) -> None:
         self.db.execute(
-            "INSERT INTO iam_users (name, user_id, arn, path, created_at, tags) VALUES (?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (name) DO UPDATE SET tags = excluded.tags",
-            (user.name, user.user_id, user.arn, user.path, user.created_at, json.dumps(user.tags)),
+            "INSERT INTO iam_users (name, user_id, arn, path, created_at, tags, permissions_boundary)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET tags = excluded.tags,"
+            " permissions_boundary = excluded.permissions_boundary",
+            (user.name, user.user_id, user.arn, user.path, user.created_at, json.dumps(user.tags),
+             user.permissions_boundary),
         )
 
     def user(self, name: str) -> User | None:
@@ -134,9 +109,10 @@ class IdentityStore:
     def put_role(self, role: Role) -> None:
         self.db.execute(
             "INSERT INTO iam_roles (name, role_id, arn, path, trust_policy, description, max_session_duration,"
-            " created_at, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
-            " trust_policy = excluded.trust_policy, description = excluded.description,"
-            " max_session_duration = excluded.max_session_duration, tags = excluded.tags",
+            " created_at, tags, permissions_boundary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name)"
+            " DO UPDATE SET trust_policy = excluded.trust_policy, description = excluded.description,"
+            " max_session_duration = excluded.max_session_duration, tags = excluded.tags,"
+            " permissions_boundary = excluded.permissions_boundary",
             (
                 role.name,
                 role.role_id,
@@ -147,6 +123,7 @@ class IdentityStore:
                 role.max_session_duration,
                 role.created_at,
                 json.dumps(role.tags),
+                role.permissions_boundary,
             ),
         )
 
@@ -262,8 +239,8 @@ class IdentityStore:
 
     def attach(self, kind: OwnerKind, owner: str, policy_arn: str) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO iam_attachments (owner_kind, owner, policy_arn, seq) VALUES (?, ?, ?,"
-            " (SELECT COALESCE(MAX(seq), 0) + 1 FROM iam_attachments))",
+            "INSERT INTO iam_attachments (owner_kind, owner, policy_arn, seq) VALUES (?, ?, ?,"
+            " (SELECT COALESCE(MAX(seq), 0) + 1 FROM iam_attachments)) ON CONFLICT DO NOTHING",
             (kind, owner, policy_arn),
         )
 
@@ -323,6 +300,23 @@ class IdentityStore:
         """Forget temporary keys that expired before `before` (kept a while so callers see ExpiredToken)."""
         return self.db.execute("DELETE FROM iam_access_keys WHERE expires_at IS NOT NULL AND expires_at < ?", (before,))
 
+    def note_key_use(self, access_key_id: str, use: KeyUse) -> None:
+        """Record that a key signed a request (GetAccessKeyLastUsed)."""
+        self.db.execute(
+            "UPDATE iam_access_keys SET last_used_at = ?, last_used_service = ?, last_used_region = ?"
+            " WHERE access_key_id = ?",
+            (use.at, use.service, use.region, access_key_id),
+        )
+
+    def key_use(self, access_key_id: str) -> KeyUse | None:
+        row = self.db.one(
+            "SELECT last_used_at, last_used_service, last_used_region FROM iam_access_keys WHERE access_key_id = ?",
+            (access_key_id,),
+        )
+        if row is None or row["last_used_at"] is None:
+            return None
+        return KeyUse(row["last_used_at"], row["last_used_service"] or "", row["last_used_region"] or "")
+
     def set_tags(self, table: str, key_column: str, key: str, tags: Mapping[str, str]) -> None:
-        assert table in ("iam_users", "iam_roles", "iam_policies")
+        assert table in ("iam_users", "iam_roles", "iam_policies", "iam_instance_profiles", "iam_oidc_providers")
         self.db.execute(f"UPDATE {table} SET tags = ? WHERE {key_column} = ?", (json.dumps(dict(tags)), key))

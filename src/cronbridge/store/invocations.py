@@ -8,37 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cronbridge.store.db import Database, schema
-
-schema(
-    """
-    CREATE TABLE IF NOT EXISTS invocations (
-        id INTEGER PRIMARY KEY, rule_arn TEXT NOT NULL, rule_name TEXT NOT NULL, target_id TEXT NOT NULL,
-        scheduled_at REAL NOT NULL, manual INTEGER NOT NULL DEFAULT 0, state TEXT NOT NULL,
-        client_token TEXT NOT NULL, started_at REAL, finished_at REAL, attempts INTEGER NOT NULL DEFAULT 0,
-        task_arns TEXT NOT NULL DEFAULT '[]', error_code TEXT, error_message TEXT,
-        UNIQUE (rule_arn, target_id, scheduled_at, manual));
-    CREATE INDEX IF NOT EXISTS invocations_rule ON invocations (rule_name, scheduled_at);
-    CREATE INDEX IF NOT EXISTS invocations_pending ON invocations (state) WHERE state = 'PENDING';
-    CREATE INDEX IF NOT EXISTS invocations_target ON invocations (rule_arn, target_id, id);
-    CREATE TABLE IF NOT EXISTS invocation_notes (invocation_id INTEGER PRIMARY KEY, note TEXT NOT NULL);
-    """
-)
-
-# columns added after the first release: (name, SQL type and default); added in place to older databases
-ADDED_COLUMNS = (
-    ("fired_at", "REAL"),
-    ("next_attempt_at", "REAL"),
-    ("exhausted", "TEXT"),
-    ("dead_letter", "TEXT"),
-    ("dead_letter_detail", "TEXT"),
-    ("covers_until", "REAL"),
-    ("slot_count", "INTEGER NOT NULL DEFAULT 1"),
-)
-SUMMARY_INDEX = (
-    "CREATE INDEX IF NOT EXISTS invocations_summaries ON invocations (rule_arn, target_id, scheduled_at)"
-    " WHERE covers_until IS NOT NULL"
-)
+from cronbridge.scope import Scope
+from cronbridge.store.database import Database, arn_like
 
 
 @dataclass
@@ -71,6 +42,7 @@ class Invocation:
     dead_letter_detail: str | None = None
     covers_until: float | None = None
     slot_count: int = 1
+    delivered: str | None = None  # what a target other than ECS made of it: a message id, an event id, a log stream
 
 
 @dataclass(frozen=True)
@@ -92,6 +64,7 @@ class Outcome:
     exhausted: str | None = None
     dead_letter: str | None = None
     dead_letter_detail: str | None = None
+    delivered: str | None = None
 
 
 def _row(row: Any) -> Invocation:
@@ -117,6 +90,7 @@ def _row(row: Any) -> Invocation:
         dead_letter_detail=row["dead_letter_detail"],
         covers_until=row["covers_until"],
         slot_count=row["slot_count"],
+        delivered=row["delivered"],
     )
 
 
@@ -125,15 +99,6 @@ class InvocationLog:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._add_columns()
-
-    def _add_columns(self) -> None:
-        with self.db.transaction() as conn:
-            present = {r["name"] for r in conn.execute("PRAGMA table_info(invocations)").fetchall()}
-            for name, kind in ADDED_COLUMNS:
-                if name not in present:
-                    conn.execute(f"ALTER TABLE invocations ADD COLUMN {name} {kind}")
-            conn.execute(SUMMARY_INDEX)
 
     def claim_slot(
         self,
@@ -151,14 +116,19 @@ class InvocationLog:
             for claim in claims:
                 if not manual and _covered(conn, rule_arn, claim.target_id, scheduled_at):
                     continue
-                cursor = conn.execute(
-                    "INSERT OR IGNORE INTO invocations (rule_arn, rule_name, target_id, scheduled_at, manual, state,"
-                    " client_token, fired_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)",
+                row = conn.execute(
+                    "INSERT INTO invocations (rule_arn, rule_name, target_id, scheduled_at, manual, state,"
+                    " client_token, fired_at) VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?)"
+                    " ON CONFLICT DO NOTHING RETURNING id",
                     (rule_arn, rule_name, claim.target_id, scheduled_at, int(manual), claim.token, fired_at),
-                )
-                if cursor.rowcount:
-                    row = conn.execute("SELECT * FROM invocations WHERE id = ?", (cursor.lastrowid,)).fetchone()
-                    claimed.append(_row(row))
+                ).fetchone()
+                if row is not None:  # the new row, as it was written (no read back): a slot is claimed once
+                    claimed.append(
+                        Invocation(
+                            int(row["id"]), rule_arn, rule_name, claim.target_id, scheduled_at, manual,
+                            "PENDING", claim.token, fired_at=fired_at,
+                        )
+                    )
         return claimed
 
     def claim(
@@ -182,11 +152,11 @@ class InvocationLog:
     ) -> Invocation | None:
         """One row for a run of `count` slots from `first` to `until` that passed the maximum event age unlaunched."""
         with self.db.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO invocations (rule_arn, rule_name, target_id, scheduled_at, manual, state,"
+            row = conn.execute(
+                "INSERT INTO invocations (rule_arn, rule_name, target_id, scheduled_at, manual, state,"
                 " client_token, fired_at, finished_at, error_code, error_message, exhausted, dead_letter,"
                 " dead_letter_detail, covers_until, slot_count)"
-                " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING *",
                 (
                     rule_arn,
                     rule_name,
@@ -204,10 +174,8 @@ class InvocationLog:
                     until if count > 1 or until != first else None,
                     count,
                 ),
-            )
-            if not cursor.rowcount:
-                return None
-            return _row(conn.execute("SELECT * FROM invocations WHERE id = ?", (cursor.lastrowid,)).fetchone())
+            ).fetchone()
+            return None if row is None else _row(row)
 
     def set_dead_letter(self, invocation_id: int, state: str | None, detail: str | None) -> None:
         self.db.execute(
@@ -225,6 +193,19 @@ class InvocationLog:
             )
             row = conn.execute("SELECT attempts FROM invocations WHERE id = ?", (invocation_id,)).fetchone()
             return int(row["attempts"]) if row else 0
+
+    def attempt_many(self, invocation_ids: Sequence[int], started_at: float) -> dict[int, int]:
+        """Count an attempt about to be made for each invocation (one statement); their attempt numbers by id."""
+        if not invocation_ids:
+            return {}
+        marks = ",".join("?" * len(invocation_ids))
+        with self.db.transaction() as conn:
+            rows = conn.execute(
+                "UPDATE invocations SET attempts = attempts + 1, started_at = COALESCE(started_at, ?),"
+                f" next_attempt_at = NULL WHERE id IN ({marks}) RETURNING id, attempts",
+                (started_at, *invocation_ids),
+            ).fetchall()
+        return {int(r[0]): int(r[1]) for r in rows}
 
     def retry_at(self, invocation_id: int, when: float, error_code: str, error_message: str) -> None:
         """The attempt failed retryably: the next one is due at `when` (kept across restarts)."""
@@ -252,6 +233,7 @@ class InvocationLog:
                 o.exhausted,
                 o.dead_letter,
                 o.dead_letter_detail,
+                o.delivered,
                 invocation_id,
             )
             for invocation_id, o in outcomes
@@ -259,7 +241,7 @@ class InvocationLog:
         with self.db.transaction() as conn:
             cursor = conn.executemany(
                 "UPDATE invocations SET state = ?, finished_at = ?, task_arns = ?, error_code = ?, error_message = ?,"
-                " exhausted = ?, dead_letter = ?, dead_letter_detail = ?, next_attempt_at = NULL"
+                " exhausted = ?, dead_letter = ?, dead_letter_detail = ?, delivered = ?, next_attempt_at = NULL"
                 " WHERE id = ? AND state = 'PENDING'",
                 rows,
             )
@@ -291,16 +273,36 @@ class InvocationLog:
         )
         return None if row is None or row["t"] is None else float(row["t"])
 
+    def last_slots(self, rule_arns: list[str]) -> dict[str, float]:
+        """last_slot of many rules or schedules at once (those with none recorded are left out)."""
+        found: dict[str, float] = {}
+        for start in range(0, len(rule_arns), 500):
+            chunk = rule_arns[start:start + 500]
+            rows = self.db.query(
+                "SELECT rule_arn, MAX(COALESCE(covers_until, scheduled_at)) AS t FROM invocations"
+                f" WHERE rule_arn IN ({','.join('?' * len(chunk))}) AND manual = 0 GROUP BY rule_arn",
+                chunk,
+            )
+            found.update({str(r["rule_arn"]): float(r["t"]) for r in rows if r["t"] is not None})
+        return found
+
     def of_rule(self, rule_arn: str) -> list[Invocation]:
         rows = self.db.query("SELECT * FROM invocations WHERE rule_arn = ? ORDER BY scheduled_at, id", (rule_arn,))
         return [_row(r) for r in rows]
 
-    def recent(self, rule_name: str | None = None, limit: int = 100, before_id: int | None = None) -> list[Invocation]:
+    def recent(
+        self, rule_arn: str | None = None, limit: int = 100, before_id: int | None = None, scope: Scope | None = None
+    ) -> list[Invocation]:
+        """The latest invocations, newest first: of one rule or schedule (by ARN), or of every rule and schedule of
+        `scope` (or of all)."""
         sql = "SELECT * FROM invocations WHERE id < ?"
         params: list[Any] = [before_id if before_id is not None else 2**62]
-        if rule_name is not None:
-            sql += " AND rule_name = ?"
-            params.append(rule_name)
+        if rule_arn is not None:
+            sql += " AND rule_arn = ?"
+            params.append(rule_arn)
+        elif scope is not None:
+            sql += " AND (rule_arn LIKE ? ESCAPE '\\' OR rule_arn LIKE ? ESCAPE '\\')"
+            params += [arn_like(scope, "events"), arn_like(scope, "scheduler")]
         sql += " ORDER BY id DESC LIMIT ?"
         params.append(limit)
         return [_row(r) for r in self.db.query(sql, params)]

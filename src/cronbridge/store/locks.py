@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from types import TracebackType
 
 
@@ -18,6 +19,7 @@ class PriorityLock:
         self._count = 0
         self._urgent: collections.deque[tuple[int, threading.Lock]] = collections.deque()
         self._normal: collections.deque[tuple[int, threading.Lock]] = collections.deque()
+        self._since = 0.0  # when the current owner took it (monotonic)
 
     def acquire(self, urgent: bool = False) -> None:
         me = threading.get_ident()
@@ -26,13 +28,13 @@ class PriorityLock:
             return
         with self._mutex:
             if self._owner is None and not self._urgent and not self._normal:
-                self._owner, self._count = me, 1
+                self._owner, self._count, self._since = me, 1, time.monotonic()
                 return
             turn = threading.Lock()
             turn.acquire()
             (self._urgent if urgent else self._normal).append((me, turn))
         turn.acquire()  # released by the thread that hands the lock over, with this thread as its owner
-        self._count = 1
+        self._count, self._since = 1, time.monotonic()
 
     def release(self) -> None:
         if self._owner != threading.get_ident():
@@ -47,6 +49,12 @@ class PriorityLock:
                 return
             self._owner, turn = queue.popleft()
         turn.release()
+
+    def stalled_for(self) -> float:
+        """Seconds the current owner has held the lock while other threads wait for it (0.0 when nobody waits)."""
+        if self._owner is None or not (self._urgent or self._normal):
+            return 0.0
+        return max(0.0, time.monotonic() - self._since)
 
     def owned(self) -> bool:
         """Whether the calling thread holds the lock."""

@@ -7,17 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from cronbridge.model.metrics import Dimensions, MetricId, Sample
-from cronbridge.store.db import Database, schema
-
-schema(
-    """
-    CREATE TABLE IF NOT EXISTS metric_samples (
-        id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL, dims TEXT NOT NULL,
-        ts REAL NOT NULL, total REAL NOT NULL, count REAL NOT NULL, minimum REAL, maximum REAL,
-        vals TEXT NOT NULL DEFAULT '[]', unit TEXT NOT NULL DEFAULT 'None');
-    CREATE INDEX IF NOT EXISTS metric_samples_metric ON metric_samples (namespace, name, dims, ts);
-    """
-)
+from cronbridge.scope import Scope
+from cronbridge.store.database import Database
 
 
 def dims_key(dims: Dimensions) -> str:
@@ -29,14 +20,16 @@ def _dims(text: str) -> Dimensions:
 
 
 class MetricStore:
-    """Samples by metric, read by time range; distinct metrics for ListMetrics."""
+    """Samples by metric in one account and Region, read by time range; distinct metrics for ListMetrics."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, scope: Scope) -> None:
         self.db = db
+        self.where = (scope.account, scope.region)
 
     def add(self, entries: Iterable[tuple[MetricId, Sample]]) -> None:
         rows = [
             (
+                *self.where,
                 m.namespace,
                 m.name,
                 dims_key(m.dims),
@@ -52,16 +45,17 @@ class MetricStore:
         ]
         with self.db.transaction() as conn:
             conn.executemany(
-                "INSERT INTO metric_samples (namespace, name, dims, ts, total, count, minimum, maximum, vals, unit)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO metric_samples (account, region, namespace, name, dims, ts, total, count, minimum,"
+                " maximum, vals, unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
     def samples(self, metric: MetricId, start: float, end: float) -> list[Sample]:
         rows = self.db.query(
             "SELECT ts, total, count, minimum, maximum, vals, unit FROM metric_samples"
-            " WHERE namespace = ? AND name = ? AND dims = ? AND ts >= ? AND ts < ? ORDER BY ts",
-            (metric.namespace, metric.name, dims_key(metric.dims), start, end),
+            " WHERE account = ? AND region = ? AND namespace = ? AND name = ? AND dims = ? AND ts >= ? AND ts < ?"
+            " ORDER BY ts",
+            (*self.where, metric.namespace, metric.name, dims_key(metric.dims), start, end),
         )
         return [
             Sample(r["ts"], r["total"], r["count"], r["minimum"], r["maximum"], tuple(json.loads(r["vals"])), r["unit"])
@@ -69,8 +63,8 @@ class MetricStore:
         ]
 
     def metrics(self, namespace: str | None, name: str | None, since: float) -> list[MetricId]:
-        sql = "SELECT DISTINCT namespace, name, dims FROM metric_samples WHERE ts >= ?"
-        params: list[Any] = [since]
+        sql = "SELECT DISTINCT namespace, name, dims FROM metric_samples WHERE account = ? AND region = ? AND ts >= ?"
+        params: list[Any] = [*self.where, since]
         if namespace is not None:
             sql += " AND namespace = ?"
             params.append(namespace)
@@ -80,7 +74,7 @@ class MetricStore:
         return [MetricId(r["namespace"], r["name"], _dims(r["dims"])) for r in self.db.query(sql, params)]
 
 
-RULES_ONLY = "rule_arn LIKE 'arn:%:events:%'"  # AWS/Events counts rules; Scheduler schedules share the log
+IN_SCOPE = "rule_arn >= ? AND rule_arn < ?"  # AWS/Events counts the scope's rules; schedules share the log
 _OUTCOMES = {  # the invocation log's terminal states (a SKIPPED slot, no-overlap, invoked nothing)
     "invoked": "state IN ('SUCCEEDED', 'FAILED')",
     "failed": "state = 'FAILED'",
@@ -89,48 +83,53 @@ _OUTCOMES = {  # the invocation log's terminal states (a SKIPPED slot, no-overla
 
 
 class InvocationCounts:
-    """The scheduler's counts per rule (AWS/Events), read from the durable invocation log: one value per event."""
+    """The scheduler's counts per rule (AWS/Events) of one account and Region, read from the durable invocation
+    log: one value per event."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, scope: Scope) -> None:
         self.db = db
+        self.rules = scope.arn("events", "rule/")  # every rule ARN of the scope starts so
+        self.bounds = [self.rules, self.rules + "\U0010ffff"]
 
     def instants(self, outcome: str, rule: str | None, start: float, end: float) -> list[float]:
         """When each rule invocation with `outcome` (invoked | failed | dead_lettered) was first attempted (else its
         slot), in [start, end), for one rule or all of them."""
         sql = (
             "SELECT COALESCE(started_at, scheduled_at) AS t FROM invocations"
-            f" WHERE {_OUTCOMES[outcome]} AND {RULES_ONLY}"
+            f" WHERE {_OUTCOMES[outcome]} AND {IN_SCOPE}"
             " AND COALESCE(started_at, scheduled_at) >= ? AND COALESCE(started_at, scheduled_at) < ?"
         )
-        params: list[Any] = [start, end]
+        params: list[Any] = [*self.bounds, start, end]
         if rule is not None:
-            sql += " AND rule_name = ?"
-            params.append(rule)
+            sql += " AND rule_arn = ?"
+            params.append(self.rules + rule)
         return [float(r["t"]) for r in self.db.query(sql, params)]
 
     def triggered(self, rule: str | None, start: float, end: float) -> list[float]:
         """Slot instants at which a rule fired (one per rule and slot, however many targets)."""
-        sql = f"SELECT DISTINCT rule_arn, scheduled_at FROM invocations WHERE manual = 0 AND {RULES_ONLY}"
+        sql = f"SELECT DISTINCT rule_arn, scheduled_at FROM invocations WHERE manual = 0 AND {IN_SCOPE}"
         sql += " AND scheduled_at >= ?"
         sql += " AND scheduled_at < ?"
-        params: list[Any] = [start, end]
+        params: list[Any] = [*self.bounds, start, end]
         if rule is not None:
-            sql += " AND rule_name = ?"
-            params.append(rule)
+            sql += " AND rule_arn = ?"
+            params.append(self.rules + rule)
         return [float(r["scheduled_at"]) for r in self.db.query(sql, params)]
 
     def rule_names(self, since: float) -> list[str]:
         rows = self.db.query(
-            f"SELECT DISTINCT rule_name FROM invocations WHERE {RULES_ONLY}"
+            f"SELECT DISTINCT rule_name FROM invocations WHERE {IN_SCOPE}"
             " AND COALESCE(started_at, scheduled_at) >= ?",
-            (since,),
+            (*self.bounds, since),
         )
         return [str(r["rule_name"]) for r in rows]
 
-    def outcomes(self) -> list[tuple[str, str, int]]:
-        """(rule, state, count) over the whole log, for the Prometheus endpoint."""
-        rows = self.db.query("SELECT rule_name, state, COUNT(*) AS n FROM invocations GROUP BY rule_name, state")
-        return [(str(r["rule_name"]), str(r["state"]), int(r["n"])) for r in rows]
+
+
+def outcomes(db: Database) -> list[tuple[str, str, int]]:
+    """(rule, state, count) over the whole log (every account and Region), for the Prometheus endpoint."""
+    rows = db.query("SELECT rule_name, state, COUNT(*) AS n FROM invocations GROUP BY rule_name, state")
+    return [(str(r["rule_name"]), str(r["state"]), int(r["n"])) for r in rows]
 
 
 class RuntimeCounts:

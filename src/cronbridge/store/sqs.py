@@ -4,29 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import sqlite3
 from collections.abc import Collection, Mapping
 
 from cronbridge.model.sqs import Message, MessageAttribute, Queue
-from cronbridge.store.db import Database, schema
-
-schema(
-    """
-    CREATE TABLE IF NOT EXISTS sqs_queues (
-        name TEXT PRIMARY KEY, arn TEXT NOT NULL UNIQUE, attributes TEXT NOT NULL, tags TEXT NOT NULL,
-        created_at REAL NOT NULL, modified_at REAL NOT NULL, purged_at REAL);
-    CREATE TABLE IF NOT EXISTS sqs_messages (
-        seq INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, message_id TEXT NOT NULL UNIQUE,
-        body TEXT NOT NULL, attributes TEXT NOT NULL, system_attributes TEXT NOT NULL,
-        sent_at REAL NOT NULL, visible_at REAL NOT NULL, receive_count INTEGER NOT NULL DEFAULT 0,
-        first_received_at REAL, receipt TEXT, group_id TEXT, dedup_id TEXT, sender_id TEXT,
-        dead_letter_source TEXT);
-    CREATE INDEX IF NOT EXISTS sqs_messages_queue ON sqs_messages (queue, seq);
-    CREATE TABLE IF NOT EXISTS sqs_dedup (
-        queue TEXT NOT NULL, dedup_id TEXT NOT NULL, message_id TEXT NOT NULL, seq INTEGER NOT NULL,
-        expires_at REAL NOT NULL, PRIMARY KEY (queue, dedup_id));
-    """
-)
+from cronbridge.scope import Scope
+from cronbridge.store.database import Database, Row
 
 
 def attributes_to_json(attributes: Mapping[str, MessageAttribute]) -> str:
@@ -51,14 +33,14 @@ def attributes_from_json(text: str) -> dict[str, MessageAttribute]:
     return out
 
 
-def _queue(row: sqlite3.Row) -> Queue:
+def _queue(row: Row) -> Queue:
     return Queue(
         name=row["name"], arn=row["arn"], attributes=json.loads(row["attributes"]), created_at=row["created_at"],
         modified_at=row["modified_at"], tags=json.loads(row["tags"]), purged_at=row["purged_at"],
     )
 
 
-def _message(row: sqlite3.Row) -> Message:
+def _message(row: Row) -> Message:
     return Message(
         seq=row["seq"], queue=row["queue"], message_id=row["message_id"], body=row["body"], sent_at=row["sent_at"],
         visible_at=row["visible_at"], attributes=attributes_from_json(row["attributes"]),
@@ -69,42 +51,46 @@ def _message(row: sqlite3.Row) -> Message:
 
 
 class SqsStore:
-    """Queues by name and their messages in send order; callers hold `db.transaction()` for multi-step changes."""
+    """Queues of one account and Region by name, and their messages in send order (messages and deduplication
+    records name their queue by its ARN); callers hold `db.transaction()` for multi-step changes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, scope: Scope) -> None:
         self.db = db
+        self.scope = scope
+        self._arns = scope.arn("sqs", "")  # every queue ARN of the scope starts so: ranges over it list the scope
 
     # queues
 
     def put_queue(self, queue: Queue) -> None:
         self.db.execute(
             "INSERT INTO sqs_queues (name, arn, attributes, tags, created_at, modified_at, purged_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET attributes = excluded.attributes,"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET attributes = excluded.attributes,"
             " tags = excluded.tags, modified_at = excluded.modified_at, purged_at = excluded.purged_at",
             (queue.name, queue.arn, json.dumps(queue.attributes), json.dumps(queue.tags), queue.created_at,
              queue.modified_at, queue.purged_at),
         )
 
     def queue(self, name: str) -> Queue | None:
-        row = self.db.one("SELECT * FROM sqs_queues WHERE name = ?", (name,))
-        return None if row is None else _queue(row)
+        return self.queue_by_arn(self._arns + name)
 
     def queue_by_arn(self, arn: str) -> Queue | None:
         row = self.db.one("SELECT * FROM sqs_queues WHERE arn = ?", (arn,))
         return None if row is None else _queue(row)
 
     def queues(self, prefix: str = "", after: str = "", limit: int = 1000) -> list[Queue]:
+        low = self._arns + max(prefix, after)
         rows = self.db.query(
-            "SELECT * FROM sqs_queues WHERE name > ? AND substr(name, 1, ?) = ? ORDER BY name LIMIT ?",
-            (after, len(prefix), prefix, limit),
+            "SELECT * FROM sqs_queues WHERE arn >= ? AND arn < ? AND arn > ? ORDER BY arn LIMIT ?",
+            (low, self._arns + prefix + "\U0010ffff", self._arns + after, limit),
         )
         return [_queue(r) for r in rows]
 
     def delete_queue(self, name: str) -> bool:
+        arn = self._arns + name
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM sqs_messages WHERE queue = ?", (name,))
-            conn.execute("DELETE FROM sqs_dedup WHERE queue = ?", (name,))
-            return conn.execute("DELETE FROM sqs_queues WHERE name = ?", (name,)).rowcount > 0
+            conn.execute("DELETE FROM sqs_messages WHERE queue = ?", (arn,))
+            conn.execute("DELETE FROM sqs_dedup WHERE queue = ?", (arn,))
+            return conn.execute("DELETE FROM sqs_queues WHERE arn = ?", (arn,)).rowcount > 0
 
     # messages
 
@@ -113,12 +99,13 @@ class SqsStore:
         with self.db.transaction() as conn:
             cursor = conn.execute(
                 "INSERT INTO sqs_messages (queue, message_id, body, attributes, system_attributes, sent_at,"
-                " visible_at, group_id, dedup_id, sender_id, dead_letter_source) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " visible_at, group_id, dedup_id, sender_id, dead_letter_source) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " RETURNING seq",
                 (message.queue, message.message_id, message.body, attributes_to_json(message.attributes),
                  attributes_to_json(message.system_attributes), message.sent_at, message.visible_at,
                  message.group_id, message.dedup_id, message.sender_id, message.dead_letter_source),
             )
-            return int(cursor.lastrowid or 0)
+            return int(cursor.fetchone()[0])
 
     def message(self, message_id: str) -> Message | None:
         row = self.db.one("SELECT * FROM sqs_messages WHERE message_id = ?", (message_id,))
@@ -126,7 +113,8 @@ class SqsStore:
 
     def visible(self, queue: str, now: float, limit: int, after: int = 0,
                 skip_groups: Collection[str] = ()) -> list[Message]:
-        """Messages receivable now, oldest first, after sequence `after`, outside the given FIFO groups."""
+        """Messages of a queue (by ARN) receivable now, oldest first, after sequence `after`, outside the given
+        FIFO groups."""
         sql = "SELECT * FROM sqs_messages WHERE queue = ? AND visible_at <= ? AND seq > ?"
         params: list[object] = [queue, now, after]
         if skip_groups:
@@ -134,6 +122,14 @@ class SqsStore:
             params.extend(skip_groups)
         rows = self.db.query(sql + " ORDER BY seq LIMIT ?", [*params, limit])
         return [_message(r) for r in rows]
+
+    def has_visible(self, queue: str, now: float, sent_after: float) -> bool:
+        """Whether a message is receivable now (visible, not past the queue's retention)."""
+        row = self.db.one(
+            "SELECT 1 FROM sqs_messages WHERE queue = ? AND visible_at <= ? AND sent_at >= ? LIMIT 1",
+            (queue, now, sent_after),
+        )
+        return row is not None
 
     def busy_groups(self, queue: str, now: float) -> set[str]:
         """FIFO message groups with a message in flight."""
@@ -173,8 +169,10 @@ class SqsStore:
     def counts(self, queue: str, now: float) -> dict[str, int]:
         """Visible, in-flight and delayed message counts."""
         row = self.db.one(
-            "SELECT SUM(visible_at <= ?) AS visible, SUM(visible_at > ? AND receive_count > 0) AS in_flight,"
-            " SUM(visible_at > ? AND receive_count = 0) AS delayed FROM sqs_messages WHERE queue = ?",
+            "SELECT SUM(CASE WHEN visible_at <= ? THEN 1 ELSE 0 END) AS visible,"
+            " SUM(CASE WHEN visible_at > ? AND receive_count > 0 THEN 1 ELSE 0 END) AS in_flight,"
+            " SUM(CASE WHEN visible_at > ? AND receive_count = 0 THEN 1 ELSE 0 END) AS delayed"
+            " FROM sqs_messages WHERE queue = ?",
             (now, now, now, queue),
         )
         return {k: int(row[k] or 0) for k in ("visible", "in_flight", "delayed")} if row else {}

@@ -8,20 +8,7 @@ from typing import Any
 
 from cronbridge.codec import decode, encode
 from cronbridge.model.ecs import Task
-from cronbridge.store.db import Database, schema
-
-schema(
-    """
-    CREATE TABLE IF NOT EXISTS tasks (
-        arn TEXT PRIMARY KEY, cluster TEXT NOT NULL, family TEXT NOT NULL,
-        last_status TEXT NOT NULL, desired_status TEXT NOT NULL, started_by TEXT,
-        created_at REAL NOT NULL, stopped_at REAL, client_token TEXT, body TEXT NOT NULL);
-    CREATE INDEX IF NOT EXISTS tasks_cluster ON tasks (cluster, desired_status, created_at);
-    CREATE INDEX IF NOT EXISTS tasks_token ON tasks (client_token) WHERE client_token IS NOT NULL;
-    CREATE INDEX IF NOT EXISTS tasks_stopped ON tasks (stopped_at) WHERE stopped_at IS NOT NULL;
-    """
-)
-
+from cronbridge.store.database import Database
 
 TOKEN_SECONDS = 86400.0  # how long ECS honours a RunTask clientToken
 
@@ -56,9 +43,13 @@ class TaskStore:
         self.write_rows([task_row(task, json.dumps(encode(task), separators=(",", ":")))])
 
     def write_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        """Insert or update tasks from rows built by task_row (one statement for all of them)."""
-        with self.db.lock:
-            self.db.conn.executemany(_UPSERT, rows)
+        """Insert or update tasks from rows built by task_row (one statement for all of them); a task that stopped
+        has no owner any more."""
+        stopped = [(row[0],) for row in rows if row[3] == "STOPPED"]
+        with self.db.transaction() as conn:
+            conn.executemany(_UPSERT, rows)
+            if stopped:
+                conn.executemany("DELETE FROM task_owners WHERE task_arn = ?", stopped)
 
     def get(self, arn: str) -> Task | None:
         self.db.settle()
@@ -72,6 +63,25 @@ class TaskStore:
         marks = ",".join("?" * len(arns))
         rows = self.db.query(f"SELECT body FROM tasks WHERE arn IN ({marks})", list(arns))
         return [decode(Task, json.loads(r["body"])) for r in rows]
+
+    def bodies(self, arns: Sequence[str]) -> list[tuple[str, str, float | None, str]]:
+        """(arn, cluster ARN, stopped at, the stored JSON body) of the tasks found: what DescribeTasks shows, without
+        decoding the tasks."""
+        self.db.settle()
+        if not arns:
+            return []
+        marks = ",".join("?" * len(arns))
+        rows = self.db.query(f"SELECT arn, cluster, stopped_at, body FROM tasks WHERE arn IN ({marks})", list(arns))
+        return [(r["arn"], r["cluster"], r["stopped_at"], r["body"]) for r in rows]
+
+    def used_tokens(self, tokens: Sequence[str]) -> set[str]:
+        """Which of these client tokens some task was started with (one query for a batch of RunTasks)."""
+        if not tokens:
+            return set()
+        self.db.settle()
+        marks = ",".join("?" * len(tokens))
+        rows = self.db.query(f"SELECT DISTINCT client_token FROM tasks WHERE client_token IN ({marks})", list(tokens))
+        return {r[0] for r in rows}
 
     def by_client_token(self, token: str) -> list[Task]:
         self.db.settle()

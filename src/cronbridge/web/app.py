@@ -8,11 +8,14 @@ from typing import TYPE_CHECKING
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from cronbridge.api import intake
 from cronbridge.web import auth, live, pages
+from cronbridge.web.sessions import Sessions, signing_key
 
 if TYPE_CHECKING:
     from cronbridge.system import System
@@ -22,7 +25,7 @@ SESSION_HOURS = 12
 
 
 def build(system: System) -> Starlette:
-    secret = auth.session_secret(system.settings.data_dir)
+    secret = signing_key(system.db, system.settings.data_dir)
     app = Starlette(
         routes=[*auth.routes(), *pages.routes(), *live.routes(), Mount("/static", StaticFiles(directory=STATIC))],
         middleware=[
@@ -35,9 +38,14 @@ def build(system: System) -> Starlette:
                 path="/console",
             )
         ],
-        exception_handlers={auth.SignInRequired: auth.to_sign_in},
+        exception_handlers={
+            auth.SignInRequired: auth.to_sign_in,
+            auth.PageDenied: auth.to_denied,
+            ClientDisconnect: intake.hung_up,  # a form cut off mid-body: nobody to answer, nothing to log
+        },
     )
     app.state.system = system
+    app.state.sessions = Sessions(system.docs, system.clock, system.home, SESSION_HOURS)
     return app
 
 

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import asdict, is_dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
+from cronbridge import scope as scopes
+from cronbridge.ecs.service import TASKDEF
+from cronbridge.events.service import bus_name
 from cronbridge.iam.evaluate import Request, evaluate
 from cronbridge.model.ecs import TaskDefinition
+from cronbridge.scope import Scope
 
 if TYPE_CHECKING:
+    from cronbridge.identity.service import IdentityService
     from cronbridge.system import System
 
 MAX_ROWS = 500
 
 
-def _identity(system: System) -> Any | None:
-    return getattr(system, "identity", None)
+def _identity(system: System) -> IdentityService:
+    return system.identity
 
 
 def _plain(value: Any) -> dict[str, Any]:
@@ -41,8 +47,6 @@ def document(text: Any) -> str:
 def overview(system: System) -> dict[str, Any]:
     """Roles and customer-managed policies (the identity store's own, not AWS's catalogue)."""
     identity = _identity(system)
-    if identity is None:
-        return {"available": False, "roles": [], "policies": []}
     roles = [_plain(r) for r in identity.list_roles()[:MAX_ROWS]]
     policies = [_plain(p) for p in identity.store.policies(scope="Local")[:MAX_ROWS]]
     return {"available": True, "roles": roles, "policies": policies}
@@ -50,8 +54,6 @@ def overview(system: System) -> dict[str, Any]:
 
 def role(system: System, name: str) -> dict[str, Any] | None:
     identity = _identity(system)
-    if identity is None:
-        return None
     try:
         found = identity.get_role(name)
     except Exception:  # NoSuchEntity: the page says so
@@ -76,12 +78,12 @@ def role(system: System, name: str) -> dict[str, Any] | None:
 def used_by(system: System, role_arn: str) -> list[str]:
     """Who hands this role on: rule targets (EventBridge assumes it) and task definitions (ECS passes it)."""
     users = [
-        f"rule {r.name} (target {t.id})"
-        for r in system.events.list_rules(limit=MAX_ROWS)
-        for t in system.events.targets(r.name)
+        f"rule {r.name} in {region_of(r.arn)} (target {t.id})"
+        for r in itertools.islice(system.events.iter_rules(), MAX_ROWS)
+        for t in system.events.targets(scopes.of_arn(r.arn) or system.home, r.name, bus_name(r.event_bus_name))
         if t.role_arn == role_arn
     ]
-    for d in system.ecs.list_task_definitions()[:MAX_ROWS]:
+    for d in itertools.islice(system.docs.iter_all(TASKDEF, TaskDefinition), MAX_ROWS):
         if role_arn in (d.execution_role_arn, d.task_role_arn):
             kind = "execution role" if d.execution_role_arn == role_arn else "task role"
             users.append(f"task definition {d.family}:{d.revision} ({kind})")
@@ -91,10 +93,10 @@ def used_by(system: System, role_arn: str) -> list[str]:
 def passers(system: System, role_arn: str) -> list[str]:
     """Users and roles whose policies allow iam:PassRole on this role (to ECS tasks), with the deciding policy."""
     identity = _identity(system)
-    if identity is None:
-        return []
     found = []
-    owners = [("user", u.name, u.arn) for u in identity.list_users()[:MAX_ROWS]]
+    owners: list[tuple[Literal["user", "role"], str, str]] = [
+        ("user", u.name, u.arn) for u in identity.list_users()[:MAX_ROWS]
+    ]
     owners += [("role", r.name, r.arn) for r in identity.list_roles()[:MAX_ROWS]]
     for kind, name, arn in owners:
         request = Request("iam:PassRole", role_arn, arn, {"iam:PassedToService": "ecs-tasks.amazonaws.com"})
@@ -105,12 +107,5 @@ def passers(system: System, role_arn: str) -> list[str]:
     return found
 
 
-def rules_using(system: System, definition: TaskDefinition) -> list[str]:
-    """Rules whose targets run this task definition (by ARN, family:revision or family)."""
-    refs = {definition.task_definition_arn, f"{definition.family}:{definition.revision}", definition.family}
-    return [
-        r.name
-        for r in system.events.list_rules(limit=MAX_ROWS)
-        for t in system.events.targets(r.name)
-        if t.ecs_parameters and t.ecs_parameters.task_definition_arn in refs
-    ]
+def region_of(arn: str) -> str:
+    return (scopes.of_arn(arn) or Scope("", "")).region

@@ -9,7 +9,8 @@ from starlette.routing import Route
 from cronbridge import overview
 from cronbridge.errors import AwsError
 from cronbridge.model.logs import Position
-from cronbridge.web.auth import signed_in
+from cronbridge.web.auth import PageDenied, SignInRequired, signed_in
+from cronbridge.web.region import here
 from cronbridge.web.render import utc_ms
 from cronbridge.web.resources import parse_instant
 
@@ -19,8 +20,10 @@ BATCH = 500
 def _guard(request: Request) -> Response | None:
     try:
         signed_in(request)
-    except Exception:
+    except SignInRequired:
         return JSONResponse({"message": "sign in first"}, 401)
+    except PageDenied as denied:
+        return JSONResponse({"message": denied.message}, 403)
     return None
 
 
@@ -28,7 +31,7 @@ async def task_status(request: Request) -> Response:
     if (refused := _guard(request)) is not None:
         return refused
     system = request.app.state.system
-    found = overview.find_task(system, request.path_params["cluster"], request.path_params["id"])
+    found = overview.find_task(system, here(request), request.path_params["cluster"], request.path_params["id"])
     if found is None:
         return JSONResponse({"message": "no such task"}, 404)
     return JSONResponse(overview.task_to_json(found, system.clock.now()))
@@ -42,7 +45,7 @@ async def stream_events(request: Request) -> Response:
     params = request.query_params
     try:
         after = Position.from_number(int(params.get("after", "0")))
-        page = system.logs.filter_events(
+        page = system.logs.at(here(request)).filter_events(
             params.get("group", ""),
             stream_names=[params.get("stream", "")],
             after=after,

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
+from cronbridge.ecs.outcome import short, task_outcome
 from cronbridge.overview import iso
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -55,18 +56,30 @@ def query(**params: Any) -> str:
 
 
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-ENV.filters.update(utc=utc, utc_ms=utc_ms, iso=iso, seconds=seconds, pretty=pretty)
+def fromjson(text: str) -> Any:
+    """A stored JSON document (an event) for a template to read fields of; {} when it is not JSON."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return {}
+
+
+ENV.filters.update(utc=utc, utc_ms=utc_ms, iso=iso, seconds=seconds, pretty=pretty, fromjson=fromjson,
+                   outcome_of=task_outcome, short=short)
 ENV.globals.update(query=query)
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     from cronbridge.web.auth import csrf_token
+    from cronbridge.web.region import here, regions
 
     full = {
         "request": request,
         "csrf": csrf_token(request),
         "key": request.session.get("key"),
-        "identity": getattr(request.app.state.system, "identity", None) is not None,
+        "region": here(request).region,
+        "regions": regions(request) if request.session.get("key") else [],
+        "identity": True,
         **context,
     }
     return HTMLResponse(ENV.get_template(name).render(full), status)

@@ -12,11 +12,13 @@ from starlette.routing import Route
 from cronbridge.codec import camel, encode
 from cronbridge.ecs.service import TASKDEF, taskdef_key
 from cronbridge.errors import AwsError
+from cronbridge.logs.service import LogService
 from cronbridge.model.ecs import TaskDefinition
 from cronbridge.model.logs import Position, StreamOrder
 from cronbridge.store.views import Views
-from cronbridge.web import identity_view
-from cronbridge.web.auth import signed_in
+from cronbridge.web import identity_view, taskdef_users, watch_pages
+from cronbridge.web.auth import refusal, signed_in
+from cronbridge.web.region import here
 from cronbridge.web.render import page
 
 if TYPE_CHECKING:
@@ -49,7 +51,7 @@ async def log_groups(request: Request) -> Response:
     system = _system(request)
     prefix, token = request.query_params.get("prefix", ""), request.query_params.get("token")
     try:
-        groups, following = system.logs.describe_groups(prefix=prefix, limit=PAGE, token=token)
+        groups, following = system.logs.at(here(request)).describe_groups(prefix=prefix, limit=PAGE, token=token)
     except AwsError as err:
         groups, following = [], None
         request.state.error = err.message
@@ -74,13 +76,15 @@ async def log_group(request: Request) -> Response:
         "error": None,
     }
     try:
-        group = system.logs.get_group(name)
-        streams, following = system.logs.describe_streams(
+        logs = system.logs.at(here(request))
+        group = logs.get_group(name)
+        streams, following = logs.describe_streams(
             name, order_by=StreamOrder.LAST_EVENT_TIME, descending=True, limit=PAGE, token=params.get("token")
         )
         context.update(group=group, streams=streams, following=following)
         if context["filter"] or context["start"] or context["end"]:
-            context["matches"] = _search(system, name, None, params).events
+            context["matches"] = _search(logs, name, None, params).events
+        context.update(await _query_box(request, system, name))
     except AwsError as err:
         if err.code == "ResourceNotFoundException" and "group" not in context:
             return page(request, "not_found.html", {"what": f"log group {name}"}, status=404)
@@ -88,8 +92,21 @@ async def log_group(request: Request) -> Response:
     return page(request, "log_group.html", context)
 
 
-def _search(system: System, group: str, stream: str | None, params: Any) -> Any:
-    return system.logs.filter_events(
+async def _query_box(request: Request, system: System, group: str) -> dict[str, Any]:
+    """The Logs Insights box; a query runs only when the principal may start one on the group (logs:StartQuery)."""
+    params = request.query_params
+    scope = here(request)
+    if params.get("query"):
+        arn = scope.arn("logs", f"log-group:{group}:log-stream:")
+        denied = refusal(request, "logs:StartQuery", [arn])
+        if denied is not None:
+            return {"insights_query": params["query"], "query_result": None,
+                    "query_error": f"AccessDeniedException: {denied}"}
+    return await watch_pages.query_box(system, scope, group, params, parse_instant)
+
+
+def _search(logs: LogService, group: str, stream: str | None, params: Any) -> Any:
+    return logs.filter_events(
         group,
         stream_names=[stream] if stream else None,
         start=parse_instant(params.get("start")),
@@ -116,26 +133,30 @@ async def log_stream(request: Request) -> Response:
         "error": None,
     }
     try:
-        system.logs.get_stream(group, stream)
-        context["events"], context["after"], context["older"] = _stream_events(system, group, stream, params)
+        logs = system.logs.at(here(request))
+        logs.get_stream(group, stream)
+        context["events"], context["after"], context["older"] = _stream_events(logs, group, stream, params)
         context["paging"] = bool(params.get("before"))
     except AwsError as err:
-        if err.code == "ResourceNotFoundException":
-            return page(request, "not_found.html", {"what": f"log stream {stream} in {group}"}, status=404)
-        context["error"] = f"{err.code}: {err.message}"
+        if err.code != "ResourceNotFoundException":
+            context["error"] = f"{err.code}: {err.message}"
+        elif not system.logs.at(here(request)).group_exists(group):
+            return page(request, "not_found.html", {"what": f"log group {group}"}, status=404)
+        else:
+            context["missing"] = True  # a stream the task page links to before (or without) a first line
     return page(request, "log_stream.html", context)
 
 
-def _stream_events(system: System, group: str, stream: str, params: Any) -> tuple[list[Any], int, int | None]:
+def _stream_events(logs: LogService, group: str, stream: str, params: Any) -> tuple[list[Any], int, int | None]:
     """The newest events (those before `?before=`, or those matching the filter and range), the position live tail
     continues from, and where older events start (None when there are none)."""
     before = params.get("before", "")
     if params.get("filter") or params.get("start") or params.get("end"):
-        events = _search(system, group, stream, params).events
+        events = _search(logs, group, stream, params).events
     elif before.isdigit():
-        events = system.logs.get_events(group, stream, before=Position.from_number(int(before)), limit=EVENTS).events
+        events = logs.get_events(group, stream, before=Position.from_number(int(before)), limit=EVENTS).events
     else:
-        events = system.logs.get_events(group, stream, limit=EVENTS).events
+        events = logs.get_events(group, stream, limit=EVENTS).events
     after = events[-1].position.number() if events else 0
     older = events[0].position.number() if len(events) == EVENTS and not params.get("filter") else None
     return events, after, older
@@ -144,7 +165,7 @@ def _stream_events(system: System, group: str, stream: str, params: Any) -> tupl
 async def task_definitions(request: Request) -> Response:
     system = _system(request)
     after = request.query_params.get("after", "")
-    found = system.docs.list(TASKDEF, TaskDefinition, after=after, limit=PAGE + 1)
+    found = system.docs.list(TASKDEF, TaskDefinition, here(request), after=after, limit=PAGE + 1)
     rows = found[:PAGE]
     following = taskdef_key(rows[-1].family, rows[-1].revision) if len(found) > PAGE else None
     return page(request, "task_definitions.html", {"definitions": rows, "following": following})
@@ -154,21 +175,26 @@ async def task_definition(request: Request) -> Response:
     system = _system(request)
     family, revision = request.path_params["family"], request.path_params["revision"]
     try:
-        found = system.ecs.task_definition(f"{family}:{revision}")
+        found = system.ecs.task_definition(here(request), f"{family}:{revision}")
     except AwsError:
         return page(request, "not_found.html", {"what": f"task definition {family}:{revision}"}, status=404)
     document = encode(found, camel)
+    try:
+        latest = system.ecs.task_definition(here(request), family).revision
+    except AwsError:  # every revision inactive: a run by family fails
+        latest = 0
+    users = taskdef_users.users_of(system, found)
     return page(
         request,
         "task_definition.html",
-        {"definition": found, "document": document, "used_by": identity_view.rules_using(system, found)},
+        {"definition": found, "document": document, "users": users, "latest": latest},
     )
 
 
 async def clusters(request: Request) -> Response:
     system = _system(request)
     views = Views(system.db)
-    found = [(c, views.running_count(c.cluster_arn)) for c in system.ecs.list_clusters()[:500]]
+    found = [(c, views.running_count(c.cluster_arn)) for c in system.ecs.list_clusters(here(request))[:500]]
     return page(request, "clusters.html", {"clusters": found})
 
 

@@ -14,6 +14,7 @@ from cronbridge import overview
 from cronbridge.errors import AwsError
 from cronbridge.web import history
 from cronbridge.web.auth import form, refusal, signed_in
+from cronbridge.web.region import here
 from cronbridge.web.render import page
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def _system(request: Request) -> System:
 def _found(request: Request) -> tuple[System, Any, Response | None]:
     system = _system(request)
     group, name = request.path_params["group"], request.path_params["name"]
-    schedule = overview.find_schedule(system, group, name)
+    schedule = overview.find_schedule(system, here(request), group, name)
     if schedule is None:
         return system, None, page(request, "not_found.html", {"what": f"schedule {group}/{name}"}, status=404)
     return system, schedule, None
@@ -48,7 +49,7 @@ async def schedule(request: Request) -> Response:
     definition, problem = None, None
     if params is not None:
         try:
-            definition = system.ecs.task_definition(params.task_definition_arn)
+            definition = system.ecs.task_definition(here(request), params.task_definition_arn)
         except AwsError as err:
             problem = err.message
     context = {
@@ -59,7 +60,7 @@ async def schedule(request: Request) -> Response:
         "input_pretty": overview.pretty_json(target.input),
         "address": _address(found),
         "flash": request.session.pop("flash", None),
-        **history.context(system, request, found.key),
+        **history.context(system, request, found.arn),
     }
     return page(request, "schedule.html", context)
 
@@ -76,10 +77,9 @@ async def set_state(request: Request) -> Response:
     if denied:
         request.session["flash"] = denied
         return RedirectResponse(_address(found), 303)
-    s = system.settings
     try:
         changed = dataclasses.replace(found, state=state, client_token=None)
-        system.schedules.update(s.region, s.account_id, changed)  # type: ignore[attr-defined]
+        system.schedules.update(here(request), changed)
         request.session["flash"] = f"{found.key} is now {state}."
     except AwsError as err:
         request.session["flash"] = f"Could not change {found.key}: {err.code}: {err.message}"

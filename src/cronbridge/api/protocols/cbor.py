@@ -42,8 +42,11 @@ def decode(body: bytes) -> dict[str, Any]:
         value = cbor2.loads(body)
     except (cbor2.CBORDecodeError, ValueError, TypeError) as exc:
         raise AwsError(f"Malformed CBOR: {exc}", "SerializationException") from exc
+    except RecursionError:
+        raise AwsError("The request nests maps or arrays too deep.", "SerializationException") from None
     if not isinstance(value, dict):
         raise AwsError("The request body must be a CBOR map.", "SerializationException")
+    json_protocol.check_value(value)
     return {str(k): _plain(v) for k, v in value.items()}
 
 
@@ -53,7 +56,11 @@ def encode(value: Any) -> bytes:
 
 def dispatch(service: JsonService, action: str, body: bytes, ctx: RequestContext) -> dict[str, Any]:
     """Validate against the model and run one operation; AwsError for anything the client got wrong."""
-    return json_protocol.run(service, action, body, decode, ctx)
+    return json_protocol.run(service, action, body, _members, ctx)
+
+
+def _members(body: bytes) -> dict[str, Any]:
+    return json_protocol.without_nulls(decode(body))
 
 
 def error_body(err: AwsError) -> bytes:

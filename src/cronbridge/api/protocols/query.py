@@ -16,9 +16,10 @@ from xml.sax.saxutils import escape
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 from starlette.responses import Response
 
+from cronbridge.api import faults
 from cronbridge.api.authz import authorize_call
 from cronbridge.api.context import RequestContext
-from cronbridge.api.protocols.shapes import operation, validate, validation_message
+from cronbridge.api.protocols.shapes import operation, shown, validate, validation_message
 from cronbridge.errors import AwsError
 
 log = logging.getLogger("cronbridge.api.query")
@@ -49,9 +50,9 @@ def handle(service_name: str | None, body: bytes, ctx: RequestContext) -> Respon
         return _call(service, parse_form(body), ctx)
     except AwsError as err:
         return error_response(err, namespace)
-    except Exception:  # a bug of ours: say so in AWS's shape, keep serving
-        log.exception("internal error in %s", service_name)
-        return error_response(AwsError("Internal error; see the server log.", "InternalFailure", 500), namespace)
+    except Exception as exc:  # a full disk (503), or a bug of ours: say so in AWS's shape, keep serving
+        fault = faults.answer(exc, f"{service_name}.{form_action(body)}")
+        return error_response(AwsError(fault.message, fault.query_code or fault.code, fault.status), namespace)
 
 
 def _call(service: QueryService, form: dict[str, str], ctx: RequestContext) -> Response:
@@ -62,12 +63,26 @@ def _call(service: QueryService, form: dict[str, str], ctx: RequestContext) -> R
         version = form.get("Version", "")
         raise AwsError(f"Could not find operation {action} for version {version}", "InvalidAction")
     params = decode(op.input_shape, form) if op.input_shape is not None else {}
-    problems = validate(op, params, "ValidationError") + pattern_problems(op.input_shape, params)
+    problems = [_member_named(p) for p in validate(op, params, "ValidationError")]
+    problems += pattern_problems(op.input_shape, params)
     if problems:
         raise AwsError(validation_message(problems), "ValidationError")
     authorize_call(ctx, service.signing_name, action, params, query=True)
     result = handler(ctx, params) or {}
     return Response(render(op, result, service.namespace), 200, media_type=MEDIA_TYPE)
+
+
+_AT = re.compile(r" at '([A-Z])")
+
+
+def _member_named(problem: str) -> str:
+    """IAM's and STS's messages name a member in camelCase (`at 'roleSessionName'`), not as the form spells it."""
+    return _AT.sub(lambda m: f" at '{m.group(1).lower()}", problem, count=1)
+
+
+def form_action(body: bytes) -> str:
+    """The Action a form names (for the log), without failing on anything."""
+    return dict(parse_qsl(body.decode("utf-8", "replace"))).get("Action", "?")
 
 
 def parse_form(body: bytes) -> dict[str, str]:
@@ -154,7 +169,7 @@ def pattern_problems(shape: StructureShape | None, params: Mapping[str, Any]) ->
         if isinstance(value, str) and pattern and not _matches(pattern, value):
             where = name[:1].lower() + name[1:]
             problems.append(
-                f"Value '{value}' at '{where}' failed to satisfy constraint: "
+                f"Value '{shown(value)}' at '{where}' failed to satisfy constraint: "
                 f"Member must satisfy regular expression pattern: {pattern}"
             )
     return problems

@@ -13,7 +13,7 @@ from botocore.model import OperationModel, Shape
 
 from cronbridge.api.authz import authorize_call
 from cronbridge.api.context import RequestContext
-from cronbridge.api.protocols.json import encode_body, parse_body
+from cronbridge.api.protocols.json import encode_body, parse_body, without_nulls
 from cronbridge.api.protocols.shapes import service_model, validate, validation_message
 from cronbridge.errors import AwsError
 
@@ -85,7 +85,7 @@ def dispatch(
     if handler is None:
         raise AwsError(f"Operation {name} is not supported.", "UnknownOperationException", 404)
     op = service_model(service.model).operation_model(name)
-    params = parse_input(op, labels, query, body)
+    params = without_nulls(parse_input(op, labels, query, body))
     problems = validate(op, params, service.validation_code)
     if problems:
         raise AwsError(validation_message(problems), service.validation_code)

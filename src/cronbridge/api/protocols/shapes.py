@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from itertools import repeat
 from typing import Any
 
 import botocore.session
@@ -20,12 +21,22 @@ def service_model(name: str) -> ServiceModel:
     return _SESSION.get_service_model(name)
 
 
-@functools.cache
 def operation(service: str, name: str) -> OperationModel | None:
-    model = service_model(service)
-    return model.operation_model(name) if name in model.operation_names else None
+    """The named operation of a service, or None (only known names are cached: a caller chooses `name`)."""
+    return _operation(service, name) if name in _names(service) else None
 
 
+@functools.cache
+def _names(service: str) -> frozenset[str]:
+    return frozenset(service_model(service).operation_names)
+
+
+@functools.cache
+def _operation(service: str, name: str) -> OperationModel:
+    return service_model(service).operation_model(name)
+
+
+MAX_PROBLEMS = 10  # constraint messages gathered and quoted: a list of 20,000 wrong items is not 20,000 messages
 _SCALARS: dict[str, frozenset[type]] = {  # exact JSON-decoded types (bool is not an integer here)
     "string": frozenset({str}),
     "boolean": frozenset({bool}),
@@ -100,9 +111,7 @@ def _structure(shape: StructureShape, memo: dict[str, Checker]) -> Checker:
             return
         for name in required:
             if value.get(name) is None:
-                problems.append(
-                    f"Value null at '{render((path, name))}' failed to satisfy constraint: Member must not be null"
-                )
+                _null((path, name), problems)
         for name, item in value.items():
             member = members.get(name)
             if member is not None and item is not None:
@@ -111,20 +120,84 @@ def _structure(shape: StructureShape, memo: dict[str, Checker]) -> Checker:
     return check
 
 
+def _null(path: Path, problems: list[str]) -> None:
+    problems.append(f"Value null at '{render(path)}' failed to satisfy constraint: Member must not be null")
+
+
 def _list(shape: ListShape, memo: dict[str, Checker]) -> Checker:
     item_checker = _compile(shape.member, memo)
     length = _length(shape)
+    all_valid = _flat_items(shape.member) if isinstance(shape.member, StructureShape) else None
 
     def check(value: Any, path: Path, problems: list[str]) -> None:
         if not isinstance(value, list):
             problems.append(f"Value at '{render(path)}' failed to satisfy constraint: Member must be a list")
             return
-        length(len(value), path, problems)
+        before = len(problems)
+        length(len(value), path, problems, None)
+        if len(problems) > before:  # a list of the wrong length: its items are not worth checking one by one
+            return
+        if all_valid is not None and all_valid(value):
+            return  # the common case of a long list (PutLogEvents' 10,000 events): one pass per member, no paths
         for i, item in enumerate(value):
-            if item is not None:
+            if len(problems) >= MAX_PROBLEMS:
+                return
+            if item is None:
+                _null((path, f"{i + 1}.member"), problems)
+            else:
                 item_checker(item, (path, f"{i + 1}.member"), problems)
 
     return check
+
+
+def _flat_items(shape: StructureShape) -> Callable[[list[Any]], bool] | None:
+    """For a structure whose members are all scalars: a quick test that every item of a list of them is valid, one
+    member at a time over the whole list with C-level builtins (the item-by-item checker then runs only to word
+    what is wrong); None for other structures."""
+    tests: list[tuple[str, bool, Callable[[list[Any]], bool]]] = []
+    required = set(shape.required_members)
+    for name, member in shape.members.items():
+        test = _scalars_test(member)
+        if test is None:
+            return None
+        tests.append((name, name in required, test))
+
+    def all_valid(items: list[Any]) -> bool:
+        if not items or set(map(type, items)) != {dict}:
+            return not items
+        for name, needed, test in tests:
+            values = list(map(dict.get, items, repeat(name)))  # C-level: no Python step per item
+            if None in values:
+                if needed:
+                    return False
+                values = [v for v in values if v is not None]
+            if values and not test(values):
+                return False
+        return True
+
+    return all_valid
+
+
+def _scalars_test(shape: Shape) -> Callable[[list[Any]], bool] | None:
+    """A scalar shape's constraints as a test of a whole list of values (none of them None); None for shapes that
+    are not plain scalars."""
+    kinds = _SCALARS.get(shape.type_name)
+    if kinds is None or shape.type_name == "boolean" or (shape.type_name == "string" and shape.enum):
+        return None
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if shape.type_name == "string":
+        return lambda values: (
+            set(map(type, values)) == {str}
+            and (not low or min(map(len, values)) >= low)
+            and (high is None or max(map(len, values)) <= high)
+        )
+    if shape.type_name in ("integer", "long"):
+        return lambda values: (
+            set(map(type, values)) == {int}
+            and (low is None or min(values) >= low)
+            and (high is None or max(values) <= high)
+        )
+    return lambda values: set(map(type, values)) <= kinds
 
 
 def _map(shape: MapShape, memo: dict[str, Checker]) -> Checker:
@@ -135,7 +208,9 @@ def _map(shape: MapShape, memo: dict[str, Checker]) -> Checker:
             problems.append(f"Value at '{render(path)}' failed to satisfy constraint: Member must be a map")
             return
         for key, item in value.items():
-            if item is not None:
+            if item is None:
+                _null((path, str(key)), problems)
+            else:
                 value_checker(item, (path, str(key)), problems)
 
     return check
@@ -155,15 +230,15 @@ def _scalar(shape: Shape) -> Checker:
     def check(value: Any, path: Path, problems: list[str]) -> None:
         if type(value) not in kinds or (not allow_bool and type(value) is bool):
             problems.append(
-                f"Value '{value!r}' at '{render(path)}' failed to satisfy constraint: "
+                f"Value '{shown(repr(value))}' at '{render(path)}' failed to satisfy constraint: "
                 f"Member must be of type {type_name}"
             )
             return
         if length is not None:
-            length(len(value), path, problems)
+            length(len(value), path, problems, value)
         if enum is not None and value not in enum:
             problems.append(
-                f"Value '{value}' at '{render(path)}' failed to satisfy constraint: "
+                f"Value '{shown(value)}' at '{render(path)}' failed to satisfy constraint: "
                 f"Member must satisfy enum value set: [{enum_text}]"
             )
         if ranged is not None:
@@ -172,18 +247,20 @@ def _scalar(shape: Shape) -> Checker:
     return check
 
 
-def _length(shape: Shape) -> Callable[[int, Path, list[str]], None]:
+def _length(shape: Shape) -> Callable[[int, Path, list[str], str | None], None]:
+    """A length check; a string's message quotes the value as AWS's does (`Value 'x' at 'name' ...`)."""
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
 
-    def check(length: int, path: Path, problems: list[str]) -> None:
+    def check(length: int, path: Path, problems: list[str], text: str | None) -> None:
+        value = "" if text is None else f" '{shown(text)}'"
         if low is not None and length < low:
             problems.append(
-                f"Value at '{render(path)}' failed to satisfy constraint: "
+                f"Value{value} at '{render(path)}' failed to satisfy constraint: "
                 f"Member must have length greater than or equal to {low}"
             )
         if high is not None and length > high:
             problems.append(
-                f"Value at '{render(path)}' failed to satisfy constraint: "
+                f"Value{value} at '{render(path)}' failed to satisfy constraint: "
                 f"Member must have length less than or equal to {high}"
             )
 
@@ -196,20 +273,27 @@ def _range(shape: Shape) -> Callable[[int, Path, list[str]], None]:
     def check(value: int, path: Path, problems: list[str]) -> None:
         if low is not None and value < low:
             problems.append(
-                f"Value '{value}' at '{render(path)}' failed to satisfy constraint: "
+                f"Value '{shown(value)}' at '{render(path)}' failed to satisfy constraint: "
                 f"Member must have value greater than or equal to {low}"
             )
         if high is not None and value > high:
             problems.append(
-                f"Value '{value}' at '{render(path)}' failed to satisfy constraint: "
+                f"Value '{shown(value)}' at '{render(path)}' failed to satisfy constraint: "
                 f"Member must have value less than or equal to {high}"
             )
 
     return check
 
 
+def shown(value: object, limit: int = 256) -> str:
+    """A value as an error message quotes it: at most `limit` characters (a megabyte is not echoed back)."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
 def validation_message(problems: list[str]) -> str:
-    """AWS's summary: '1 validation error detected: ...' / 'N validation errors detected: a; b'."""
+    """AWS's summary: '1 validation error detected: ...' / 'N validation errors detected: a; b' (the first
+    MAX_PROBLEMS of them)."""
     n = len(problems)
     noun = "error" if n == 1 else "errors"
-    return f"{n} validation {noun} detected: " + "; ".join(problems)
+    return f"{n} validation {noun} detected: " + "; ".join(problems[:MAX_PROBLEMS])

@@ -8,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cronbridge.api.services.cronbridge_api import invocation_to_json
+from cronbridge.api import own
+from cronbridge.api.context import scope_of_request
+from cronbridge.api.services.cronbridge_api import invocations_to_json
 from cronbridge.store.invocations import Invocation
 
 
@@ -17,11 +19,12 @@ def _bad(message: str, status: int = 400) -> Response:
     return JSONResponse({"__type": code, "message": message}, status)
 
 
+@own.signed("Explain")
 async def explain(request: Request) -> Response:
     """POST {principal, action, resource, context?} -> the decision, the deciding statements and every statement."""
     system = request.app.state.system
     try:
-        payload = await request.json()
+        payload = own.body_json(request)
     except ValueError:
         return _bad("The body must be a JSON object: {principal, action, resource, context}.")
     if not isinstance(payload, dict):
@@ -39,7 +42,7 @@ async def explain(request: Request) -> Response:
 
 def invocation_explanation(system: Any, invocation: Invocation) -> dict[str, Any]:
     """What became of an invocation and why: its recorded error, and the stop reason of each task that failed."""
-    found = invocation_to_json(invocation)
+    [found] = invocations_to_json(system, [invocation])
     lines: list[str] = []
     if invocation.state == "FAILED":
         lines.append(
@@ -61,11 +64,13 @@ def invocation_explanation(system: Any, invocation: Invocation) -> dict[str, Any
     return found
 
 
+@own.signed("ExplainInvocation", own.rule)
 async def explain_invocation(request: Request) -> Response:
     """GET /_cronbridge/invocations/{id}/explain, or /_cronbridge/rules/{name}/explain (its latest failure)."""
     system = request.app.state.system
     if "name" in request.path_params:
-        recent = system.scheduler.invocations(request.path_params["name"], 50)
+        rule_arn = scope_of_request(system, request).arn("events", f"rule/{request.path_params['name']}")
+        recent = system.scheduler.invocations(rule_arn, 50)
         invocation = next((i for i in recent if i.state == "FAILED"), recent[0] if recent else None)
     else:
         try:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from cronbridge.api.context import RequestContext
 from cronbridge.api.protocols.json import JsonService
 from cronbridge.errors import InvalidParameter
+from cronbridge.logs import metric_filter
 from cronbridge.logs.service import LogService
 from cronbridge.model.logs import LogEvent, LogGroup, LogStream, Position, StreamOrder
 
 Wire = dict[str, Any]
 BAD_TOKEN = "The specified nextToken is invalid."
+_EVENT = itemgetter("timestamp", "message")
 
 
 def _logs(ctx: RequestContext) -> LogService:
-    service: LogService = ctx.system.logs
+    service: LogService = ctx.system.logs.at(ctx.scope)  # the request's account and Region
     return service
 
 
@@ -124,7 +127,7 @@ def describe_log_streams(ctx: RequestContext, p: Wire) -> Wire:
 
 
 def put_log_events(ctx: RequestContext, p: Wire) -> Wire:
-    events = [(e["timestamp"], e["message"]) for e in p["logEvents"]]
+    events = list(map(_EVENT, p["logEvents"]))  # (timestamp, message) tuples, C-level: no Python step per event
     rejected, sequence = _logs(ctx).put_events(p["logGroupName"], p["logStreamName"], events)
     out: Wire = {"nextSequenceToken": sequence}
     if rejected.any():
@@ -231,6 +234,95 @@ def list_tags_log_group(ctx: RequestContext, p: Wire) -> Wire:
     return {"tags": _logs(ctx).tags(p["logGroupName"])}
 
 
+# metric filters ------------------------------------------------------------------------------------------------
+
+
+def put_metric_filter(ctx: RequestContext, p: Wire) -> Wire:
+    group = str(p["logGroupName"])
+    _logs(ctx).get_group(group)
+    _logs(ctx).filters.put(
+        group, p["filterName"], p.get("filterPattern") or "", p["metricTransformations"], _logs(ctx).now_ms()
+    )
+    return {}
+
+
+def describe_metric_filters(ctx: RequestContext, p: Wire) -> Wire:
+    group = p.get("logGroupName")
+    if group:
+        _logs(ctx).get_group(str(group))
+    found = _logs(ctx).filters.describe(group, p.get("filterNamePrefix") or "")
+    name, namespace = p.get("metricName"), p.get("metricNamespace")
+    if name or namespace:
+        found = [f for f in found if any(
+            (not name or t.get("metricName") == name) and (not namespace or t.get("metricNamespace") == namespace)
+            for t in f.metric_transformations
+        )]
+    after = p.get("nextToken") or ""
+    found = [f for f in found if f"{f.log_group_name}\x00{f.filter_name}" > after]
+    limit = int(p.get("limit") or 50)
+    out: Wire = {"metricFilters": [_filter_to_wire(f) for f in found[:limit]]}
+    if len(found) > limit:
+        last = found[limit - 1]
+        out["nextToken"] = f"{last.log_group_name}\x00{last.filter_name}"
+    return out
+
+
+def _filter_to_wire(f: Any) -> Wire:
+    return {"filterName": f.filter_name, "logGroupName": f.log_group_name, "filterPattern": f.filter_pattern,
+            "metricTransformations": f.metric_transformations, "creationTime": f.creation_time}
+
+
+def delete_metric_filter(ctx: RequestContext, p: Wire) -> Wire:
+    _logs(ctx).filters.delete(str(p["logGroupName"]), str(p["filterName"]))
+    return {}
+
+
+def test_metric_filter(ctx: RequestContext, p: Wire) -> Wire:
+    return {"matches": metric_filter.test_metric_filter(p.get("filterPattern") or "", p["logEventMessages"])}
+
+
+# Logs Insights --------------------------------------------------------------------------------------------------
+
+
+def start_query(ctx: RequestContext, p: Wire) -> Wire:
+    names = [p["logGroupName"]] if p.get("logGroupName") else list(p.get("logGroupNames") or [])
+    names += [_logs(ctx).group_name(str(i)) for i in p.get("logGroupIdentifiers") or []]
+    if sum(bool(x) for x in (p.get("logGroupName"), p.get("logGroupNames"), p.get("logGroupIdentifiers"))) > 1:
+        raise InvalidParameter("Specify only one of logGroupName, logGroupNames or logGroupIdentifiers.")
+    limit = p.get("limit")
+    query_id = ctx.system.insights.start(
+        ctx.scope, names, int(p["startTime"]), int(p["endTime"]), str(p["queryString"]),
+        int(limit) if limit is not None else None,
+    )
+    return {"queryId": query_id}
+
+
+def get_query_results(ctx: RequestContext, p: Wire) -> Wire:
+    answer = ctx.system.insights.results(ctx.scope, str(p["queryId"]))
+    return {"results": answer.results, "statistics": answer.statistics, "status": answer.status}
+
+
+def stop_query(ctx: RequestContext, p: Wire) -> Wire:
+    return {"success": ctx.system.insights.stop(ctx.scope, str(p["queryId"]))}
+
+
+def describe_queries(ctx: RequestContext, p: Wire) -> Wire:
+    limit = int(p.get("maxResults") or 1000)
+    try:
+        before = float(p["nextToken"]) if p.get("nextToken") else None
+    except ValueError as exc:
+        raise InvalidParameter("The specified nextToken is not valid.") from exc
+    found = ctx.system.insights.describe(ctx.scope, p.get("logGroupName"), p.get("status"), limit + 1, before)
+    out: Wire = {"queries": [
+        {"queryId": q.id, "queryString": q.query, "status": q.status, "createTime": int(q.created * 1000),
+         "logGroupName": q.groups[0] if q.groups else ""}
+        for q in found[:limit]
+    ]}
+    if len(found) > limit:
+        out["nextToken"] = repr(found[limit - 1].created)
+    return out
+
+
 SERVICE = JsonService(
     target_prefix="Logs_20140328",
     model="logs",
@@ -252,6 +344,14 @@ SERVICE = JsonService(
         "TagLogGroup": tag_log_group,
         "UntagLogGroup": untag_log_group,
         "ListTagsLogGroup": list_tags_log_group,
+        "PutMetricFilter": put_metric_filter,
+        "DescribeMetricFilters": describe_metric_filters,
+        "DeleteMetricFilter": delete_metric_filter,
+        "TestMetricFilter": test_metric_filter,
+        "StartQuery": start_query,
+        "GetQueryResults": get_query_results,
+        "StopQuery": stop_query,
+        "DescribeQueries": describe_queries,
     },
     validation_code="InvalidParameterException",
 )

@@ -41,9 +41,16 @@ def query_services() -> dict[str, Any]:
 def extra_routes() -> list[Any]:
     """Routes of our own (invocations, explain, ...) beside the AWS ones."""
     from cronbridge import web
-    from cronbridge.api.services import cronbridge_api, explain_api, prometheus, task_credentials, views_api
+    from cronbridge.api.services import (
+        cronbridge_api,
+        explain_api,
+        oidc_keys_api,
+        prometheus,
+        task_credentials,
+        views_api,
+    )
 
     return [
-        *cronbridge_api.routes(), *explain_api.routes(), *task_credentials.routes(), *prometheus.routes(),
-        *views_api.routes(), *web.routes(),
+        *cronbridge_api.routes(), *explain_api.routes(), *oidc_keys_api.routes(), *task_credentials.routes(),
+        *prometheus.routes(), *views_api.routes(), *web.routes(),
     ]

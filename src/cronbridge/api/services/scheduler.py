@@ -65,26 +65,25 @@ def group_to_wire(group: ScheduleGroup) -> dict[str, Any]:
 
 
 def create_schedule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return {"ScheduleArn": ctx.system.schedules.create(ctx.region, ctx.account, schedule_from_wire(p)).arn}
+    return {"ScheduleArn": ctx.system.schedules.create(ctx.scope, schedule_from_wire(p)).arn}
 
 
 def update_schedule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return {"ScheduleArn": ctx.system.schedules.update(ctx.region, ctx.account, schedule_from_wire(p)).arn}
+    return {"ScheduleArn": ctx.system.schedules.update(ctx.scope, schedule_from_wire(p)).arn}
 
 
 def get_schedule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return schedule_to_wire(ctx.system.schedules.get(p.get("GroupName"), p["Name"]))
+    return schedule_to_wire(ctx.system.schedules.get(ctx.scope, p.get("GroupName"), p["Name"]))
 
 
 def delete_schedule(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    ctx.system.schedules.delete(p.get("GroupName"), p["Name"])
+    ctx.system.schedules.delete(ctx.scope, p.get("GroupName"), p["Name"])
     return {}
 
 
 def list_schedules(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     page, token = ctx.system.schedules.page(
-        ctx.region,
-        ctx.account,
+        ctx.scope,
         group_name=p.get("GroupName"),
         prefix=p.get("NamePrefix") or "",
         state=p.get("State"),
@@ -99,24 +98,23 @@ def list_schedules(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 def create_schedule_group(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     group = ctx.system.schedules.create_group(
-        ctx.region, ctx.account, p["Name"], p.get("Tags") or [], p.get("ClientToken")
+        ctx.scope, p["Name"], p.get("Tags") or [], p.get("ClientToken")
     )
     return {"ScheduleGroupArn": group.arn}
 
 
 def get_schedule_group(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return group_to_wire(ctx.system.schedules.group(ctx.region, ctx.account, p["Name"]))
+    return group_to_wire(ctx.system.schedules.group(ctx.scope, p["Name"]))
 
 
 def delete_schedule_group(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    ctx.system.schedules.delete_group(ctx.region, ctx.account, p["Name"])
+    ctx.system.schedules.delete_group(ctx.scope, p["Name"])
     return {}
 
 
 def list_schedule_groups(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     page, token = ctx.system.schedules.list_groups(
-        ctx.region,
-        ctx.account,
+        ctx.scope,
         prefix=p.get("NamePrefix") or "",
         after=p.get("NextToken") or "",
         limit=p.get("MaxResults") or 100,
@@ -128,17 +126,17 @@ def list_schedule_groups(ctx: RequestContext, p: dict[str, Any]) -> dict[str, An
 
 
 def tag_resource(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    ctx.system.schedules.tag(ctx.region, ctx.account, p["ResourceArn"], p["Tags"])
+    ctx.system.schedules.tag(ctx.scope, p["ResourceArn"], p["Tags"])
     return {}
 
 
 def untag_resource(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    ctx.system.schedules.untag(ctx.region, ctx.account, p["ResourceArn"], p["TagKeys"])
+    ctx.system.schedules.untag(ctx.scope, p["ResourceArn"], p["TagKeys"])
     return {}
 
 
 def list_tags_for_resource(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    return {"Tags": ctx.system.schedules.tags(ctx.region, ctx.account, p["ResourceArn"])}
+    return {"Tags": ctx.system.schedules.tags(ctx.scope, p["ResourceArn"])}
 
 
 SERVICE = RestJsonService(

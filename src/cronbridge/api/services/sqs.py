@@ -20,7 +20,7 @@ BATCH_LIMIT = 1_048_576
 
 
 def _sqs(ctx: RequestContext) -> SqsService:
-    service: SqsService = ctx.system.sqs
+    service: SqsService = ctx.system.sqs.at(ctx.scope)  # the request's account and Region
     return service
 
 
@@ -113,8 +113,9 @@ def untag_queue(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
 
 def _retag(ctx: RequestContext, url: str, change: Any) -> None:
     service = _sqs(ctx)
-    with service.db.transaction():
-        queue = service.queue(queue_name(ctx, url))
+    name = queue_name(ctx, url)
+    with service.locked(name):
+        queue = service.queue(name)
         service.store.put_queue(dataclasses.replace(queue, tags=change(queue.tags)))
 
 
@@ -192,7 +193,8 @@ def _batch(entries: list[dict[str, Any]], run: Any) -> dict[str, Any]:
 
 
 def receive_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    """ReceiveMessage; WaitTimeSeconds is validated but the call answers at once (no long polling yet)."""
+    """ReceiveMessage; an empty queue with WaitTimeSeconds (or ReceiveMessageWaitTimeSeconds) asks to wait: the long
+    poll middleware waits without a thread and runs the request again (api/long_poll.py)."""
     request = ReceiveRequest(
         max_messages=1 if p.get("MaxNumberOfMessages") is None else p["MaxNumberOfMessages"],
         visibility_timeout=p.get("VisibilityTimeout"), wait_seconds=p.get("WaitTimeSeconds"),
@@ -200,6 +202,9 @@ def receive_message(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     service = _sqs(ctx)
     name = queue_name(ctx, p["QueueUrl"])
     messages = service.receive(name, request)
+    poll = ctx.long_poll
+    if not messages and poll is not None and poll.ask(service.arn(name), service.wait_seconds(name, request)):
+        return {"Messages": []}  # not sent: the middleware waits for a message, then runs this request again
     system_names = [*(p.get("AttributeNames") or []), *(p.get("MessageSystemAttributeNames") or [])]
     user_names = p.get("MessageAttributeNames") or []
     fifo = service.queue(name).is_fifo if messages else False

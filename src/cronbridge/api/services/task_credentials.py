@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from cronbridge.authorizer import CREDENTIALS_PATH
 from cronbridge.errors import AwsError
+from cronbridge.identity.authorizer import CREDENTIALS_PATH
 
 
 async def task_credentials(request: Request) -> Response:

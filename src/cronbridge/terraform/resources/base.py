@@ -125,3 +125,13 @@ def tag_changes(old: Values, new: Values) -> tuple[dict[str, str], list[str]]:
     before, after = old.get("tags") or {}, new.get("tags") or {}
     added = {k: v for k, v in after.items() if before.get(k) != v}
     return added, sorted(set(before) - set(after))
+
+
+def retag_ecs(aws: Aws, arn: str, old: Values, new: Values) -> None:
+    """ECS's TagResource / UntagResource for what changed between two `tags` maps."""
+    added, removed = tag_changes(old, new)
+    ecs = aws.client("ecs")
+    if added:
+        ecs.tag_resource(resourceArn=arn, tags=tags_list(added, "key", "value"))
+    if removed:
+        ecs.untag_resource(resourceArn=arn, tagKeys=removed)

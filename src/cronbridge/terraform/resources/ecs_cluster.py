@@ -1,14 +1,14 @@
-"""aws_ecs_cluster: CreateCluster, UpdateCluster, DeleteCluster."""
+"""aws_ecs_cluster: CreateCluster, UpdateCluster, TagResource / UntagResource, DeleteCluster."""
 
 from __future__ import annotations
 
-from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, tags_list
+from cronbridge.terraform.resources.base import Aws, ResourceType, Values, drop_none, retag_ecs, tags_list
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, required
 
 SCHEMA = BlockSpec(
     attrs={
         "name": required(force_new=True),
-        "tags": Attr(("map", "string"), force_new=True),  # the server has no ECS TagResource
+        "tags": Attr(("map", "string")),
         "tags_all": computed(("map", "string")),
         "arn": computed(),
         "id": computed(),
@@ -35,10 +35,11 @@ def create(aws: Aws, values: Values) -> Values:
 
 
 def update(aws: Aws, old: Values, new: Values) -> Values:
-    """Change settings in place."""
+    """Change settings and tags in place."""
     if _settings(old) != _settings(new):
         aws.client("ecs").update_cluster(cluster=old["arn"], settings=_settings(new))
-    return {**new, "arn": old["arn"], "id": old["id"], "tags_all": old.get("tags_all")}
+    retag_ecs(aws, old["arn"], old, new)
+    return {**new, "arn": old["arn"], "id": old["id"], "tags_all": new.get("tags") or {}}
 
 
 def delete(aws: Aws, values: Values) -> None:

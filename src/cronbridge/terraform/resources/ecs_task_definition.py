@@ -10,6 +10,7 @@ from cronbridge.terraform.resources.base import (
     Values,
     drop_none,
     first,
+    retag_ecs,
     tags_list,
 )
 from cronbridge.terraform.schema import Attr, BlockSpec, computed, required
@@ -25,7 +26,7 @@ SCHEMA = BlockSpec(
         "execution_role_arn": Attr("string", force_new=True),
         "task_role_arn": Attr("string", force_new=True),
         "skip_destroy": Attr("bool", default=False),
-        "tags": Attr(("map", "string"), force_new=True),
+        "tags": Attr(("map", "string")),
         "tags_all": computed(("map", "string")),
         "arn": computed(),
         "arn_without_revision": computed(),
@@ -93,8 +94,9 @@ def delete(aws: Aws, values: Values) -> None:
 
 
 def update(aws: Aws, old: Values, new: Values) -> Values:
-    """Only skip_destroy changes in place."""
-    return {**old, "skip_destroy": new.get("skip_destroy")}
+    """Only skip_destroy and tags change in place."""
+    retag_ecs(aws, old["arn"], old, new)
+    return {**old, "skip_destroy": new.get("skip_destroy"), "tags": new.get("tags"), "tags_all": new.get("tags") or {}}
 
 
 def exists(aws: Aws, values: Values) -> bool:
