@@ -333,9 +333,8 @@ class DockerLauncher:
             pump.start()
         info = _wait(container)
         drain(pumps, readers)
-        sink.exited(info)
-        with contextlib.suppress(NotFound, APIError):
-            container.remove(force=True)
+        sink.exited(info)  # the container stays until its task's cleanup, after its exit is on disk: a server
+        # killed in between finds it again, with its exit code, instead of a task whose container vanished
 
     def cleanup(self, task_id: str) -> None:
         """The task's containers (all exited by now) and its task-scoped volumes go with the task."""
@@ -384,7 +383,7 @@ def _outbound(public: bool, why: str) -> str:
 
 
 def _remove_volume(volume: Any, attempts: int = 40) -> None:
-    """A container's removal may still be under way (the follower removes it too): retry while it is in use."""
+    """A container's removal may still be under way: retry while it is in use."""
     for _ in range(attempts):
         try:
             volume.remove()

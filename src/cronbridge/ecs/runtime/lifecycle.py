@@ -244,6 +244,7 @@ class LiveTask:
     def _finish(self, code: StopCode, reason: str) -> None:
         for writer in list(self.writers.values()):
             writer.close()
+        self.record(durable=True).wait()  # the containers' exits on disk before the containers go
         self.runner.launcher.cleanup(self.task.task_id)
         with self.lock:
             for attachment in self.task.attachments or []:
