@@ -172,6 +172,21 @@ def test_run_task_refuses_a_launch_type_with_a_capacity_provider_strategy(ecs: A
     }
 
 
+def test_a_task_run_with_a_capacity_provider_strategy_names_its_capacity_provider(ecs: Any) -> None:
+    register(ecs)
+    [task] = ecs.run_task(cluster="work", taskDefinition="batch", networkConfiguration=NETWORK,
+                          capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}])["tasks"]
+    assert task["capacityProviderName"] == "FARGATE_SPOT"
+    ecs.create_cluster(clusterName="spot", capacityProviders=["FARGATE", "FARGATE_SPOT"],
+                       defaultCapacityProviderStrategy=[{"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+                                                        {"capacityProvider": "FARGATE_SPOT", "weight": 4}])
+    [task] = ecs.run_task(cluster="spot", taskDefinition="batch", networkConfiguration=NETWORK)["tasks"]
+    assert task["capacityProviderName"] == "FARGATE"  # the cluster's default strategy; its base goes first
+    [task] = ecs.run_task(cluster="spot", taskDefinition="batch", networkConfiguration=NETWORK,
+                          launchType="FARGATE")["tasks"]
+    assert "capacityProviderName" not in task
+
+
 def test_list_task_definitions_family_prefix_is_the_whole_family_name(ecs: Any) -> None:
     batch = register(ecs)
     register(ecs, family="batch-nightly")

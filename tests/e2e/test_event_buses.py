@@ -117,6 +117,29 @@ def test_a_queue_whose_policy_does_not_allow_eventbridge_gets_nothing_and_the_fa
     assert receive(cronbridge_server, url, timeout=1) == []
 
 
+def test_put_targets_refuses_a_target_arn_that_is_not_an_arn_and_a_fifo_queue_without_its_group(
+    cronbridge_server: Any,
+) -> None:
+    """Checked from the request alone, before the rule is looked up (the rule here does not exist)."""
+    events = cronbridge_server.client("events")
+    with pytest.raises(ClientError) as refused:
+        events.put_targets(Rule="nowhere", Targets=[{"Id": "b", "Arn": "test-bucket"}])
+    assert refused.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "Parameter test-bucket is not valid. Reason: Provided Arn is not in correct format.",
+    }
+    fifo = "arn:aws:sqs:us-east-1:000000000000:jobs.fifo"
+    with pytest.raises(ClientError) as refused:
+        events.put_targets(Rule="nowhere", Targets=[{"Id": "q", "Arn": fifo}])
+    assert refused.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "Parameter(s) SqsParameters must be specified for target: q.",
+    }
+    with pytest.raises(ClientError) as refused:  # with its group it gets as far as the rule
+        events.put_targets(Rule="nowhere", Targets=[{"Id": "q", "Arn": fifo, "SqsParameters": {"MessageGroupId": "g"}}])
+    assert refused.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
 def test_input_transformer_and_input_path(cronbridge_server: Any) -> None:
     events = cronbridge_server.client("events")
     url, arn = queue(cronbridge_server, "shaped")

@@ -108,6 +108,14 @@ def test_only_the_requested_attributes_come_back(sqs: Any, queue_url: str) -> No
     assert list(message["Attributes"]) == ["SentTimestamp"]
 
 
+def test_attribute_names_takes_message_system_attributes_as_sqs_documents(sqs: Any, queue_url: str) -> None:
+    """The deprecated AttributeNames still asks for SentTimestamp and the like (the model types it as queue
+    attributes; SQS's documentation lists the message's)."""
+    sqs.send_message(QueueUrl=queue_url, MessageBody="b")
+    [message] = sqs.receive_message(QueueUrl=queue_url, AttributeNames=["SentTimestamp", "SenderId"])["Messages"]
+    assert sorted(message["Attributes"]) == ["SenderId", "SentTimestamp"]
+
+
 def test_a_deleted_message_is_gone_and_an_invalid_receipt_is_rejected(sqs: Any, queue_url: str) -> None:
     sqs.send_message(QueueUrl=queue_url, MessageBody="m")
     [message] = sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=0)["Messages"]

@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 
+from cronbridge import arn as arns
 from cronbridge import scope as scopes
 from cronbridge.clock import Clock
 from cronbridge.errors import AlreadyExists, AwsError, NotFound, ValidationError
@@ -195,6 +196,8 @@ class EventsService:
         self, scope: Scope, name: str, targets: Sequence[Target], bus: str = DEFAULT
     ) -> list[tuple[str, str, str]]:
         """Add or replace targets; returns failed entries as (target id, error code, message)."""
+        for target in targets:
+            _check_target_arn(target)
         self.rule(scope, name, bus)
         key = rule_key(bus, name)
         existing = {t.id for t in self.targets(scope, name, bus)}
@@ -275,6 +278,17 @@ def _enabled_at(previous: Rule | None, rule: Rule, now: float) -> float:
     if previous is not None and previous.state == "ENABLED" and rule.state == "ENABLED":
         return previous.enabled_at
     return now
+
+
+def _check_target_arn(target: Target) -> None:
+    """What EventBridge refuses from the request alone, before it looks the rule up: an Arn that is not an ARN, a
+    FIFO queue without the message group its messages need."""
+    parsed = arns.parse(target.arn)
+    if parsed is None or not parsed.resource:
+        raise ValidationError(f"Parameter {target.arn} is not valid. Reason: Provided Arn is not in correct format.")
+    fifo = parsed.service == "sqs" and parsed.resource.endswith(".fifo")
+    if fifo and not (target.sqs_parameters or {}).get("MessageGroupId"):
+        raise ValidationError(f"Parameter(s) SqsParameters must be specified for target: {target.id}.")
 
 
 def _target_problem(target: Target) -> str | None:

@@ -184,6 +184,7 @@ class Task:
     last_status: TaskStatus = TaskStatus.PROVISIONING
     desired_status: str = "RUNNING"
     launch_type: str = "FARGATE"
+    capacity_provider_name: str | None = None
     cpu: str | None = None
     memory: str | None = None
     containers: list[Container] = field(default_factory=list)

@@ -66,11 +66,17 @@ def validate(op: OperationModel, params: Any, error_code: str) -> list[str]:
     return problems
 
 
+# Members whose model is narrower than the service: SQS's ReceiveMessage takes message system attributes in its
+# (deprecated) AttributeNames, e.g. SentTimestamp or MessageGroupId, though the model types it as queue attributes
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
+_UNCHECKED: dict[tuple[str, str], frozenset[str]] = {("sqs", "ReceiveMessage"): frozenset({"AttributeNames"})}
+
+
 @functools.cache
 def _input_checker(service: str, operation_name: str) -> Checker:
     """The operation's input checker, compiled once from the model (shapes may recurse)."""
     op = service_model(service).operation_model(operation_name)
-    return _compile(op.input_shape, {})
+    return _structure(op.input_shape, {}, _UNCHECKED.get((service, operation_name), frozenset()))
 
 
 def render(path: Path) -> str:
@@ -101,9 +107,9 @@ def _noop(value: Any, path: Path, problems: list[str]) -> None:
     return None
 
 
-def _structure(shape: StructureShape, memo: dict[str, Checker]) -> Checker:
+def _structure(shape: StructureShape, memo: dict[str, Checker], unchecked: frozenset[str] = frozenset()) -> Checker:
     required = tuple(shape.required_members)
-    members = {name: _compile(member, memo) for name, member in shape.members.items()}
+    members = {name: _compile(member, memo) for name, member in shape.members.items() if name not in unchecked}
 
     def check(value: Any, path: Path, problems: list[str]) -> None:
         if not isinstance(value, dict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from typing import Any
 
 from cronbridge import arn as arns
 from cronbridge.ecs.runtime.requests import RunTaskRequest, fingerprint
@@ -31,6 +32,7 @@ def new_task(
         cluster_arn=cluster_arn,
         task_definition_arn=definition.task_definition_arn,
         launch_type=launch_type,
+        capacity_provider_name=capacity_provider(req.capacity_provider_strategy),
         cpu=overrides.cpu or definition.cpu,
         memory=overrides.memory or definition.memory,
         containers=[_container(req, cluster_name, task_id, task_arn, c) for c in definition.container_definitions],
@@ -48,6 +50,16 @@ def new_task(
         request_fingerprint=fingerprint(req) if req.client_token else None,
         assign_public_ip=_public_ip(req),
     )
+
+
+def capacity_provider(strategy: list[dict[str, Any]] | None) -> str | None:
+    """The capacity provider a strategy places a task with: the one with a base (its first tasks go there), else
+    the heaviest weight (one machine: every task of a run goes to the same one)."""
+    if not strategy:
+        return None
+    based = [s for s in strategy if int(s.get("base") or 0) > 0]
+    chosen = based[0] if based else max(strategy, key=lambda s: int(s.get("weight") or 0))
+    return str(chosen.get("capacity_provider") or chosen.get("capacityProvider") or "") or None
 
 
 def _container(req: RunTaskRequest, cluster: str, task_id: str, task_arn: str, c: ContainerDefinition) -> Container:

@@ -108,6 +108,8 @@ class Runner:
         (a savepoint when the caller holds one: a batch of scheduled launches commits together). Their containers
         start with `start_tasks`, once the caller's transaction has committed."""
         cluster = self.ecs.cluster(req.scope, req.cluster)
+        if not req.launch_type and not req.capacity_provider_strategy and cluster.default_capacity_provider_strategy:
+            req = dataclasses.replace(req, capacity_provider_strategy=cluster.default_capacity_provider_strategy)
         definition = self.ecs.task_definition(req.scope, req.task_definition)
         if definition.status != "ACTIVE":
             raise ClientError("TaskDefinition is inactive")
