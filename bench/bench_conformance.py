@@ -52,10 +52,14 @@ MOTO_ONLY: list[tuple[str, str]] = [
     (r"MaximumWindowInMinutes must not be specified when the FlexibleTimeWindow Mode is OFF",
      f"moto accepts MaximumWindowInMinutes with Mode OFF; it is only for FLEXIBLE: "
      f"{SCHEDULER_API}/API_FlexibleTimeWindow.html"),
-    (r"test_send_to_sqs_queue\S*: assert 0 == 1",
+    (r"test_send_to_sqs_\S*: assert 0 == 1",
      "moto delivers an event to any SQS queue; EventBridge delivers only to a queue whose policy allows "
      "events.amazonaws.com sqs:SendMessage (cronbridge logs the refusal and counts it as a failed invocation): "
      "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sqs-permissions"),
+    (r"Fargate only supports network mode",
+     "moto registers a FARGATE task definition without networkMode; ECS refuses it (\"For Amazon ECS tasks on "
+     "Fargate, the awsvpc network mode is required\"): "
+     "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#network_mode"),
     # CloudWatch Logs
     (r"(PutMetricFilter|DeleteMetricFilter) operation: The specified (log group|resource) does not exist",
      "moto puts a metric filter on a log group that does not exist; CloudWatch Logs answers "

@@ -36,6 +36,14 @@ def test_task_definitions_keep_revisions_and_resolve_the_latest(ecs: Any) -> Non
     assert ecs.describe_task_definition(taskDefinition="batch:2")["taskDefinition"]["status"] == "INACTIVE"
 
 
+def test_a_task_definition_without_a_network_mode_shows_ecs_default_bridge(ecs: Any) -> None:
+    ecs.register_task_definition(family="ec2", requiresCompatibilities=["EC2"],
+                                 containerDefinitions=[{"name": "app", "image": "busybox", "memory": 64}])
+    assert ecs.describe_task_definition(taskDefinition="ec2")["taskDefinition"]["networkMode"] == "bridge"
+    register(ecs)
+    assert ecs.describe_task_definition(taskDefinition="batch")["taskDefinition"]["networkMode"] == "awsvpc"
+
+
 def test_an_invalid_fargate_size_is_a_client_exception(ecs: Any) -> None:
     with pytest.raises(ClientError) as caught:
         register(ecs, cpu="256", memory="4096")

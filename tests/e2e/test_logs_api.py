@@ -106,6 +106,13 @@ def test_filter_log_events_finds_terms_across_streams_with_paging(logs: Any) -> 
     arn = logs.describe_log_groups(logGroupNamePrefix=GROUP)["logGroups"][0]["logGroupArn"]
     by_arn = logs.filter_log_events(logGroupIdentifier=arn, logStreamNames=["s2"], filterPattern="-ERROR")
     assert len(by_arn["events"]) == 5
+    with pytest.raises(ClientError) as refused:  # the `arn` member's form, ending in `:*`, is not an identifier
+        logs.filter_log_events(logGroupIdentifier=arn + ":*")
+    assert refused.value.response["Error"] == {
+        "Code": "InvalidParameterException",
+        "Message": "1 validation error detected: Value at 'logGroupIdentifier' failed to satisfy constraint: Member "
+        "must satisfy regular expression pattern: [\\w#+=/:,.@-]*",
+    }
 
 
 def test_a_bad_filter_pattern_is_an_invalid_parameter(logs: Any) -> None:

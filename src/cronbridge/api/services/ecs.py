@@ -75,6 +75,7 @@ SHOWN = ShownTasks()
 def _taskdef_to_wire(d: TaskDefinition) -> dict[str, Any]:
     wire = encode(d, camel)
     wire.pop("tags", None)
+    wire.setdefault("networkMode", "bridge")  # "If no network mode is specified, the default is bridge" (ECS)
     return wire
 
 

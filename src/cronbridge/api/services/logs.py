@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from operator import itemgetter
 from typing import Any
 
@@ -14,6 +15,7 @@ from cronbridge.model.logs import LogEvent, LogGroup, LogStream, Position, Strea
 
 Wire = dict[str, Any]
 BAD_TOKEN = "The specified nextToken is invalid."
+IDENTIFIER = re.compile(r"[\w#+=/:,.@-]*")  # the model's LogGroupIdentifier pattern (no `:*`, unlike `arn`)
 _EVENT = itemgetter("timestamp", "message")
 
 
@@ -29,6 +31,11 @@ def _group_param(ctx: RequestContext, p: Wire) -> str:
         raise InvalidParameter("LogGroup name and LogGroup ARN are mutually exclusive parameters.")
     if not (name or identifier):
         raise InvalidParameter("Should provide either name or ARN of the log group.")
+    if identifier and not IDENTIFIER.fullmatch(str(identifier)):  # a name or an ARN without `:*`, as AWS says
+        raise InvalidParameter(
+            "1 validation error detected: Value at 'logGroupIdentifier' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {IDENTIFIER.pattern}"
+        )
     return str(name) if name else _logs(ctx).group_name(str(identifier))
 
 
