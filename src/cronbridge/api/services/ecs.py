@@ -76,6 +76,9 @@ def _taskdef_to_wire(d: TaskDefinition) -> dict[str, Any]:
     wire = encode(d, camel)
     wire.pop("tags", None)
     wire.setdefault("networkMode", "bridge")  # "If no network mode is specified, the default is bridge" (ECS)
+    for container in wire.get("containerDefinitions", []):
+        for member in ("portMappings", "mountPoints", "volumesFrom"):  # ECS answers these lists, empty or not
+            container.setdefault(member, [])
     return wire
 
 
