@@ -39,6 +39,10 @@ def test_a_member_gets_the_groups_inline_and_attached_policies(cronbridge_server
     key = iam.create_access_key(UserName="ann")["AccessKey"]
     ecs, logs = user_client(cronbridge_server, "ecs", key), user_client(cronbridge_server, "logs", key)
     assert error(ecs.list_clusters)[0] == "AccessDeniedException"
+    assert error(lambda: iam.add_user_to_group(GroupName="nobody", UserName="nobody")) == (
+        "NoSuchEntity", 404, "The user with name nobody cannot be found.")  # the user is looked for first
+    assert error(lambda: iam.add_user_to_group(GroupName="nobody", UserName="ann")) == (
+        "NoSuchEntity", 404, "The group with name nobody cannot be found.")
     iam.add_user_to_group(GroupName="ops", UserName="ann")
     iam.put_group_policy(GroupName="ops", PolicyName="clusters", PolicyDocument=LIST_CLUSTERS)
     ecs.list_clusters()
@@ -76,6 +80,8 @@ def test_instance_profiles_as_terraform_creates_reads_and_destroys_them(cronbrid
     iam.tag_instance_profile(InstanceProfileName="web", Tags=[{"Key": "tier", "Value": "1"}])
     iam.untag_instance_profile(InstanceProfileName="web", TagKeys=["app"])
     assert iam.list_instance_profile_tags(InstanceProfileName="web")["Tags"] == [{"Key": "tier", "Value": "1"}]
+    iam.untag_instance_profile(InstanceProfileName="web", TagKeys=["tier"])
+    assert iam.get_instance_profile(InstanceProfileName="web")["InstanceProfile"]["Tags"] == []
     iam.create_role(RoleName="other", AssumeRolePolicyDocument=EC2_TRUST)
     assert error(lambda: iam.add_role_to_instance_profile(InstanceProfileName="web", RoleName="other")) == (
         "LimitExceeded", 409, "Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")

@@ -76,7 +76,8 @@ class GroupService:
         self._changed()
 
     def add_user(self, name: str, user_name: str) -> None:
-        group, user = self.get(name), self._user(user_name)
+        user = self._user(user_name)  # a missing user is named first, then a missing group
+        group = self.get(name)
         current = self.groups.groups_of(user.name)
         if all(g.name.lower() != group.name.lower() for g in current) and len(current) >= GROUPS_PER_USER:
             raise LimitExceeded(f"Cannot exceed quota for GroupsPerUser: {GROUPS_PER_USER}")

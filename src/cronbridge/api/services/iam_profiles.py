@@ -25,7 +25,7 @@ def profile_out(profiles: ProfileService, profile: InstanceProfile, with_tags: b
         "CreateDate": profile.created_at,
         "Roles": [shown_role] if shown_role else [],
     }
-    if with_tags and profile.tags:
+    if with_tags:  # GetInstanceProfile shows Tags even when there are none
         out["Tags"] = tags_out(profile.tags)
     return out
 
