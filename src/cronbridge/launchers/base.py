@@ -128,6 +128,7 @@ class Launcher(Protocol):
 
     name: str
     start_can_hang: bool  # the runner bounds `start` with a timeout (an engine may stop answering)
+    outlives_server: bool  # what it runs is followed again after a restart: its exits go to disk before cleanup
 
     def prepare(self, spec: ContainerSpec) -> None:
         """Make the image ready (ECS's pull step); raises LaunchError (CannotPullContainerError) when it cannot."""

@@ -38,6 +38,7 @@ class NoopLauncher:
 
     name = "noop"
     start_can_hang = False
+    outlives_server = False
 
     def __init__(self) -> None:
         self._exits: queue.SimpleQueue[ContainerSink] = queue.SimpleQueue()

@@ -98,6 +98,7 @@ class ProcessLauncher:
 
     name = "process"
     start_can_hang = False
+    outlives_server = True  # its spool is followed again
 
     def __init__(self, spool_root: Path, use_cgroups: bool = True) -> None:
         self.spool_root = spool_root

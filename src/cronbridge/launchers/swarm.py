@@ -203,6 +203,7 @@ class SwarmLauncher:
 
     name = "swarm"
     start_can_hang = True  # the manager may stop answering: the runner bounds the start
+    outlives_server = True
 
     def __init__(self, base_url: str | None = None) -> None:
         self.client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()

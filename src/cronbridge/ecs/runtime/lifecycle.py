@@ -244,7 +244,8 @@ class LiveTask:
     def _finish(self, code: StopCode, reason: str) -> None:
         for writer in list(self.writers.values()):
             writer.close()
-        self.record(durable=True).wait()  # the containers' exits on disk before the containers go
+        if self.runner.launcher.outlives_server:  # the containers' exits on disk before the containers go
+            self.record(durable=True).wait()
         self.runner.launcher.cleanup(self.task.task_id)
         with self.lock:
             for attachment in self.task.attachments or []:
