@@ -36,10 +36,15 @@ def test_task_definitions_keep_revisions_and_resolve_the_latest(ecs: Any) -> Non
     assert ecs.describe_task_definition(taskDefinition="batch:2")["taskDefinition"]["status"] == "INACTIVE"
 
 
-def test_a_task_definition_without_a_network_mode_shows_ecs_default_bridge(ecs: Any) -> None:
+def test_a_task_definition_shows_ecs_defaults_network_mode_bridge_and_empty_lists(ecs: Any) -> None:
     ecs.register_task_definition(family="ec2", requiresCompatibilities=["EC2"],
                                  containerDefinitions=[{"name": "app", "image": "busybox", "memory": 64}])
-    assert ecs.describe_task_definition(taskDefinition="ec2")["taskDefinition"]["networkMode"] == "bridge"
+    shown = ecs.describe_task_definition(taskDefinition="ec2")["taskDefinition"]
+    assert shown["networkMode"] == "bridge" and shown["volumes"] == shown["placementConstraints"] == []
+    assert shown["compatibilities"] == ["EC2"]  # bridge cannot run on Fargate
+    assert shown["containerDefinitions"] == [{  # ECS's defaults, shown as ECS shows them
+        "name": "app", "image": "busybox", "memory": 64, "cpu": 0, "essential": True, "portMappings": [],
+        "environment": [], "mountPoints": [], "volumesFrom": []}]
     register(ecs)
     assert ecs.describe_task_definition(taskDefinition="batch")["taskDefinition"]["networkMode"] == "awsvpc"
 

@@ -138,7 +138,7 @@ and task definitions are cached;
         validate_task_definition(definition)
         revision = self.docs.next_value(f"{TASKDEF}:{scope.account}:{scope.region}:{definition.family}")
         resource = f"task-definition/{definition.family}:{revision}"
-        compat = ["EC2", "FARGATE"] if definition.network_mode in (None, "awsvpc") else ["EC2"]
+        compat = ["EC2", "FARGATE"] if definition.network_mode == "awsvpc" else ["EC2"]  # no mode: bridge
         registered = dataclasses.replace(
             definition,
             revision=revision,

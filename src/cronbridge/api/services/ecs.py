@@ -76,8 +76,12 @@ def _taskdef_to_wire(d: TaskDefinition) -> dict[str, Any]:
     wire = encode(d, camel)
     wire.pop("tags", None)
     wire.setdefault("networkMode", "bridge")  # "If no network mode is specified, the default is bridge" (ECS)
+    for member in ("volumes", "placementConstraints"):  # ECS answers these lists, empty or not
+        wire.setdefault(member, [])
     for container in wire.get("containerDefinitions", []):
-        for member in ("portMappings", "mountPoints", "volumesFrom"):  # ECS answers these lists, empty or not
+        container.setdefault("cpu", 0)
+        container.setdefault("essential", True)
+        for member in ("portMappings", "environment", "mountPoints", "volumesFrom"):
             container.setdefault(member, [])
     return wire
 
