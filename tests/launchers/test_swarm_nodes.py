@@ -1,5 +1,5 @@
-"""Swarm nodes as ECS container instances: their attributes, and the Swarm constraints that admit exactly the nodes a
-task definition's placementConstraints admit (node records as the Swarm API returns them)."""
+"""Swarm nodes as ECS container instances: their attributes, readiness and name (node records as the Swarm API
+returns them), and a task placed on them by its placementConstraints."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from cronbridge.errors import LaunchError
-from cronbridge.launchers.swarm_nodes import attributes, constraints_for
+from cronbridge.ecs.placing import Constraint, place
+from cronbridge.launchers.swarm_nodes import attributes, instance_of
 
 
 def node(node_id: str, labels: dict[str, str] | None = None, arch: str = "x86_64", state: str = "ready",
@@ -34,37 +34,21 @@ def test_a_node_shows_its_platform_its_id_and_its_labels_as_ecs_attributes() -> 
     assert found["ec2InstanceId"] == "n2" and found["agentConnected"] == "true"
 
 
-def test_no_constraint_leaves_every_node_to_swarm() -> None:
-    assert constraints_for((), NODES) == []
-    assert constraints_for((("memberOf", "attribute:ecs.os-type == linux"),), NODES) == []
+def test_a_node_is_a_container_instance_named_by_its_hostname_and_id() -> None:
+    found = instance_of(node("n2", {"zone": "b"}, arch="aarch64"))
+    assert (found.id, found.name, found.connected) == ("n2", "vm (n2)", True)
+    assert found.attributes["attribute:zone"] == "b"
 
 
-def test_one_admitted_node_is_named() -> None:
-    assert constraints_for((("memberOf", "attribute:ecs.cpu-architecture == arm64"),), NODES) == ["node.id==n2"]
+@pytest.mark.parametrize(("state", "availability"), [("down", "active"), ("ready", "drain"), ("ready", "pause")])
+def test_a_node_that_is_down_drained_or_paused_takes_no_task(state: str, availability: str) -> None:
+    assert not instance_of(node("n1", state=state, availability=availability)).connected
 
 
-def test_several_admitted_nodes_are_kept_by_leaving_the_others_out() -> None:
-    assert constraints_for((("memberOf", "attribute:zone in [b, c]"),), NODES) == ["node.id!=n1"]
-
-
-def test_every_constraint_must_hold() -> None:
-    both = (("memberOf", "attribute:zone == b"), ("memberOf", "attribute:ecs.cpu-architecture != arm64"))
-    assert constraints_for(both, NODES) == ["node.id==n3"]
-
-
-def test_no_usable_node_fails_the_start_with_the_expression() -> None:
-    drained = [node("n1", {"zone": "a"}), node("n2", {"zone": "b"}, availability="drain")]
-    with pytest.raises(LaunchError, match=r"ResourceInitializationError: no Swarm node satisfies .*zone == b"):
-        constraints_for((("memberOf", "attribute:zone == b"),), drained)
-
-
-@pytest.mark.parametrize(
-    ("expression", "why"),
-    [
-        ("task:group == service:web", "task:group has no equivalent on a Docker Swarm"),
-        ("attribute:zone in [a", "the expression ends too early"),
-    ],
-)
-def test_what_swarm_cannot_place_fails_the_start(expression: str, why: str) -> None:
-    with pytest.raises(LaunchError, match=why):
-        constraints_for((("memberOf", expression),), NODES)
+def test_the_nodes_place_a_task_where_its_expression_holds() -> None:
+    nodes = [instance_of(n) for n in NODES]
+    arm = [Constraint("memberOf", "attribute:ecs.cpu-architecture == arm64")]
+    assert place(arm, nodes, 1, {}, "family:f").instances == ("n2",)
+    zone_b_x86 = [Constraint("memberOf", "attribute:zone == b"),
+                  Constraint("memberOf", "attribute:ecs.cpu-architecture != arm64")]  # fmt: skip
+    assert place(zone_b_x86, nodes, 1, {}, "family:f").instances == ("n3",)

@@ -46,3 +46,13 @@ def test_a_rules_input_is_left_as_it_is() -> None:
     text = json.dumps({"containerOverrides": [{"name": "app", "command": ["echo", "<aws.scheduler.attempt-number>"]}]})
     request = request_for("rule:nightly", text)
     assert request.overrides.container_overrides[0].command == ["echo", "<aws.scheduler.attempt-number>"]  # type: ignore[attr-defined]
+
+
+def test_a_targets_placement_constraints_reach_run_task_in_its_spelling() -> None:
+    plan = Plan(key="rule:nightly", arn=ARN, name="nightly", targets=(), started_by="x", expression="rate(1 hour)")
+    constraints = [{"Type": "memberOf", "Expression": "attribute:zone == b"}, {"type": "distinctInstance"}]
+    target = Target(id="t", arn="arn:aws:ecs:us-east-1:000000000000:cluster/c",
+                    ecs_parameters=EcsParameters(task_definition_arn="batch:1", placement_constraints=constraints))
+    invocation = Invocation(1, ARN, "nightly", "t", 1_800_000_000.0, False, "PENDING", "a" * 64, attempts=1)
+    assert run_task_request(plan, target, invocation).placement_constraints == [
+        {"type": "memberOf", "expression": "attribute:zone == b"}, {"type": "distinctInstance"}]

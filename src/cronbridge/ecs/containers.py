@@ -93,10 +93,3 @@ def health_check(definition: ContainerDefinition) -> HealthCheck | None:
         retries=int(check.get("retries") or 3),
         start_period=int(check.get("startPeriod") or 0),
     )
-
-
-def placement_constraints(task: TaskDefinition) -> tuple[tuple[str, str], ...]:
-    """The task definition's placementConstraints as (type, expression) pairs (memberOf is the only type)."""
-    return tuple(
-        (str(c.get("type") or "memberOf"), str(c.get("expression") or "")) for c in task.placement_constraints or []
-    )

@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 from cronbridge import arn as arns
 from cronbridge import scope as scopes
 from cronbridge.clock import Clock
-from cronbridge.ecs import dependencies, fargate
+from cronbridge.ecs import dependencies, fargate, placing
 from cronbridge.errors import ClientError, ClusterNotFound, InvalidParameter
 from cronbridge.model.ecs import Cluster, ContainerDefinition, Tag, Task, TaskDefinition
 from cronbridge.scope import Scope
@@ -280,6 +280,7 @@ def validate_task_definition(d: TaskDefinition) -> None:
         raise ClientError("Task definition must have at least one essential container.")
     _check_dependencies(d)
     _check_mount_points(d)
+    placing.definition_constraints(d.placement_constraints or [])
 
 
 def _check_container(c: ContainerDefinition) -> None:

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import platform
+import socket
+import uuid
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
+
+from cronbridge.ecs.placing import Instance as Instance  # what `instances` answers
 
 Stream = Literal["stdout", "stderr"]
 
@@ -59,7 +65,7 @@ class ContainerSpec:
     health_check: HealthCheck | None = None
     task_arn: str = ""
     stop_timeout: float = 30.0  # seconds between SIGTERM and SIGKILL (the container's stopTimeout)
-    placement_constraints: tuple[tuple[str, str], ...] = ()  # the task definition's (type, expression) pairs
+    instance_id: str | None = None  # the container instance RunTask placed the task on (a Swarm node's id)
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,11 @@ class Launcher(Protocol):
     start_can_hang: bool  # the runner bounds `start` with a timeout (an engine may stop answering)
     outlives_server: bool  # what it runs is followed again after a restart: its exits go to disk before cleanup
 
+    def instances(self) -> list[Instance]:
+        """The container instances tasks can be placed on (the local launchers: this machine alone); raises
+        LaunchError when they cannot be listed."""
+        ...
+
     def prepare(self, spec: ContainerSpec) -> None:
         """Make the image ready (ECS's pull step); raises LaunchError (CannotPullContainerError) when it cannot."""
         ...
@@ -155,3 +166,25 @@ class Launcher(Protocol):
     def cleanup(self, task_id: str) -> None:
         """The task has stopped: release what its containers shared (task-scoped volumes)."""
         ...
+
+
+_ARCHITECTURES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def cpu_architecture(machine: str) -> str:
+    """ECS's `ecs.cpu-architecture` for a machine name (`aarch64` is ECS's `arm64`); "" when unknown."""
+    return _ARCHITECTURES.get(machine.lower(), "")
+
+
+@functools.cache
+def this_machine() -> Instance:
+    """The one container instance of the local launchers: this machine, its id fixed by its hostname."""
+    hostname = socket.gethostname()
+    instance_id = uuid.uuid5(uuid.NAMESPACE_DNS, hostname).hex
+    found = {
+        "ec2InstanceId": instance_id,
+        "agentConnected": "true",
+        "attribute:ecs.os-type": platform.system().lower(),
+        "attribute:ecs.cpu-architecture": cpu_architecture(platform.machine()),
+    }
+    return Instance(instance_id, {k: v for k, v in found.items() if v}, name=f"{hostname} ({instance_id})")

@@ -19,10 +19,12 @@ from cronbridge.launchers.base import (
     ContainerSpec,
     ExitInfo,
     HealthCheck,
+    Instance,
     Limits,
     Mount,
     Network,
     Stream,
+    this_machine,
 )
 from cronbridge.launchers.logframes import LineReader, drain, parse_time
 from cronbridge.launchers.pause import build_context, pause_binary
@@ -130,6 +132,10 @@ class DockerLauncher:
         self._pause_lock = threading.Lock()
         self._pause: str | None | bool = False  # the pause image's tag; None: this engine's architecture has none
         self._netns: dict[str, _Starting] = {}  # tasks whose namespace this launcher has set up
+
+    def instances(self) -> list[Instance]:
+        """The engine's machine: this one (the engine is local, or cronbridge stands for it)."""
+        return [this_machine()]
 
     # a task's network namespace -------------------------------------------------------------------------------
     def network(self, task_id: str, task_arn: str, public: bool) -> Network:

@@ -12,8 +12,10 @@ from cronbridge.launchers.base import (
     ContainerSink,
     ContainerSpec,
     ExitInfo,
+    Instance,
     Limits,
     Network,
+    this_machine,
 )
 
 _ids = itertools.count(1)
@@ -51,6 +53,9 @@ class NoopLauncher:
 
     def network(self, task_id: str, task_arn: str, public: bool) -> Network:
         return HOST_NETWORK
+
+    def instances(self) -> list[Instance]:
+        return [this_machine()]
 
     def prepare(self, spec: ContainerSpec) -> None:
         return None

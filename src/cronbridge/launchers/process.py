@@ -20,7 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from cronbridge.errors import LaunchError
-from cronbridge.launchers.base import HOST_NETWORK, ContainerSink, ContainerSpec, ExitInfo, Limits, Network
+from cronbridge.launchers.base import (
+    HOST_NETWORK,
+    ContainerSink,
+    ContainerSpec,
+    ExitInfo,
+    Instance,
+    Limits,
+    Network,
+    this_machine,
+)
 from cronbridge.launchers.cgroups import Cgroup, CgroupTree
 from cronbridge.launchers.health import HealthProbe
 from cronbridge.launchers.spool import Spool
@@ -107,6 +116,9 @@ class ProcessLauncher:
 
     def network(self, task_id: str, task_arn: str, public: bool) -> Network:
         return HOST_NETWORK
+
+    def instances(self) -> list[Instance]:
+        return [this_machine()]
 
     def prepare(self, spec: ContainerSpec) -> None:
         if not (spec.entry_point or spec.command):

@@ -1,7 +1,7 @@
 """Tasks on a Docker Swarm: each container of a task a `replicated-job` service (one replica, no restart), the first
-placed by Swarm (within the task definition's placementConstraints), the others pinned to its node; output from
-`service logs`, the end from the Swarm task's status; stop, OOM and removal through the node's own engine when
-cronbridge can reach it (docs/deploy.md says why, and what happens when it cannot)."""
+placed by Swarm (on the node RunTask chose when the task has placementConstraints), the others pinned to its node;
+output from `service logs`, the end from the Swarm task's status; stop, OOM and removal through the node's own engine
+when cronbridge can reach it (docs/deploy.md says why, and what happens when it cannot)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from docker.errors import APIError, DockerException, NotFound
 from docker.types.daemon import CancellableStream
 
 from cronbridge.errors import LaunchError
-from cronbridge.launchers.base import ContainerSink, ContainerSpec, ExitInfo, Limits, Network, Stream
+from cronbridge.launchers.base import ContainerSink, ContainerSpec, ExitInfo, Instance, Limits, Network, Stream
 from cronbridge.launchers.docker import (
     LABEL_CONTAINER,
     LABEL_TASK,
@@ -29,7 +29,7 @@ from cronbridge.launchers.docker import (
     healthcheck,
 )
 from cronbridge.launchers.logframes import NS, LineReader, drain, parse_time
-from cronbridge.launchers.swarm_nodes import NodeEngines, constraints_for
+from cronbridge.launchers.swarm_nodes import NodeEngines, instance_of
 
 log = logging.getLogger("cronbridge.swarm")
 LABEL_LAUNCHER = "cronbridge.launcher"
@@ -220,10 +220,16 @@ class SwarmLauncher:
             return False
         return swarm.get("LocalNodeState") == "active" and bool(swarm.get("ControlAvailable"))
 
+    def instances(self) -> list[Instance]:
+        """The Swarm's nodes as container instances (ready and active ones can take tasks)."""
+        try:
+            return [instance_of(node) for node in self.client.api.nodes()]
+        except (APIError, DockerException, OSError) as exc:
+            raise LaunchError("ResourceInitializationError", f"cannot list the Swarm's nodes: {_explain(exc)}") from exc
+
     def prepare(self, spec: ContainerSpec) -> None:
-        """Nothing to pull (the node's engine has the image or refuses the task); bad placement fails here."""
-        if spec.placement_constraints and self._pinned(spec.task_id) is None:
-            constraints_for(spec.placement_constraints, self._nodes())
+        """Nothing to pull: the node's engine has the image or refuses the task."""
+        return None
 
     def network(self, task_id: str, task_arn: str, public: bool) -> Network:
         """The task's containers share the network of the node they run on (Swarm cannot join one container to
@@ -305,20 +311,13 @@ class SwarmLauncher:
         return True
 
     def _constraints(self, spec: ContainerSpec) -> list[str]:
-        """The node of the task's first container; for the first, the nodes its placement constraints admit."""
-        pinned = self._pinned(spec.task_id)
-        if pinned:
-            return [f"node.id=={pinned}"]
-        if not spec.placement_constraints:
-            return []
-        return constraints_for(spec.placement_constraints, self._nodes())
+        """The node of the task's first container; for the first, the node RunTask placed the task on, if any."""
+        pinned = self._pinned(spec.task_id) or spec.instance_id
+        return [f"node.id=={pinned}"] if pinned else []
 
     def _pinned(self, task_id: str) -> str | None:
         with self._lock:
             return self._placed.get(task_id)
-
-    def _nodes(self) -> list[dict[str, Any]]:
-        return list(self.client.api.nodes())
 
     # following ------------------------------------------------------------------------------------------------
     def _follow_in_background(self, handle: SwarmHandle, sink: ContainerSink, since: float | None) -> None:

@@ -1,6 +1,6 @@
-"""The nodes of a Docker Swarm, seen by the Swarm launcher: their ECS attributes (for placementConstraints), the
-Swarm constraints that admit exactly the nodes an ECS expression admits, and each node's own engine when cronbridge
-can reach it (stop with a signal, the kernel's OOM record, removal of a finished job's container)."""
+"""The nodes of a Docker Swarm, seen by the Swarm launcher: ECS container instances with their attributes (for
+placementConstraints), and each node's own engine when cronbridge can reach it (stop with a signal, the kernel's OOM
+record, removal of a finished job's container)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,10 @@ from typing import Any
 import docker
 from docker.errors import APIError, DockerException
 
-from cronbridge.ecs import placement
-from cronbridge.errors import LaunchError
+from cronbridge.launchers.base import Instance, cpu_architecture
 
 ENGINE_LABEL = "cronbridge.engine"  # a node label: the URL of that node's Docker engine (unix://..., tcp://...)
 UNREACHABLE_TTL = 10.0
-_ARCHITECTURES = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}
-_NOT_ON_SWARM = ("task:group", "runningTasksCount")  # subjects about other tasks: Swarm has no equivalent
 
 
 def attributes(node: dict[str, Any]) -> dict[str, str]:
@@ -32,7 +29,7 @@ def attributes(node: dict[str, Any]) -> dict[str, str]:
         "agentVersion": str((description.get("Engine") or {}).get("EngineVersion", "")),
         "registeredAt": str(node.get("CreatedAt", "")),
         "attribute:ecs.os-type": str(platform.get("OS", "")).lower(),
-        "attribute:ecs.cpu-architecture": _ARCHITECTURES.get(str(platform.get("Architecture", "")), ""),
+        "attribute:ecs.cpu-architecture": cpu_architecture(str(platform.get("Architecture", ""))),
     }
     for name, value in ((node.get("Spec") or {}).get("Labels") or {}).items():
         found[f"attribute:{name}"] = str(value)
@@ -46,42 +43,11 @@ def usable(node: dict[str, Any]) -> bool:
     ) == "active"
 
 
-def constraints_for(expressions: tuple[tuple[str, str], ...], nodes: list[dict[str, Any]]) -> list[str]:
-    """Swarm constraints admitting exactly the nodes every memberOf expression admits: none when all do, `node.id==`
-    when one does, else `node.id!=` for each node left out. Raises LaunchError when no usable node qualifies."""
-    parsed = [_parse(kind, text) for kind, text in expressions]
-    if not parsed:
-        return []
-    members = [n for n in nodes if all(e.holds(attributes(n)) for e in parsed)]
-    if not any(usable(n) for n in members):
-        shown = " and ".join(text for _, text in expressions)
-        raise LaunchError(
-            "ResourceInitializationError",
-            f"no Swarm node satisfies the task definition's placement constraints ({shown}); "
-            f"{sum(usable(n) for n in nodes)} node(s) are ready and active",
-        )
-    if len(members) == len(nodes):
-        return []
-    if len(members) == 1:
-        return [f"node.id=={members[0]['ID']}"]
-    kept = {n["ID"] for n in members}
-    return [f"node.id!={n['ID']}" for n in nodes if n["ID"] not in kept]
-
-
-def _parse(kind: str, text: str) -> placement.Expression:
-    if kind != "memberOf":
-        raise LaunchError("ResourceInitializationError", f"placement constraint type {kind!r} is not memberOf")
-    try:
-        expression = placement.parse(text)
-    except placement.ExpressionError as exc:
-        raise LaunchError("ResourceInitializationError", f"placement constraint {text!r}: {exc}") from exc
-    unsupported = sorted(s for s in placement.subjects(expression) if s.startswith(_NOT_ON_SWARM))
-    if unsupported:
-        raise LaunchError(
-            "ResourceInitializationError",
-            f"placement constraint {text!r}: {', '.join(unsupported)} has no equivalent on a Docker Swarm",
-        )
-    return expression
+def instance_of(node: dict[str, Any]) -> Instance:
+    """A Swarm node as an ECS container instance: its id, attributes and readiness, named `hostname (id)`."""
+    node_id = str(node.get("ID", ""))
+    hostname = str((node.get("Description") or {}).get("Hostname", ""))
+    return Instance(node_id, attributes(node), usable(node), f"{hostname} ({node_id})" if hostname else node_id)
 
 
 class NodeEngines:

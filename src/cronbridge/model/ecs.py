@@ -185,6 +185,7 @@ class Task:
     desired_status: str = "RUNNING"
     launch_type: str = "FARGATE"
     capacity_provider_name: str | None = None
+    container_instance_arn: str | None = None  # where RunTask placed it, when it has placementConstraints
     cpu: str | None = None
     memory: str | None = None
     containers: list[Container] = field(default_factory=list)

@@ -116,7 +116,15 @@ def run_task_request(plan: Plan, target: Target, invocation: Invocation, attempt
         enable_execute_command=bool(ecs.enable_execute_command),
         tags=[Tag(t.get("key") or t.get("Key"), t.get("value") or t.get("Value")) for t in ecs.tags or []] or None,
         propagate_tags=ecs.propagate_tags,
+        placement_constraints=[_constraint(c) for c in ecs.placement_constraints or []] or None,
     )
+
+
+def _constraint(given: dict[str, Any]) -> dict[str, Any]:
+    """A target's placement constraint in RunTask's spelling (type, expression)."""
+    found = {"type": given.get("type", given.get("Type")),
+             "expression": given.get("expression", given.get("Expression"))}  # fmt: skip
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def parse_input(text: str | None) -> TaskOverride | None:

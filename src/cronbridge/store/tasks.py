@@ -108,6 +108,12 @@ class TaskStore:
         rows = self.db.query("SELECT body FROM tasks WHERE last_status != 'STOPPED'")
         return [decode(Task, json.loads(r["body"])) for r in rows]
 
+    def active(self, cluster_arn: str) -> list[Task]:
+        """The cluster's tasks not yet STOPPED."""
+        self.db.settle()
+        rows = self.db.query("SELECT body FROM tasks WHERE cluster = ? AND last_status != 'STOPPED'", (cluster_arn,))
+        return [decode(Task, json.loads(r["body"])) for r in rows]
+
     def count_active(self, cluster_arn: str) -> int:
         self.db.settle()
         row = self.db.one(

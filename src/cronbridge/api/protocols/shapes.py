@@ -69,7 +69,12 @@ def validate(op: OperationModel, params: Any, error_code: str) -> list[str]:
 # Members whose model is narrower than the service: SQS's ReceiveMessage takes message system attributes in its
 # (deprecated) AttributeNames, e.g. SentTimestamp or MessageGroupId, though the model types it as queue attributes
 # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
-_UNCHECKED: dict[tuple[str, str], frozenset[str]] = {("sqs", "ReceiveMessage"): frozenset({"AttributeNames"})}
+# ECS's RegisterTaskDefinition answers a placement constraint of type distinctInstance with its own ClientException
+# (`constraint.type 'distinctInstance' is not supported.`), not the model's enum message: ecs/placing.py checks them.
+_UNCHECKED: dict[tuple[str, str], frozenset[str]] = {
+    ("sqs", "ReceiveMessage"): frozenset({"AttributeNames"}),
+    ("ecs", "RegisterTaskDefinition"): frozenset({"placementConstraints"}),
+}
 
 
 @functools.cache

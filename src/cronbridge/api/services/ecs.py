@@ -292,6 +292,7 @@ def run_task_request(ctx: RequestContext, p: dict[str, Any]) -> RunTaskRequest:
         enable_execute_command=bool(p.get("enableExecuteCommand")),
         tags=[decode(Tag, t, camel) for t in p.get("tags") or []] or None,
         propagate_tags=p.get("propagateTags"),
+        placement_constraints=p.get("placementConstraints"),
     )
 
 

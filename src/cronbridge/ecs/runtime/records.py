@@ -21,7 +21,7 @@ from cronbridge.model.ecs import (
 
 def new_task(
     req: RunTaskRequest, cluster_arn: str, definition: TaskDefinition, overrides: TaskOverride, now: float,
-    launcher: str,
+    launcher: str, container_instance_arn: str | None = None,
 ) -> Task:
     task_id = _uuid4().hex
     cluster_name = cluster_arn.rsplit("/", 1)[-1]
@@ -33,6 +33,7 @@ def new_task(
         task_definition_arn=definition.task_definition_arn,
         launch_type=launch_type,
         capacity_provider_name=capacity_provider(req.capacity_provider_strategy),
+        container_instance_arn=container_instance_arn,
         cpu=overrides.cpu or definition.cpu,
         memory=overrides.memory or definition.memory,
         containers=[_container(req, cluster_name, task_id, task_arn, c) for c in definition.container_definitions],

@@ -37,6 +37,7 @@ class RunTaskRequest:
     tags: list[Tag] | None = None
     propagate_tags: str | None = None
     capacity_provider_strategy: list[dict[str, Any]] | None = None
+    placement_constraints: list[dict[str, Any]] | None = None  # RunTask's own, as on the wire (type, expression)
 
     @property
     def scope(self) -> Scope:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from cronbridge import scope as scopes
 from cronbridge.clock import Clock
-from cronbridge.ecs.runtime import recovery
+from cronbridge.ecs import placing
+from cronbridge.ecs.runtime import placer, recovery
 from cronbridge.ecs.runtime.awslogs import AwsLogsOptions
 from cronbridge.ecs.runtime.bookkeeping import Bookkeeping
 from cronbridge.ecs.runtime.lifecycle import LiveTask
@@ -50,6 +51,7 @@ class Recorded:
     task_arns: tuple[str, ...]
     failures: list[Failure] = field(default_factory=list)
     starts: list[TaskStart] = field(default_factory=list)
+Checked = tuple[int, RunTaskRequest, str, TaskDefinition, TaskOverride, placing.Placement | None]
 CONTAINER_START_TIMEOUT = 60.0  # Fargate: "ContainerRuntimeTimeoutError: ... timed out after waiting 1m"
 TASK_EVENT_TTL = 24 * 3600.0
 BOOKKEEPING_AT_ONCE = 16
@@ -91,6 +93,7 @@ class Runner:
         self.task_events = TaskEventLog(ecs.db)
         self.outcomes = TaskOutcomes(ecs.db)
         self.writes = TaskWrites(ecs.db, ecs.tasks, self.task_events, self.outcomes)
+        self.placer = placer.Placer(launcher, ecs.tasks)
         self.threads = Workers("task")  # one thread per live task, reused by the next task
         # tasks recording a lifecycle step or checking their start at once (CPU and database only: never held
         # while waiting for an image, a container or a dependency): a burst of a thousand tasks does not wake a
@@ -118,21 +121,38 @@ class Runner:
         shortfall = placement_failure(definition, overrides)
         if shortfall is not None:
             return RunTaskResult(tasks=[], failures=[Failure(cluster.cluster_arn, *shortfall)]), []
+        placement = self.placer.place(req, cluster.cluster_arn, definition)
+        failures = placer.failures(req, cluster.cluster_arn, placement) if placement is not None else []
+        if placement is not None and not placement.instances:
+            return RunTaskResult(tasks=[], failures=failures), []
         with self.ecs.db.savepoint():  # the token check and the new tasks: atomic across threads and processes
             if req.client_token:
                 self.ecs.db.serialize(f"ecs.client-token:{req.client_token}")
                 previous = self._replay(req, cluster.cluster_arn)
                 if previous is not None:
                     return previous, []
-            now = self.clock.now()
-            tasks = [
-                new_task(req, cluster.cluster_arn, definition, overrides, now, self.launcher.name)
-                for _ in range(req.count)
-            ]
+            tasks = self._new_tasks(req, cluster.cluster_arn, definition, overrides, placement)
             for task in tasks:
                 self.transition(task, durable=True)  # inside the caller's transaction: committed with it
             self.peers.claim([t.task_arn for t in tasks])  # this process runs them
-        return RunTaskResult(tasks=[dataclasses.replace(t) for t in tasks]), [(t, definition) for t in tasks]
+        shown = [dataclasses.replace(t) for t in tasks]
+        return RunTaskResult(tasks=shown, failures=failures), [(t, definition) for t in tasks]
+
+    def _new_tasks(
+        self, req: RunTaskRequest, cluster_arn: str, definition: TaskDefinition, overrides: TaskOverride,
+        placement: placing.Placement | None,
+    ) -> list[Task]:
+        """The request's new task records: one per placed instance, or `count` left to the launcher to place."""
+        now = self.clock.now()
+        if placement is None:
+            return [
+                new_task(req, cluster_arn, definition, overrides, now, self.launcher.name) for _ in range(req.count)
+            ]
+        return [
+            new_task(req, cluster_arn, definition, overrides, now, self.launcher.name,
+                     placer.instance_arn(req, cluster_arn, instance))
+            for instance in placement.instances
+        ]  # fmt: skip
 
     def record_batch(self, requests: Sequence[RunTaskRequest]) -> list[Recorded | AwsError]:
         """RunTask's durable half for many requests at once (a burst of scheduled launches), inside the caller's
@@ -141,7 +161,7 @@ class Runner:
         with one statement for their rows and one for their "ECS Task State Change" records."""
         answers: list[Recorded | AwsError | None] = [None] * len(requests)
         lookups: dict[tuple[Scope, str, str], tuple[str, TaskDefinition] | AwsError] = {}
-        checked: list[tuple[int, RunTaskRequest, str, TaskDefinition, TaskOverride]] = []
+        checked: list[Checked] = []
         for index, req in enumerate(requests):
             try:
                 checked.append((index, req, *self._checked(req, lookups)))
@@ -159,7 +179,7 @@ class Runner:
 
     def _checked(
         self, req: RunTaskRequest, lookups: dict[tuple[Scope, str, str], tuple[str, TaskDefinition] | AwsError]
-    ) -> tuple[str, TaskDefinition, TaskOverride]:
+    ) -> tuple[str, TaskDefinition, TaskOverride, placing.Placement | None]:
         """ECS's checks of one request of a batch (the cluster and definition looked up once per batch, in the
         request's account and Region)."""
         scope = req.scope
@@ -179,26 +199,26 @@ class Runner:
             raise ClientError("TaskDefinition is inactive")
         overrides = req.overrides or TaskOverride()
         check_request(req, definition, overrides)
-        return cluster_arn, definition, overrides
+        return cluster_arn, definition, overrides, self.placer.place(req, cluster_arn, definition)
 
     def _make(
-        self,
-        checked: list[tuple[int, RunTaskRequest, str, TaskDefinition, TaskOverride]],
-        answers: list[Recorded | AwsError | None],
+        self, checked: list[Checked], answers: list[Recorded | AwsError | None]
     ) -> dict[str, tuple[TaskDefinition, list[Task]]]:
         """The batch's new tasks by client token (a token used before in the request's account and Region answers
         with its tasks, or a Conflict)."""
-        tokens = [req.client_token for _, req, _, _, _ in checked if req.client_token]
+        tokens = [req.client_token for _, req, *_ in checked if req.client_token]
         self.ecs.db.serialize(*(f"ecs.client-token:{token}" for token in tokens))  # the look-up and the insert
         used = self.ecs.tasks.used_tokens(tokens)
         made: dict[str, tuple[TaskDefinition, list[Task]]] = {}
-        now = self.clock.now()
-        for index, req, cluster_arn, definition, overrides in checked:
+        for index, req, cluster_arn, definition, overrides, placement in checked:
             shortfall = placement_failure(definition, overrides)
+            failures = placer.failures(req, cluster_arn, placement) if placement is not None else []
             token = f"{req.account}:{req.region}:{req.client_token or f'no-token-{index}'}"  # tokens are per Region
             replayed = self._replayed(req, cluster_arn) if req.client_token in used else None
             if shortfall is not None:
                 answers[index] = Recorded((), [Failure(cluster_arn, *shortfall)])
+            elif placement is not None and not placement.instances:
+                answers[index] = Recorded((), failures)
             elif replayed is not None:
                 answers[index] = replayed
             elif token in made:  # the same token twice in one batch: the first one's tasks, as a replay would
@@ -206,11 +226,10 @@ class Runner:
                 same = tasks[0].cluster_arn == cluster_arn and tasks[0].request_fingerprint == fingerprint(req)
                 answers[index] = Recorded(tuple(t.task_arn for t in tasks)) if same else _conflict()
             else:
-                tasks = [
-                    new_task(req, cluster_arn, definition, overrides, now, self.launcher.name) for _ in range(req.count)
-                ]
+                tasks = self._new_tasks(req, cluster_arn, definition, overrides, placement)
                 made[token] = (definition, tasks)
-                answers[index] = Recorded(tuple(t.task_arn for t in tasks), starts=[(t, definition) for t in tasks])
+                starts = [(t, definition) for t in tasks]
+                answers[index] = Recorded(tuple(t.task_arn for t in tasks), failures, starts)
         return made
 
     def _replayed(self, req: RunTaskRequest, cluster_arn: str) -> Recorded | AwsError | None:

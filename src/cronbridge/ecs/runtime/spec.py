@@ -38,7 +38,7 @@ def container_spec(
         labels=(("cronbridge.task-arn", task.task_arn),),
         health_check=containers.health_check(container),
         stop_timeout=float(container.stop_timeout) if container.stop_timeout else DEFAULT_STOP_TIMEOUT,
-        placement_constraints=containers.placement_constraints(definition),
+        instance_id=task.container_instance_arn.rsplit("/", 1)[-1] if task.container_instance_arn else None,
     )
 
 
