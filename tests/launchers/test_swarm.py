@@ -67,18 +67,20 @@ def _container_exists(swarm: Swarm, container_id: str) -> bool:
 
 
 def test_placement_constraints_admit_or_refuse_the_nodes(batch: Batch, swarm: Swarm) -> None:
-    swarm.label(swarm.manager.node_id(), color="red")
-    refused = batch.run(batch.container("app", "echo never"),
-                        placementConstraints=[{"type": "memberOf", "expression": "attribute:color == blue"}])
-    task = batch.wait(refused, "STOPPED")
-    assert task["stopCode"] == "TaskFailedToStart"
-    assert task["stoppedReason"].startswith(
-        "ResourceInitializationError: no Swarm node satisfies the task definition's placement constraints "
-        "(attribute:color == blue)"
-    )
+    node = swarm.manager.node_id()
+    swarm.label(node, color="red")
+    refused = batch.register(batch.container("app", "echo never"),
+                             placementConstraints=[{"type": "memberOf", "expression": "attribute:color == blue"}])
+    result = batch.run_task(refused)
+    assert result["tasks"] == []
+    assert [(f["arn"], f["reason"]) for f in result["failures"]] == [
+        (f"arn:aws:ecs:us-east-1:000000000000:container-instance/c/{node}", "MEMBER")]
+    assert batch.ecs.list_tasks(cluster="c", family=refused, desiredStatus="STOPPED")["taskArns"] == []
     admitted = batch.run(batch.container("app", "echo placed"), placementConstraints=[
         {"type": "memberOf", "expression": "attribute:color in [red, green] and attribute:ecs.os-type == linux"}])
-    assert batch.wait(admitted, "STOPPED")["containers"][0]["exitCode"] == 0
+    task = batch.wait(admitted, "STOPPED")
+    assert task["containers"][0]["exitCode"] == 0
+    assert task["containerInstanceArn"] == f"arn:aws:ecs:us-east-1:000000000000:container-instance/c/{node}"
     assert batch.lines(admitted) == ["placed"]
 
 

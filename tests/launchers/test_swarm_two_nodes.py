@@ -49,7 +49,25 @@ def test_a_constraint_places_the_task_on_the_worker_and_its_logs_come_back(clust
     task = batch.wait(arn, "STOPPED")
     assert task["containers"][0]["exitCode"] == 4
     assert attribute(task, "cronbridge.node") == f"{_hostname(cluster)} ({_worker(cluster)})"
+    assert task["containerInstanceArn"].endswith(f"/{_worker(cluster)}")
     assert batch.lines(arn) == [str(i) for i in range(1, 20001)]
+
+
+def test_distinct_instance_puts_each_task_of_a_run_on_a_node_of_its_own(cluster: Swarm, server: ServerProcess) -> None:
+    batch = Batch(server, cluster)
+    family = batch.register(batch.container("app", "sleep 30", stopTimeout=2))
+    result = batch.run_task(family, count=3, placementConstraints=[{"type": "distinctInstance"}])
+    nodes = {cluster.manager.node_id(), _worker(cluster)}
+    placed = {t["taskArn"]: t["containerInstanceArn"].rsplit("/", 1)[-1] for t in result["tasks"]}
+    assert sorted(placed.values()) == sorted(nodes)
+    assert {(f["arn"].rsplit("/", 1)[-1], f["reason"]) for f in result["failures"]} == {
+        (node, "DISTINCT_INSTANCE") for node in nodes}
+    for arn, node in placed.items():
+        batch.wait(arn, "RUNNING")
+        assert {t["NodeID"] for t in batch.swarm_tasks(arn)} == {node}  # Swarm ran it where RunTask said
+        batch.ecs.stop_task(cluster="c", task=arn)
+    for arn in placed:
+        assert batch.wait(arn, "STOPPED")["stopCode"] == "UserInitiated"
 
 
 def _hostname(cluster: Swarm) -> str:
