@@ -155,7 +155,8 @@ def _lines(server: Any, arn: str) -> list[str]:
 def test_a_running_container_is_adopted_after_a_server_restart(docker_server: Any, busybox_image: str) -> None:
     ecs = docker_server.client("ecs")
     register_seed(ecs, busybox_image)
-    arn = run(ecs, ["sh", "-c", "echo one; sleep 30; echo two; exit 7"])  # outlives a restart on a busy machine
+    # runs until the test lets it end (a file made in the container), so it outlives the restart on a busy machine
+    arn = run(ecs, ["sh", "-c", "echo one; until [ -e /go ]; do sleep 0.1; done; echo two; exit 7"])
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -169,6 +170,7 @@ def test_a_running_container_is_adopted_after_a_server_restart(docker_server: An
     ecs = docker_server.client("ecs")
     found = ecs.describe_tasks(cluster="batch", tasks=[arn])["tasks"][0]
     assert found["lastStatus"] == "RUNNING", found.get("stoppedReason")
+    docker.from_env().containers.get(found["containers"][0]["runtimeId"]).exec_run(["touch", "/go"])
     task = wait_stopped(ecs, "batch", arn, timeout=90)
     assert task["stopCode"] == "EssentialContainerExited"
     assert task["containers"][0]["exitCode"] == 7

@@ -76,10 +76,9 @@ def _hostname(cluster: Swarm) -> str:
 
 def test_the_containers_of_a_task_run_on_one_node(cluster: Swarm, server: ServerProcess) -> None:
     batch = Batch(server, cluster)
-    arns = [
-        # long enough for every task to be looked at while it runs on a loaded machine (a Swarm task is gone once
-        # its service is removed after the container ends)
-        batch.run(batch.container("app", "sleep 30"), batch.container("side", "sleep 30", essential=False))
+    arns = [  # they run until stopped: each is looked at while it runs, even on a loaded machine
+        batch.run(batch.container("app", "sleep 300", stopTimeout=2),
+                  batch.container("side", "sleep 300", essential=False, stopTimeout=2))
         for _ in range(4)
     ]
     placed: dict[str, set[str]] = {}
@@ -88,8 +87,10 @@ def test_the_containers_of_a_task_run_on_one_node(cluster: Swarm, server: Server
         placed[arn] = {t["NodeID"] for t in batch.swarm_tasks(arn)}
     assert all(len(nodes) == 1 for nodes in placed.values()), placed
     for arn in arns:
+        batch.ecs.stop_task(cluster="c", task=arn)
+    for arn in arns:
         task = batch.wait(arn, "STOPPED")
-        assert [c["exitCode"] for c in task["containers"]] == [0, 0]
+        assert task["stopCode"] == "UserInitiated"
         assert attribute(task, "cronbridge.node") is not None
 
 

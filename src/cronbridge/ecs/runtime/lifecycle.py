@@ -1,12 +1,15 @@
-"""One live task: its lifecycle from PENDING to STOPPED on a thread of its own, each step recorded in order.
-A step is queued for the database under the task's lock and waited for outside it: no thread waits for the disk
-while holding a lock that a stop, an exit or a reset needs."""
+"""One live task: its lifecycle from PENDING to STOPPED, each step recorded in order. The launch and the end run on
+the runner's pooled threads; while the task runs no thread waits for it (the exit or stop that ends it hands the end
+to the pool), except for tasks with health checks, whose thread looks at them. A step is queued for the database
+under the task's lock and waited for outside it: no thread waits for the disk while holding a lock that a stop, an
+exit or a reset needs."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cronbridge.ecs import dependencies
@@ -18,7 +21,7 @@ from cronbridge.ecs.runtime.starting import Starter
 from cronbridge.errors import LaunchError
 from cronbridge.launchers.base import ContainerHandle, ContainerSpec, ExitInfo
 from cronbridge.model.ecs import Container, ContainerDefinition, StopCode, Tag, Task, TaskDefinition, TaskStatus
-from cronbridge.store.task_writes import Pending
+from cronbridge.store.task_writes import DONE, Pending
 
 if TYPE_CHECKING:
     from cronbridge.ecs.runtime.runner import Runner
@@ -32,7 +35,7 @@ _ORDER = list(TaskStatus)
 
 
 class LiveTask:
-    """One running task: drives its lifecycle on its own thread."""
+    """One running task: its launch, its wait for the end (armed, not slept through) and its end."""
 
     def __init__(self, runner: Runner, task: Task, definition: TaskDefinition) -> None:
         self.runner = runner
@@ -48,6 +51,11 @@ class LiveTask:
         self.stop_requested: tuple[str, StopCode] | None = None
         self.adopted = False
         self.resuming = False  # a launch a previous server began: output already stored is not stored again
+        self.essentials = [c.name for c in definition.container_definitions if c.essential is not False]
+        self.health_checked = any(c.health_check for c in definition.container_definitions)
+        self._armed = False  # running, no thread waiting: the exit or stop that ends it submits the end
+        # how a failure of ours ends the task: its stop code, the reason's prefix, whether containers are stopped first
+        self._failure = (StopCode.TASK_FAILED_TO_START, "CannotStartContainerError", True)
 
     @property
     def now(self) -> float:
@@ -73,17 +81,26 @@ class LiveTask:
 
     # the lifecycle -------------------------------------------------------
     def run(self) -> None:
-        try:
-            self._run()
-        except Exception as exc:  # a bug of ours must still end the task visibly
-            log.exception("task %s failed inside cronbridge", self.task.task_arn)
-            self._stop_started()
-            self._finish(StopCode.TASK_FAILED_TO_START, f"CannotStartContainerError: internal error: {exc}")
-        finally:
-            self.done.set()
-            self.runner.forget(self.task.task_arn)
+        self._guarded(self._launch)
 
-    def _run(self) -> None:
+    def _guarded(self, part: Callable[[], bool]) -> None:
+        """Run a part of the lifecycle; the task is forgotten once it has ended (a part that armed the wait for the
+        end returns False). A bug of ours still ends the task visibly."""
+        ended = True
+        try:
+            ended = part()
+        except Exception as exc:
+            code, prefix, stop_first = self._failure
+            log.exception("task %s failed inside cronbridge", self.task.task_arn)
+            if stop_first:
+                self._stop_started()
+            self._finish(code, f"{prefix}: internal error: {exc}")
+        finally:
+            if ended:
+                self.done.set()
+                self.runner.forget(self.task.task_arn)
+
+    def _launch(self) -> bool:
         for status in (TaskStatus.PENDING, TaskStatus.ACTIVATING):
             if _ORDER.index(self.task.last_status) < _ORDER.index(status):  # a resumed launch does not go back
                 self.set_status(status)
@@ -92,7 +109,7 @@ class LiveTask:
         except LaunchError as err:
             self._stop_started()
             self._finish(StopCode.TASK_FAILED_TO_START, str(err))
-            return
+            return True
         pending = None
         with self.lock:
             if self.stop_requested is None:
@@ -100,7 +117,7 @@ class LiveTask:
                 pending = self.advance(TaskStatus.RUNNING)
         if pending is not None:
             pending.wait()
-        self._wait_for_end()
+        return self._await_end()
 
     def resume(self) -> None:
         """After a restart: finish the launch a previous server began (PROVISIONING to ACTIVATING). The launcher
@@ -114,14 +131,8 @@ class LiveTask:
         return adoption.adopt(self)
 
     def run_adopted(self) -> None:
-        try:
-            self._wait_for_end()
-        except Exception as exc:
-            log.exception("adopted task %s failed inside cronbridge", self.task.task_arn)
-            self._finish(StopCode.USER_INITIATED, f"CannotInspectContainerError: internal error: {exc}")
-        finally:
-            self.done.set()
-            self.runner.forget(self.task.task_arn)
+        self._failure = (StopCode.USER_INITIATED, "CannotInspectContainerError", False)
+        self._guarded(self._await_end)
 
     # containers ----------------------------------------------------------
     def spec(self, definition: ContainerDefinition) -> ContainerSpec:
@@ -171,20 +182,41 @@ class LiveTask:
                 container.reason = "; ".join(r for r in reasons if r)  # every loss is said where users look
             self.record(durable=False)
         self.exits[name].set()
-        self.changed.set()
+        self._poke()
 
     # running and stopping ------------------------------------------------
-    def _wait_for_end(self) -> None:
-        """Sleep until an essential container exits or a stop is asked for (no polling); containers with a health
-        check are looked at every HEALTH_PERIOD seconds meanwhile."""
-        essentials = [c.name for c in self.definition.container_definitions if c.essential is not False]
-        checked = any(c.health_check for c in self.definition.container_definitions)
-        while True:
-            self.changed.clear()
-            if self.stop_requested is not None or any(self.exits[name].is_set() for name in essentials):
-                break
-            if not self.changed.wait(HEALTH_PERIOD if checked else None) and checked:
-                refresh_health(self)
+    def _end_due(self) -> bool:
+        return self.stop_requested is not None or any(self.exits[name].is_set() for name in self.essentials)
+
+    def _await_end(self) -> bool:
+        """End the task now if its end has come; else arm: the essential container's exit or the stop that ends it
+        hands the end to a pooled thread, and this thread goes back to the pool (False). A task with health checks
+        keeps its thread, which looks at them every HEALTH_PERIOD seconds until the end."""
+        if self.health_checked:
+            while True:
+                self.changed.clear()
+                if self._end_due():
+                    break
+                if not self.changed.wait(HEALTH_PERIOD):
+                    refresh_health(self)
+            return self._end()
+        with self.lock:
+            if not self._end_due():
+                self._armed = True
+                return False
+        return self._end()
+
+    def _poke(self) -> None:
+        """A container exited or a stop was asked for: an armed task whose end has come is ended on a pooled thread."""
+        self.changed.set()
+        with self.lock:
+            if not self._armed or not self._end_due():
+                return
+            self._armed = False
+        self.runner.threads.submit(self.task.task_id[:8], lambda: self._guarded(self._end))
+
+    def _end(self) -> bool:
+        """Stop what still runs and record the end: the stop asked for, or the essential container's exit."""
         if self.stop_requested is not None:
             reason, code = self.stop_requested
         else:
@@ -196,6 +228,7 @@ class LiveTask:
         self.set_status(TaskStatus.STOPPING)
         self._stop_started()
         self._finish(code, reason)
+        return True
 
     def _stop_timeout(self, name: str) -> float:
         definition = self.definition.container(name)
@@ -227,19 +260,26 @@ class LiveTask:
         pending.wait()
 
     def request_stop(self, reason: str, code: StopCode) -> Task:
-        """StopTask (or a reset): the lifecycle thread stops the containers; returns the task as it stands now."""
-        pending = None
+        """StopTask (or a reset): the task's end stops the containers (on a pooled thread); returns the task as it
+        stands now, once the stop is on disk."""
+        pending, task = self.ask_stop(reason, code)
+        pending.wait()
+        return task
+
+    def ask_stop(self, reason: str, code: StopCode) -> tuple[Pending, Task]:
+        """The stop asked for and queued for the disk; the caller waits for the returned step (a reset asks every
+        task first, then waits for all of them: one commit, not one per task)."""
+        pending = DONE
         with self.lock:
             if self.stop_requested is None:
                 self.stop_requested = (reason, code)
                 self.task.desired_status = "STOPPED"
                 self.task.stopping_at = self.now
                 pending = self.record(durable=True)
-                self.changed.set()
             task = dataclasses.replace(self.task)
-        if pending is not None:
-            pending.wait()
-        return task
+        if pending is not DONE:
+            self._poke()
+        return pending, task
 
     def _finish(self, code: StopCode, reason: str) -> None:
         for writer in list(self.writers.values()):

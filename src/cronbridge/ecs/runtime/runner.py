@@ -94,7 +94,9 @@ class Runner:
         self.outcomes = TaskOutcomes(ecs.db)
         self.writes = TaskWrites(ecs.db, ecs.tasks, self.task_events, self.outcomes)
         self.placer = placer.Placer(launcher, ecs.tasks)
-        self.threads = Workers("task")  # one thread per live task, reused by the next task
+        # pooled threads for the launches and ends of tasks (a running task holds none): a burst of ten thousand
+        # short tasks runs on a few dozen threads; more start only while work waits behind blocked ones
+        self.threads = Workers("task")
         # tasks recording a lifecycle step or checking their start at once (CPU and database only: never held
         # while waiting for an image, a container or a dependency): a burst of a thousand tasks does not wake a
         # thousand threads that all contend for the interpreter (and starve the scheduler's own threads)
@@ -241,14 +243,14 @@ class Runner:
         return None if previous is None else Recorded(tuple(t.task_arn for t in previous.tasks))
 
     def start_tasks(self, starts: list[TaskStart]) -> None:
-        """Start recorded tasks' containers, each task on a thread of its own."""
+        """Start recorded tasks' containers, on the pooled task threads."""
         for task, definition in starts:
             live = LiveTask(self, task, definition)
             self.follow(live, live.run)
         self._expire_old_tasks()
 
     def follow(self, live: LiveTask, body: Callable[[], None]) -> None:
-        """Run a live task's lifecycle (`body`) on a thread of its own; it is ours until it ends."""
+        """Run a live task's lifecycle (`body`) on a pooled thread; it is ours until it ends."""
         with self._lock:
             self._live[live.task.task_arn] = live
             waiting = self._stops_waiting.pop(live.task.task_arn, None)
@@ -356,8 +358,9 @@ class Runner:
     def stop_all(self) -> None:
         with self._lock:
             live = list(self._live.values())
-        for task in live:
-            task.request_stop("cronbridge is resetting", StopCode.USER_INITIATED)
+        asked = [task.ask_stop("cronbridge is resetting", StopCode.USER_INITIATED)[0] for task in live]
+        for pending in asked:
+            pending.wait()
         for task in live:
             task.done.wait(5)
 
