@@ -23,8 +23,23 @@ def test_a_cluster_is_created_listed_described_and_deleted(ecs: Any) -> None:
     arn = ecs.describe_clusters(clusters=["work"])["clusters"][0]["clusterArn"]
     assert arn == "arn:aws:ecs:us-east-1:000000000000:cluster/work"
     assert arn in ecs.list_clusters()["clusterArns"]
-    ecs.delete_cluster(cluster="work")
-    assert ecs.describe_clusters(clusters=["work"])["failures"] == [{"arn": arn, "reason": "MISSING"}]
+    assert ecs.delete_cluster(cluster="work")["cluster"]["status"] == "INACTIVE"
+    missing = "arn:aws:ecs:us-east-1:000000000000:cluster/never"
+    assert ecs.describe_clusters(clusters=["never"])["failures"] == [{"arn": missing, "reason": "MISSING"}]
+
+
+def test_a_deleted_cluster_stays_discoverable_as_inactive_until_it_is_created_again(ecs: Any) -> None:
+    arn = ecs.delete_cluster(cluster="work")["cluster"]["clusterArn"]
+    assert arn in ecs.list_clusters()["clusterArns"]
+    assert [c["status"] for c in ecs.describe_clusters(clusters=[arn])["clusters"]] == ["INACTIVE"]
+    with pytest.raises(ClientError) as refused:
+        ecs.run_task(cluster="work", taskDefinition=register(ecs), networkConfiguration=NETWORK)
+    assert refused.value.response["Error"]["Code"] == "ClusterNotFoundException"
+    with pytest.raises(ClientError):
+        ecs.delete_cluster(cluster="work")
+    ecs.create_cluster(clusterName="work")
+    assert [c["status"] for c in ecs.describe_clusters(clusters=[arn])["clusters"]] == ["ACTIVE"]
+    assert ecs.list_clusters()["clusterArns"].count(arn) == 1
 
 
 def test_task_definitions_keep_revisions_and_resolve_the_latest(ecs: Any) -> None:
@@ -34,6 +49,11 @@ def test_task_definitions_keep_revisions_and_resolve_the_latest(ecs: Any) -> Non
     ecs.deregister_task_definition(taskDefinition="batch:2")
     assert ecs.describe_task_definition(taskDefinition="batch")["taskDefinition"]["revision"] == 1
     assert ecs.describe_task_definition(taskDefinition="batch:2")["taskDefinition"]["status"] == "INACTIVE"
+    with pytest.raises(ClientError) as missing:
+        ecs.deregister_task_definition(taskDefinition="batch:9")
+    assert missing.value.response["Error"] == {
+        "Code": "ClientException", "Message": "Unable to describe task definition."
+    }
 
 
 def test_a_task_definition_shows_ecs_defaults_network_mode_bridge_and_empty_lists(ecs: Any) -> None:

@@ -122,7 +122,7 @@ def describe_clusters(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     clusters: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     for ref in p.get("clusters") or ["default"]:
-        cluster = ecs.find_cluster(ctx.scope, ref)
+        cluster = ecs.discoverable_cluster(ctx.scope, ref)
         if cluster is None:
             failures.append({"arn": _cluster_arn(ctx, ref), "reason": "MISSING"})
         else:
@@ -135,7 +135,7 @@ def _cluster_arn(ctx: RequestContext, ref: str) -> str:
 
 
 def list_clusters(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    arns = [c.cluster_arn for c in ctx.system.ecs.list_clusters(ctx.scope)]
+    arns = [c.cluster_arn for c in ctx.system.ecs.list_clusters(ctx.scope, inactive=True)]
     return _page(arns, p, "clusterArns")
 
 
