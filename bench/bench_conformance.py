@@ -113,7 +113,7 @@ MOTO_ONLY: list[tuple[str, str]] = [
      "moto returns the document in CreatePolicyVersion and ListPolicyVersions; IAM: \"It is not returned in the "
      f"response to the CreatePolicyVersion or ListPolicyVersions operations\": {IAM_API}/API_PolicyVersion.html"),
     (r"(An error occurred \(InvalidInput\)|assert '(Thumbprint list|Cannot exceed quota)).*"
-     r"Invalid OpenIdConnect Provider URL\. The URL must begin with https://",
+     r"Invalid Open ID Connect Provider URL\. The URL must begin with https://",
      "moto accepts an OIDC provider URL beginning with http://; IAM: \"The URL must begin with https://\": "
      f"{IAM_API}/API_CreateOpenIDConnectProvider.html"),
     (r"== '(User|Group|Policy) [^' ]+ (already exists|not found)'"
