@@ -87,6 +87,7 @@ def test_a_task_runs_its_command_override_and_stops_with_ecs_stop_code(ecs: Any,
     assert stopped["stoppedReason"] == "Essential container in task exited"
     assert stopped["containers"][0]["exitCode"] == 0
     assert stopped["startedBy"] == "me"
+    assert stopped["overrides"] == {**overrides, "inferenceAcceleratorOverrides": []}  # as ECS shows them
     assert {"name": "cronbridge.launcher", "value": "process"} in stopped["attributes"]
     for key in ("createdAt", "startedAt", "stoppedAt"):
         assert key in stopped

@@ -144,6 +144,7 @@ class ContainerOverride:
 @dataclass
 class TaskOverride:
     container_overrides: list[ContainerOverride] = field(default_factory=list)
+    inference_accelerator_overrides: list[dict[str, str]] = field(default_factory=list)  # shown, always a list
     cpu: str | None = None
     memory: str | None = None
     task_role_arn: str | None = None
