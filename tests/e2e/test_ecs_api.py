@@ -69,6 +69,15 @@ def test_a_task_definition_shows_ecs_defaults_network_mode_bridge_and_empty_list
     assert ecs.describe_task_definition(taskDefinition="batch")["taskDefinition"]["networkMode"] == "awsvpc"
 
 
+def test_an_efs_volume_without_a_root_directory_shows_the_file_systems_root(ecs: Any) -> None:
+    efs = {"fileSystemId": "fs-1", "transitEncryption": "ENABLED"}
+    ecs.register_task_definition(family="efs", containerDefinitions=[{"name": "app", "image": "busybox", "memory": 64}],
+                                 volumes=[{"name": "data", "efsVolumeConfiguration": efs},
+                                          {"name": "sub", "efsVolumeConfiguration": {**efs, "rootDirectory": "/a"}}])
+    shown = ecs.describe_task_definition(taskDefinition="efs")["taskDefinition"]["volumes"]
+    assert [v["efsVolumeConfiguration"]["rootDirectory"] for v in shown] == ["/", "/a"]
+
+
 def test_an_invalid_fargate_size_is_a_client_exception(ecs: Any) -> None:
     with pytest.raises(ClientError) as caught:
         register(ecs, cpu="256", memory="4096")

@@ -78,6 +78,9 @@ def _taskdef_to_wire(d: TaskDefinition) -> dict[str, Any]:
     wire.setdefault("networkMode", "bridge")  # "If no network mode is specified, the default is bridge" (ECS)
     for member in ("volumes", "placementConstraints"):  # ECS answers these lists, empty or not
         wire.setdefault(member, [])
+    for volume in wire["volumes"]:  # an EFS volume mounts the file system's root unless told otherwise: ECS shows "/"
+        if isinstance(volume.get("efsVolumeConfiguration"), dict):
+            volume["efsVolumeConfiguration"].setdefault("rootDirectory", "/")
     for container in wire.get("containerDefinitions", []):
         container.setdefault("cpu", 0)
         container.setdefault("essential", True)
