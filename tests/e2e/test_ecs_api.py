@@ -78,6 +78,13 @@ def test_an_efs_volume_without_a_root_directory_shows_the_file_systems_root(ecs:
     assert [v["efsVolumeConfiguration"]["rootDirectory"] for v in shown] == ["/", "/a"]
 
 
+def test_a_log_configuration_without_options_is_shown_without_them(ecs: Any) -> None:
+    ecs.register_task_definition(family="plain", containerDefinitions=[
+        {"name": "app", "image": "busybox", "memory": 64, "logConfiguration": {"logDriver": "json-file"}}])
+    shown = ecs.describe_task_definition(taskDefinition="plain")["taskDefinition"]["containerDefinitions"][0]
+    assert shown["logConfiguration"] == {"logDriver": "json-file"}
+
+
 def test_an_invalid_fargate_size_is_a_client_exception(ecs: Any) -> None:
     with pytest.raises(ClientError) as caught:
         register(ecs, cpu="256", memory="4096")

@@ -119,6 +119,21 @@ def test_the_default_bus_shows_one_creation_time_and_cannot_be_created_again(cro
     }
 
 
+@pytest.mark.parametrize(("params", "code", "message"), [
+    ({"Name": "team/bus"}, "ValidationException", "Event bus name must not contain '/'."),
+    ({"Name": "aws.partner/a/b", "EventSourceName": "aws.partner/a/c"}, "ValidationException",
+     "Event bus name must match event source name."),
+    ({"Name": "aws.partner/a/b", "EventSourceName": "aws.partner/a/b"}, "ResourceNotFoundException",
+     "Event source aws.partner/a/b does not exist."),
+])
+def test_only_a_partner_bus_has_a_slash_in_its_name(
+    cronbridge_server: Any, params: dict[str, str], code: str, message: str
+) -> None:
+    with pytest.raises(ClientError) as refused:
+        cronbridge_server.client("events").create_event_bus(**params)
+    assert refused.value.response["Error"] == {"Code": code, "Message": message}
+
+
 def test_a_queue_whose_policy_does_not_allow_eventbridge_gets_nothing_and_the_failure_is_counted(
     cronbridge_server: Any,
 ) -> None:

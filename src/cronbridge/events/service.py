@@ -96,10 +96,17 @@ class EventsService:
         return name == DEFAULT or self.docs.get(BUS, scope, name, EventBus) is not None
 
     def create_bus(
-        self, scope: Scope, name: str, description: str | None, tags: list[dict[str, str]] | None
+        self, scope: Scope, name: str, description: str | None, tags: list[dict[str, str]] | None,
+        event_source: str | None = None,
     ) -> EventBus:
         if name == DEFAULT:  # the account's own bus, which always exists
             raise AlreadyExists("Event bus default already exists.")
+        if event_source is not None:  # a partner bus: named after its event source, which no partner offers here
+            if name != event_source:
+                raise ValidationError("Event bus name must match event source name.")
+            raise NotFound(f"Event source {event_source} does not exist.")
+        if "/" in name:  # only a partner bus's name has one
+            raise ValidationError("Event bus name must not contain '/'.")
         if not _BUS_NAME.fullmatch(name) or name.startswith("aws."):
             raise ValidationError(f"Event bus name {name} is not valid.")
         if self.bus_exists(scope, name):

@@ -82,6 +82,9 @@ def _taskdef_to_wire(d: TaskDefinition) -> dict[str, Any]:
         if isinstance(volume.get("efsVolumeConfiguration"), dict):
             volume["efsVolumeConfiguration"].setdefault("rootDirectory", "/")
     for container in wire.get("containerDefinitions", []):
+        logging = container.get("logConfiguration")
+        if isinstance(logging, dict) and logging.get("options") == {}:  # none given: none shown
+            del logging["options"]
         container.setdefault("cpu", 0)
         container.setdefault("essential", True)
         for member in ("portMappings", "environment", "mountPoints", "volumesFrom"):
