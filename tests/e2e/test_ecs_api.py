@@ -85,6 +85,15 @@ def test_a_log_configuration_without_options_is_shown_without_them(ecs: Any) -> 
     assert shown["logConfiguration"] == {"logDriver": "json-file"}
 
 
+def test_a_task_definition_keeps_its_proxy_configuration_and_inference_accelerators(ecs: Any) -> None:
+    proxy = {"type": "APPMESH", "containerName": "app"}
+    accelerators = [{"deviceName": "dn", "deviceType": "eia2.medium"}]
+    ecs.register_task_definition(family="mesh", proxyConfiguration=proxy, inferenceAccelerators=accelerators,
+                                 containerDefinitions=[{"name": "app", "image": "busybox", "memory": 64}])
+    shown = ecs.describe_task_definition(taskDefinition="mesh")["taskDefinition"]
+    assert shown["proxyConfiguration"] == proxy and shown["inferenceAccelerators"] == accelerators
+
+
 def test_an_invalid_fargate_size_is_a_client_exception(ecs: Any) -> None:
     with pytest.raises(ClientError) as caught:
         register(ecs, cpu="256", memory="4096")
