@@ -23,8 +23,23 @@ def test_a_cluster_is_created_listed_described_and_deleted(ecs: Any) -> None:
     arn = ecs.describe_clusters(clusters=["work"])["clusters"][0]["clusterArn"]
     assert arn == "arn:aws:ecs:us-east-1:000000000000:cluster/work"
     assert arn in ecs.list_clusters()["clusterArns"]
-    ecs.delete_cluster(cluster="work")
-    assert ecs.describe_clusters(clusters=["work"])["failures"] == [{"arn": arn, "reason": "MISSING"}]
+    assert ecs.delete_cluster(cluster="work")["cluster"]["status"] == "INACTIVE"
+    missing = "arn:aws:ecs:us-east-1:000000000000:cluster/never"
+    assert ecs.describe_clusters(clusters=["never"])["failures"] == [{"arn": missing, "reason": "MISSING"}]
+
+
+def test_a_deleted_cluster_stays_discoverable_as_inactive_until_it_is_created_again(ecs: Any) -> None:
+    arn = ecs.delete_cluster(cluster="work")["cluster"]["clusterArn"]
+    assert arn in ecs.list_clusters()["clusterArns"]
+    assert [c["status"] for c in ecs.describe_clusters(clusters=[arn])["clusters"]] == ["INACTIVE"]
+    with pytest.raises(ClientError) as refused:
+        ecs.run_task(cluster="work", taskDefinition=register(ecs), networkConfiguration=NETWORK)
+    assert refused.value.response["Error"]["Code"] == "ClusterNotFoundException"
+    with pytest.raises(ClientError):
+        ecs.delete_cluster(cluster="work")
+    ecs.create_cluster(clusterName="work")
+    assert [c["status"] for c in ecs.describe_clusters(clusters=[arn])["clusters"]] == ["ACTIVE"]
+    assert ecs.list_clusters()["clusterArns"].count(arn) == 1
 
 
 def test_task_definitions_keep_revisions_and_resolve_the_latest(ecs: Any) -> None:
@@ -34,6 +49,11 @@ def test_task_definitions_keep_revisions_and_resolve_the_latest(ecs: Any) -> Non
     ecs.deregister_task_definition(taskDefinition="batch:2")
     assert ecs.describe_task_definition(taskDefinition="batch")["taskDefinition"]["revision"] == 1
     assert ecs.describe_task_definition(taskDefinition="batch:2")["taskDefinition"]["status"] == "INACTIVE"
+    with pytest.raises(ClientError) as missing:
+        ecs.deregister_task_definition(taskDefinition="batch:9")
+    assert missing.value.response["Error"] == {
+        "Code": "ClientException", "Message": "Unable to describe task definition."
+    }
 
 
 def test_a_task_definition_shows_ecs_defaults_network_mode_bridge_and_empty_lists(ecs: Any) -> None:
@@ -47,6 +67,31 @@ def test_a_task_definition_shows_ecs_defaults_network_mode_bridge_and_empty_list
         "environment": [], "mountPoints": [], "volumesFrom": []}]
     register(ecs)
     assert ecs.describe_task_definition(taskDefinition="batch")["taskDefinition"]["networkMode"] == "awsvpc"
+
+
+def test_an_efs_volume_without_a_root_directory_shows_the_file_systems_root(ecs: Any) -> None:
+    efs = {"fileSystemId": "fs-1", "transitEncryption": "ENABLED"}
+    ecs.register_task_definition(family="efs", containerDefinitions=[{"name": "app", "image": "busybox", "memory": 64}],
+                                 volumes=[{"name": "data", "efsVolumeConfiguration": efs},
+                                          {"name": "sub", "efsVolumeConfiguration": {**efs, "rootDirectory": "/a"}}])
+    shown = ecs.describe_task_definition(taskDefinition="efs")["taskDefinition"]["volumes"]
+    assert [v["efsVolumeConfiguration"]["rootDirectory"] for v in shown] == ["/", "/a"]
+
+
+def test_a_log_configuration_without_options_is_shown_without_them(ecs: Any) -> None:
+    ecs.register_task_definition(family="plain", containerDefinitions=[
+        {"name": "app", "image": "busybox", "memory": 64, "logConfiguration": {"logDriver": "json-file"}}])
+    shown = ecs.describe_task_definition(taskDefinition="plain")["taskDefinition"]["containerDefinitions"][0]
+    assert shown["logConfiguration"] == {"logDriver": "json-file"}
+
+
+def test_a_task_definition_keeps_its_proxy_configuration_and_inference_accelerators(ecs: Any) -> None:
+    proxy = {"type": "APPMESH", "containerName": "app"}
+    accelerators = [{"deviceName": "dn", "deviceType": "eia2.medium"}]
+    ecs.register_task_definition(family="mesh", proxyConfiguration=proxy, inferenceAccelerators=accelerators,
+                                 containerDefinitions=[{"name": "app", "image": "busybox", "memory": 64}])
+    shown = ecs.describe_task_definition(taskDefinition="mesh")["taskDefinition"]
+    assert shown["proxyConfiguration"] == proxy and shown["inferenceAccelerators"] == accelerators
 
 
 def test_an_invalid_fargate_size_is_a_client_exception(ecs: Any) -> None:
@@ -67,6 +112,7 @@ def test_a_task_runs_its_command_override_and_stops_with_ecs_stop_code(ecs: Any,
     assert stopped["stoppedReason"] == "Essential container in task exited"
     assert stopped["containers"][0]["exitCode"] == 0
     assert stopped["startedBy"] == "me"
+    assert stopped["overrides"] == {**overrides, "inferenceAcceleratorOverrides": []}  # as ECS shows them
     assert {"name": "cronbridge.launcher", "value": "process"} in stopped["attributes"]
     for key in ("createdAt", "startedAt", "stoppedAt"):
         assert key in stopped

@@ -103,6 +103,37 @@ def test_a_bus_with_rules_cannot_be_deleted_and_the_default_bus_never(cronbridge
     assert "default" in names and "kept" not in names
 
 
+def test_the_default_bus_shows_one_creation_time_and_cannot_be_created_again(cronbridge_server: Any) -> None:
+    events = cronbridge_server.client("events")
+    described = events.describe_event_bus()
+    assert described["Name"] == "default"
+    assert described["CreationTime"] == described["LastModifiedTime"]
+    listed = {b["Name"]: b for b in events.list_event_buses()["EventBuses"]}
+    assert listed["default"]["CreationTime"] == described["CreationTime"]
+    assert events.describe_event_bus(Name="default")["CreationTime"] == described["CreationTime"]
+    with pytest.raises(ClientError) as again:
+        events.create_event_bus(Name="default")
+    assert again.value.response["Error"] == {
+        "Code": "ResourceAlreadyExistsException",
+        "Message": "Event bus default already exists.",
+    }
+
+
+@pytest.mark.parametrize(("params", "code", "message"), [
+    ({"Name": "team/bus"}, "ValidationException", "Event bus name must not contain '/'."),
+    ({"Name": "aws.partner/a/b", "EventSourceName": "aws.partner/a/c"}, "ValidationException",
+     "Event bus name must match event source name."),
+    ({"Name": "aws.partner/a/b", "EventSourceName": "aws.partner/a/b"}, "ResourceNotFoundException",
+     "Event source aws.partner/a/b does not exist."),
+])
+def test_only_a_partner_bus_has_a_slash_in_its_name(
+    cronbridge_server: Any, params: dict[str, str], code: str, message: str
+) -> None:
+    with pytest.raises(ClientError) as refused:
+        cronbridge_server.client("events").create_event_bus(**params)
+    assert refused.value.response["Error"] == {"Code": code, "Message": message}
+
+
 def test_a_queue_whose_policy_does_not_allow_eventbridge_gets_nothing_and_the_failure_is_counted(
     cronbridge_server: Any,
 ) -> None:

@@ -342,3 +342,11 @@ def test_lists_page_with_marker_and_max_items(cronbridge_server: Any) -> None:
     assert [r["RoleName"] for r in first["Roles"]] == ["r0", "r1"] and first["IsTruncated"] is True
     pages = iam.get_paginator("list_roles").paginate(PaginationConfig={"PageSize": 2})
     assert [r["RoleName"] for page in pages for r in page["Roles"]] == [f"r{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize("url", ["example.org", "http://example.org"])
+def test_an_oidc_provider_url_must_begin_with_https(cronbridge_server: Any, url: str) -> None:
+    iam = cronbridge_server.client("iam")
+    assert error(lambda: iam.create_open_id_connect_provider(Url=url, ThumbprintList=[])) == (
+        "InvalidInput", 400, "Invalid Open ID Connect Provider URL. The URL must begin with https://"
+    )

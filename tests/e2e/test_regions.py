@@ -56,7 +56,8 @@ def test_the_same_names_in_two_regions_are_two_resources_listed_and_deleted_apar
     east["sqs"].delete_queue(QueueUrl=east["sqs"].get_queue_url(QueueName="same")["QueueUrl"])
     east["scheduler"].delete_schedule_group(Name="same")
     assert east["events"].list_rules()["Rules"] == []
-    assert east["ecs"].list_clusters()["clusterArns"] == []
+    listed = east["ecs"].list_clusters()["clusterArns"]  # a deleted cluster stays discoverable, INACTIVE
+    assert [c["status"] for c in east["ecs"].describe_clusters(clusters=listed)["clusters"]] == ["INACTIVE"]
     assert east["logs"].describe_log_groups()["logGroups"] == []
     assert east["sqs"].list_queues().get("QueueUrls", []) == []
     west = {s: cronbridge_server.client(s, region=WEST) for s in ("ecs", "events", "logs", "sqs", "scheduler")}

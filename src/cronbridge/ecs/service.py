@@ -90,11 +90,15 @@ and task definitions are cached;
         self.changed()
 
     def find_cluster(self, scope: Scope, name_or_arn: str | None) -> Cluster | None:
+        cluster = self.discoverable_cluster(scope, name_or_arn)
+        return cluster if cluster is not None and cluster.status == "ACTIVE" else None
+
+    def discoverable_cluster(self, scope: Scope, name_or_arn: str | None) -> Cluster | None:
+        """The cluster a name or ARN names, ACTIVE or deleted (INACTIVE: still discoverable, as on ECS)."""
         name = scope.name_in(name_or_arn or "default", "cluster")
         if name is None:
             return None
-        cluster = self._clusters.get((scope, name), lambda: self.docs.get(CLUSTER, scope, name, Cluster))
-        return cluster if cluster is not None and cluster.status == "ACTIVE" else None
+        return self._clusters.get((scope, name), lambda: self.docs.get(CLUSTER, scope, name, Cluster))
 
     def cluster(self, scope: Scope, name_or_arn: str | None) -> Cluster:
         cluster = self.find_cluster(scope, name_or_arn)
@@ -121,16 +125,18 @@ and task definitions are cached;
     def with_counts(self, cluster: Cluster) -> Cluster:
         return dataclasses.replace(cluster, running_tasks_count=self.tasks.count_active(cluster.cluster_arn))
 
-    def list_clusters(self, scope: Scope) -> list[Cluster]:
-        return [c for c in self.docs.list(CLUSTER, Cluster, scope) if c.status == "ACTIVE"]
+    def list_clusters(self, scope: Scope, inactive: bool = False) -> list[Cluster]:
+        """The ACTIVE clusters; with `inactive`, deleted ones too (ListClusters shows them, as ECS does)."""
+        return [c for c in self.docs.list(CLUSTER, Cluster, scope) if inactive or c.status == "ACTIVE"]
 
     def delete_cluster(self, scope: Scope, name_or_arn: str) -> Cluster:
+        """The cluster becomes INACTIVE: kept, and discoverable (ListClusters, DescribeClusters), but unusable; its
+        tags go with it. CreateCluster of its name makes a new ACTIVE cluster."""
         cluster = self.cluster(scope, name_or_arn)
         if self.tasks.count_active(cluster.cluster_arn):
             raise ClientError("The Cluster cannot be deleted while Tasks are active.", "ClusterContainsTasksException")
-        self.docs.delete(CLUSTER, scope, cluster.cluster_name)
-        self._clusters.drop((scope, cluster.cluster_name))
-        self.changed()
+        inactive = dataclasses.replace(cluster, status="INACTIVE", tags=None)
+        self._save_cluster(scope, inactive)
         return dataclasses.replace(cluster, status="INACTIVE")
 
     # task definitions -----------------------------------------------------
@@ -207,7 +213,7 @@ and task definitions are cached;
             raise ClientError(f"Invalid revision number. Number: {rev}")
         found = self._revision(scope, family, int(rev))
         if found is None:
-            raise ClientError("The specified task definition does not exist.")
+            raise ClientError("Unable to describe task definition.")  # as DescribeTaskDefinition words it
         inactive = dataclasses.replace(found, status="INACTIVE", deregistered_at=self.clock.now())
         self._save_definition(scope, inactive)
         return inactive

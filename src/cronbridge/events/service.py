@@ -73,20 +73,41 @@ class EventsService:
     # buses -----------------------------------------------------------------------------------------------------
     def bus(self, scope: Scope, name: str) -> EventBus:
         if name == DEFAULT:
-            stored = self.docs.get(BUS, scope, DEFAULT, EventBus)
-            return stored or EventBus(DEFAULT, scope.arn("events", "event-bus/default"))
+            return self._default_bus(scope)
         found = self.docs.get(BUS, scope, name, EventBus)
         if found is None:
             raise NotFound(f"Event bus {name} does not exist.")
         return found
 
+    def _default_bus(self, scope: Scope) -> EventBus:
+        """The account's default bus in a Region: it exists from the start, and is stored when first seen so that
+        it keeps the creation time it shows (DescribeEventBus and ListEventBuses show one for the default bus too)."""
+        stored = self.docs.get(BUS, scope, DEFAULT, EventBus)
+        if stored is not None and stored.created_at:
+            return stored
+        now = self.clock.now()
+        bus = dataclasses.replace(
+            stored or EventBus(DEFAULT, scope.arn("events", "event-bus/default")), created_at=now, last_modified=now
+        )
+        self.docs.put(BUS, scope, DEFAULT, bus)
+        return bus
+
     def bus_exists(self, scope: Scope, name: str) -> bool:
         return name == DEFAULT or self.docs.get(BUS, scope, name, EventBus) is not None
 
     def create_bus(
-        self, scope: Scope, name: str, description: str | None, tags: list[dict[str, str]] | None
+        self, scope: Scope, name: str, description: str | None, tags: list[dict[str, str]] | None,
+        event_source: str | None = None,
     ) -> EventBus:
-        if not _BUS_NAME.fullmatch(name) or name == DEFAULT or name.startswith("aws."):
+        if name == DEFAULT:  # the account's own bus, which always exists
+            raise AlreadyExists("Event bus default already exists.")
+        if event_source is not None:  # a partner bus: named after its event source, which no partner offers here
+            if name != event_source:
+                raise ValidationError("Event bus name must match event source name.")
+            raise NotFound(f"Event source {event_source} does not exist.")
+        if "/" in name:  # only a partner bus's name has one
+            raise ValidationError("Event bus name must not contain '/'.")
+        if not _BUS_NAME.fullmatch(name) or name.startswith("aws."):
             raise ValidationError(f"Event bus name {name} is not valid.")
         if self.bus_exists(scope, name):
             raise AlreadyExists(f"Event bus {name} already exists.")

@@ -27,7 +27,7 @@ class OidcService:
     def create(self, url: str, client_ids: list[str], thumbprints: list[str],
                tags: dict[str, str] | None = None) -> OidcProvider:
         if not url.startswith("https://") or not provider_url(url):
-            raise InvalidInput("Invalid OpenIdConnect Provider URL. The URL must begin with https://")
+            raise InvalidInput("Invalid Open ID Connect Provider URL. The URL must begin with https://")
         name = provider_url(url)
         arn = f"arn:aws:iam::{self.account}:oidc-provider/{name}"
         if self.providers.by_url(name) is not None:

@@ -109,6 +109,8 @@ class TaskDefinition:
     pid_mode: str | None = None
     ipc_mode: str | None = None
     ephemeral_storage: dict[str, Any] | None = None
+    proxy_configuration: dict[str, Any] | None = None  # kept and shown as registered (App Mesh's proxy)
+    inference_accelerators: list[dict[str, Any]] | None = None  # kept and shown as registered
 
     def container(self, name: str) -> ContainerDefinition | None:
         return next((c for c in self.container_definitions if c.name == name), None)
@@ -144,6 +146,7 @@ class ContainerOverride:
 @dataclass
 class TaskOverride:
     container_overrides: list[ContainerOverride] = field(default_factory=list)
+    inference_accelerator_overrides: list[dict[str, str]] = field(default_factory=list)  # shown, always a list
     cpu: str | None = None
     memory: str | None = None
     task_role_arn: str | None = None

@@ -44,3 +44,35 @@ def test_a_bad_event_deep_in_a_long_batch_is_named_by_its_path(bad: Any, expecte
     events: list[Any] = good(3000)
     events[6] = bad
     assert problems(events) == [expected]
+
+
+def logs_problems(operation_name: str, params: dict[str, Any]) -> list[str]:
+    op = operation("logs", operation_name)
+    assert op is not None
+    return validate(op, params, "InvalidParameterException")
+
+
+def test_cloudwatch_logs_names_are_checked_against_their_model_pattern_before_their_length() -> None:
+    assert logs_problems("DeleteMetricFilter", {"logGroupName": "x!x", "filterName": "x:x"}) == [
+        "Value 'x!x' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern:"
+        r" [\.\-_/#A-Za-z0-9]+",
+        "Value 'x:x' at 'filterName' failed to satisfy constraint: Member must satisfy regular expression pattern:"
+        " [^:*]*",
+    ]
+    assert logs_problems("CreateLogGroup", {"logGroupName": ""}) == [
+        r"Value '' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern:"
+        r" [\.\-_/#A-Za-z0-9]+",
+        "Value '' at 'logGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1",
+    ]
+    assert logs_problems("CreateLogGroup", {"logGroupName": "/aws/lambda/fn-1_x.y#z"}) == []
+
+
+def test_a_long_value_is_quoted_whole_up_to_a_kilobyte() -> None:
+    name = "a" * 513
+    assert logs_problems("CreateLogGroup", {"logGroupName": name}) == [
+        f"Value '{name}' at 'logGroupName' failed to satisfy constraint: Member must have length less than or equal"
+        " to 512"
+    ]
+    quoted = logs_problems("CreateLogGroup", {"logGroupName": "a" * 5000})[0]
+    assert "... (5000 characters)' at 'logGroupName'" in quoted and len(quoted) < 1300
+

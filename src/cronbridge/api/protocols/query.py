@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import uuid
@@ -19,7 +18,7 @@ from starlette.responses import Response
 from cronbridge.api import faults
 from cronbridge.api.authz import authorize_call
 from cronbridge.api.context import RequestContext
-from cronbridge.api.protocols.shapes import operation, shown, validate, validation_message
+from cronbridge.api.protocols.shapes import matches, operation, shown, validate, validation_message
 from cronbridge.errors import AwsError
 
 log = logging.getLogger("cronbridge.api.query")
@@ -166,26 +165,13 @@ def pattern_problems(shape: StructureShape | None, params: Mapping[str, Any]) ->
     problems = []
     for name, member in shape.members.items() if shape is not None else ():
         pattern, value = member.metadata.get("pattern"), params.get(name)
-        if isinstance(value, str) and pattern and not _matches(pattern, value):
+        if isinstance(value, str) and pattern and not matches(pattern, value):
             where = name[:1].lower() + name[1:]
             problems.append(
                 f"Value '{shown(value)}' at '{where}' failed to satisfy constraint: "
                 f"Member must satisfy regular expression pattern: {pattern}"
             )
     return problems
-
-
-@functools.lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern, re.ASCII)
-    except re.error:
-        return None
-
-
-def _matches(pattern: str, value: str) -> bool:
-    compiled = _compiled(pattern)
-    return compiled is None or compiled.fullmatch(value) is not None
 
 
 # rendering: result dicts -> XML, by the output shape

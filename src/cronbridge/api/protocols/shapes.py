@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from itertools import repeat
 from typing import Any
@@ -66,6 +67,15 @@ def validate(op: OperationModel, params: Any, error_code: str) -> list[str]:
     return problems
 
 
+# Services whose model `pattern`s are checked as AWS checks them: CloudWatch Logs answers a name that breaks its
+# pattern with "Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+" (InvalidParameterException).
+# Other services' models carry patterns their services do not check the same way (IAM's are checked in query.py).
+PATTERNED = frozenset({"logs"})
+# Members whose value AWS leaves out of a pattern message ("Value at 'logGroupIdentifier' failed to satisfy
+# constraint: ...", as CloudWatch Logs answers an ARN ending in ':*' there; recorded against AWS by moto's
+# aws_verified test_arn_formats_log_group_and_stream).
+_UNQUOTED = frozenset({"logGroupIdentifier"})
+
 # Members whose model is narrower than the service: SQS's ReceiveMessage takes message system attributes in its
 # (deprecated) AttributeNames, e.g. SentTimestamp or MessageGroupId, though the model types it as queue attributes
 # (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html).
@@ -81,7 +91,8 @@ _UNCHECKED: dict[tuple[str, str], frozenset[str]] = {
 def _input_checker(service: str, operation_name: str) -> Checker:
     """The operation's input checker, compiled once from the model (shapes may recurse)."""
     op = service_model(service).operation_model(operation_name)
-    return _structure(op.input_shape, {}, _UNCHECKED.get((service, operation_name), frozenset()))
+    unchecked = _UNCHECKED.get((service, operation_name), frozenset())
+    return _structure(op.input_shape, {}, service in PATTERNED, unchecked)
 
 
 def render(path: Path) -> str:
@@ -92,18 +103,18 @@ def render(path: Path) -> str:
     return ".".join(reversed(parts))
 
 
-def _compile(shape: Shape, memo: dict[str, Checker]) -> Checker:
+def _compile(shape: Shape, memo: dict[str, Checker], patterns: bool) -> Checker:
     if shape.name in memo:
         return lambda value, path, problems: memo[shape.name](value, path, problems)
     memo[shape.name] = _noop
     if isinstance(shape, StructureShape):
-        checker = _structure(shape, memo)
+        checker = _structure(shape, memo, patterns)
     elif isinstance(shape, ListShape):
-        checker = _list(shape, memo)
+        checker = _list(shape, memo, patterns)
     elif isinstance(shape, MapShape):
-        checker = _map(shape, memo)
+        checker = _map(shape, memo, patterns)
     else:
-        checker = _scalar(shape)
+        checker = _scalar(shape, patterns)
     memo[shape.name] = checker
     return checker
 
@@ -112,9 +123,13 @@ def _noop(value: Any, path: Path, problems: list[str]) -> None:
     return None
 
 
-def _structure(shape: StructureShape, memo: dict[str, Checker], unchecked: frozenset[str] = frozenset()) -> Checker:
+def _structure(
+    shape: StructureShape, memo: dict[str, Checker], patterns: bool, unchecked: frozenset[str] = frozenset()
+) -> Checker:
     required = tuple(shape.required_members)
-    members = {name: _compile(member, memo) for name, member in shape.members.items() if name not in unchecked}
+    members = {
+        name: _compile(member, memo, patterns) for name, member in shape.members.items() if name not in unchecked
+    }
 
     def check(value: Any, path: Path, problems: list[str]) -> None:
         if not isinstance(value, dict):
@@ -135,10 +150,10 @@ def _null(path: Path, problems: list[str]) -> None:
     problems.append(f"Value null at '{render(path)}' failed to satisfy constraint: Member must not be null")
 
 
-def _list(shape: ListShape, memo: dict[str, Checker]) -> Checker:
-    item_checker = _compile(shape.member, memo)
+def _list(shape: ListShape, memo: dict[str, Checker], patterns: bool) -> Checker:
+    item_checker = _compile(shape.member, memo, patterns)
     length = _length(shape)
-    all_valid = _flat_items(shape.member) if isinstance(shape.member, StructureShape) else None
+    all_valid = _flat_items(shape.member, patterns) if isinstance(shape.member, StructureShape) else None
 
     def check(value: Any, path: Path, problems: list[str]) -> None:
         if not isinstance(value, list):
@@ -161,14 +176,14 @@ def _list(shape: ListShape, memo: dict[str, Checker]) -> Checker:
     return check
 
 
-def _flat_items(shape: StructureShape) -> Callable[[list[Any]], bool] | None:
+def _flat_items(shape: StructureShape, patterns: bool) -> Callable[[list[Any]], bool] | None:
     """For a structure whose members are all scalars: a quick test that every item of a list of them is valid, one
     member at a time over the whole list with C-level builtins (the item-by-item checker then runs only to word
     what is wrong); None for other structures."""
     tests: list[tuple[str, bool, Callable[[list[Any]], bool]]] = []
     required = set(shape.required_members)
     for name, member in shape.members.items():
-        test = _scalars_test(member)
+        test = None if patterns and member.metadata.get("pattern") else _scalars_test(member)
         if test is None:
             return None
         tests.append((name, name in required, test))
@@ -211,8 +226,8 @@ def _scalars_test(shape: Shape) -> Callable[[list[Any]], bool] | None:
     return lambda values: set(map(type, values)) <= kinds
 
 
-def _map(shape: MapShape, memo: dict[str, Checker]) -> Checker:
-    value_checker = _compile(shape.value, memo)
+def _map(shape: MapShape, memo: dict[str, Checker], patterns: bool) -> Checker:
+    value_checker = _compile(shape.value, memo, patterns)
 
     def check(value: Any, path: Path, problems: list[str]) -> None:
         if not isinstance(value, dict):
@@ -227,11 +242,12 @@ def _map(shape: MapShape, memo: dict[str, Checker]) -> Checker:
     return check
 
 
-def _scalar(shape: Shape) -> Checker:
+def _scalar(shape: Shape, patterns: bool) -> Checker:
     type_name = shape.type_name
     kinds = _SCALARS.get(type_name)
     if kinds is None:
         return _noop
+    pattern = shape.metadata.get("pattern") if patterns and type_name == "string" else None
     length = _length(shape) if type_name == "string" else None
     enum = frozenset(shape.enum) if type_name == "string" and shape.enum else None
     enum_text = ", ".join(shape.enum) if enum else ""
@@ -245,6 +261,12 @@ def _scalar(shape: Shape) -> Checker:
                 f"Member must be of type {type_name}"
             )
             return
+        if pattern is not None and not matches(pattern, value):
+            quoted = "" if path is not None and path[1] in _UNQUOTED else f" '{shown(value)}'"
+            problems.append(
+                f"Value{quoted} at '{render(path)}' failed to satisfy constraint: "
+                f"Member must satisfy regular expression pattern: {pattern}"
+            )
         if length is not None:
             length(len(value), path, problems, value)
         if enum is not None and value not in enum:
@@ -296,7 +318,21 @@ def _range(shape: Shape) -> Callable[[int, Path, list[str]], None]:
     return check
 
 
-def shown(value: object, limit: int = 256) -> str:
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern, re.ASCII)
+    except re.error:  # a Java-only construct (\p{L}): not checked
+        return None
+
+
+def matches(pattern: str, value: str) -> bool:
+    """Whether `value` is whole-matched by a model `pattern` (true for a pattern Python cannot read)."""
+    compiled = _compiled(pattern)
+    return compiled is None or compiled.fullmatch(value) is not None
+
+
+def shown(value: object, limit: int = 1024) -> str:
     """A value as an error message quotes it: at most `limit` characters (a megabyte is not echoed back)."""
     text = str(value)
     return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"

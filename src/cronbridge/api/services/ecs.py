@@ -78,7 +78,13 @@ def _taskdef_to_wire(d: TaskDefinition) -> dict[str, Any]:
     wire.setdefault("networkMode", "bridge")  # "If no network mode is specified, the default is bridge" (ECS)
     for member in ("volumes", "placementConstraints"):  # ECS answers these lists, empty or not
         wire.setdefault(member, [])
+    for volume in wire["volumes"]:  # an EFS volume mounts the file system's root unless told otherwise: ECS shows "/"
+        if isinstance(volume.get("efsVolumeConfiguration"), dict):
+            volume["efsVolumeConfiguration"].setdefault("rootDirectory", "/")
     for container in wire.get("containerDefinitions", []):
+        logging = container.get("logConfiguration")
+        if isinstance(logging, dict) and logging.get("options") == {}:  # none given: none shown
+            del logging["options"]
         container.setdefault("cpu", 0)
         container.setdefault("essential", True)
         for member in ("portMappings", "environment", "mountPoints", "volumesFrom"):
@@ -122,7 +128,7 @@ def describe_clusters(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
     clusters: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     for ref in p.get("clusters") or ["default"]:
-        cluster = ecs.find_cluster(ctx.scope, ref)
+        cluster = ecs.discoverable_cluster(ctx.scope, ref)
         if cluster is None:
             failures.append({"arn": _cluster_arn(ctx, ref), "reason": "MISSING"})
         else:
@@ -135,7 +141,7 @@ def _cluster_arn(ctx: RequestContext, ref: str) -> str:
 
 
 def list_clusters(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    arns = [c.cluster_arn for c in ctx.system.ecs.list_clusters(ctx.scope)]
+    arns = [c.cluster_arn for c in ctx.system.ecs.list_clusters(ctx.scope, inactive=True)]
     return _page(arns, p, "clusterArns")
 
 

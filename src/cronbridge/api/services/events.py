@@ -154,7 +154,9 @@ def bus_to_wire(bus: EventBus) -> dict[str, Any]:
 
 
 def create_event_bus(ctx: RequestContext, p: dict[str, Any]) -> dict[str, Any]:
-    bus = ctx.system.events.create_bus(ctx.scope, p["Name"], p.get("Description"), p.get("Tags"))
+    bus = ctx.system.events.create_bus(
+        ctx.scope, p["Name"], p.get("Description"), p.get("Tags"), p.get("EventSourceName")
+    )
     out = {"EventBusArn": bus.arn}
     if bus.description:
         out["Description"] = bus.description
