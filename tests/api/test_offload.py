@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
 from typing import Any
 
@@ -47,7 +48,8 @@ def call(app: Offloaded, chunks: list[bytes], headers: list[tuple[bytes, bytes]]
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/", "headers": headers or []}
-    asyncio.run(app(scope, receive, send))
+    with concurrent.futures.ThreadPoolExecutor(1) as loop_thread:  # a loop of its own, whatever runs on this thread
+        loop_thread.submit(asyncio.run, app(scope, receive, send)).result(timeout=60)
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     return start["status"], body, dict(start["headers"])[b"x-thread"].decode(), asked[0]
