@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from fixtures.ecs import wait_stopped
+from fixtures.ecs import active_clusters, wait_stopped
 from fixtures.server import ServerProcess
 from fixtures.terraform import seed_folder
 from fixtures.terraform_cli import Run, TerraformCli, Workdir, workdir
@@ -48,7 +48,7 @@ def inventory(server: Any, region: str = "us-east-1") -> dict[str, list[str]]:
     )
     iam = server.client("iam")
     return {
-        "clusters": sorted(ecs.list_clusters()["clusterArns"]),
+        "clusters": sorted(active_clusters(ecs)),
         "task_definitions": sorted(ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]),
         "rules": sorted(r["Name"] for r in events.list_rules()["Rules"]),
         "groups": sorted(g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]),

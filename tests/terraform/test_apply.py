@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cronbridge.terraform import state as state_file
+from fixtures.ecs import active_clusters
 from fixtures.terraform import Folder, write
 
 FLOW = {
@@ -110,7 +111,7 @@ def test_destroy_removes_what_it_created_and_nothing_else(tmp_path: Path, cronbr
     folder = Folder(write(tmp_path, FLOW), server)
     folder.apply()
     assert folder.destroy() == 6
-    assert [a.rsplit("/", 1)[-1] for a in server.client("ecs").list_clusters()["clusterArns"]] == ["theirs"]
+    assert [a.rsplit("/", 1)[-1] for a in active_clusters(server.client("ecs"))] == ["theirs"]
     assert _groups(server, "/flow/") == {"/flow/theirs": None}
     assert [u.rsplit("/", 1)[-1] for u in server.client("sqs").list_queues()["QueueUrls"]] == ["flow-theirs"]
     ecs = server.client("ecs")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fixtures.ecs import active_clusters
 from fixtures.terraform import Folder, write
 
 Check = Callable[[Any], Any]
@@ -74,7 +75,7 @@ def _rule(server: Any, name: str) -> dict[str, Any] | None:
 
 
 def _cluster_names(server: Any) -> list[str]:
-    arns = server.client("ecs").list_clusters()["clusterArns"]
+    arns = active_clusters(server.client("ecs"))
     return sorted(a.rsplit("/", 1)[-1] for a in arns)
 
 

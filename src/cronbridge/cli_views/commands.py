@@ -327,10 +327,12 @@ def _whole_id(conn: Connection, ref: str) -> str:
 
 
 def _clusters(ecs: Any) -> list[str]:
+    """The ACTIVE clusters (ListClusters also shows deleted ones, INACTIVE, for a while, as ECS does)."""
     arns: list[str] = []
     for page in ecs.get_paginator("list_clusters").paginate():
         arns.extend(page["clusterArns"])
-    return arns
+    found = [c for i in range(0, len(arns), 100) for c in ecs.describe_clusters(clusters=arns[i:i + 100])["clusters"]]
+    return [c["clusterArn"] for c in found if c["status"] == "ACTIVE"]
 
 
 def logs_tail(conn: Connection, args: argparse.Namespace) -> int:
