@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,25 @@ def test_bootstrap_creates_an_administrator_with_one_key_once(identity: Identity
         Request("ecs:RunTask", "arn:aws:ecs:us-east-1:1:task/x", principal.arn), identity.policies_for(principal)
     )
     assert decision.allowed and decision.statements[0].policy == "inline:admin/AdministratorAccess"
+
+
+def test_processes_bootstrapping_at_once_make_everything_once(database_location: str, clock: FakeClock) -> None:
+    """A server process starting while another resets (both bootstrap the same database): no duplicate, no error."""
+    dbs = [open_database(database_location) for _ in range(4)]
+    services = [IdentityService(db, clock, ACCOUNT, lambda: None) for db in dbs]
+    try:
+        for _ in range(3):
+            for db in dbs[:1]:
+                db.wipe()
+            with ThreadPoolExecutor(len(services)) as pool:
+                pairs = list(pool.map(lambda s: s.bootstrap("AKIDTEST", "secret")[0], services))
+            assert {p.access_key_id for p in pairs} == {"AKIDTEST"}
+            assert [u.name for u in services[0].list_users()] == ["admin"]
+            events_role = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceEventsRole"
+            assert services[0].policies.get(events_role).default_version == "v1"
+    finally:
+        for db in dbs:
+            db.close()
 
 
 def test_bootstrap_with_fixed_credentials_uses_them(identity: IdentityService) -> None:

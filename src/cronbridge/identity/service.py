@@ -426,7 +426,14 @@ are cached; `changed` announces each write (other server processes then drop the
         """Make sure the administrator exists with an active key; (its key, whether the key is new).
 
         With `access_key_id` and `secret` given, that key is the administrator's (created or its secret reset).
+        Processes that bootstrap at once (one starting while another resets, on one PostgreSQL database) take turns:
+        each looks and makes what is missing under one lock, so nothing is made twice.
         """
+        with self.store.db.transaction():
+            self.store.db.serialize("iam.bootstrap")
+            return self._bootstrap(access_key_id, secret)
+
+    def _bootstrap(self, access_key_id: str | None, secret: str | None) -> tuple[AccessKeyPair, bool]:
         self.policies.install_aws_managed()
         if self.store.user(ADMIN_USER) is None:
             self.create_user(ADMIN_USER)
